@@ -1,0 +1,32 @@
+# Token Ledger — the two README commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint prices clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/token-ledger demo
+
+lint: setup
+	$(BIN)/ruff check scripts tests/python
+	$(BIN)/sqlfluff lint models macros tests --dialect duckdb
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+prices: setup
+	$(BIN)/python -m token_ledger.prices
+
+clean:
+	rm -rf $(VENV) warehouse target logs dbt_packages

@@ -1,0 +1,174 @@
+{#-
+    Each event priced at the list price in force when it was made (effective-dated catalog),
+    each token type at its own rate, the whole request at long-context rates when its total
+    input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
+    A model the catalog does not know is 'unpriced' with NULL costs, never 0.
+-#}
+with
+
+events as (
+    select * from {{ ref('int_usage_events_attributed') }}
+),
+
+matched_models as (
+    select * from {{ ref('int_models_matched') }}
+),
+
+catalog as (
+    select * from {{ ref('price_catalog') }}
+),
+
+overrides as (
+    select * from {{ ref('price_overrides') }}
+),
+
+service_tiers as (
+    select distinct service_tier from catalog
+),
+
+override_rates as (
+    select
+        overrides.provider,
+        overrides.model_id,
+        service_tiers.service_tier,
+        overrides.valid_from,
+        overrides.valid_to,
+        coalesce(overrides.discount_pct, 0) as discount_pct,
+        overrides.input_usd_per_mtok,
+        overrides.output_usd_per_mtok,
+        overrides.cache_read_usd_per_mtok,
+        overrides.cache_write_5m_usd_per_mtok,
+        overrides.cache_write_1h_usd_per_mtok
+    from overrides
+    inner join service_tiers
+        on coalesce(nullif(overrides.service_tier, ''), service_tiers.service_tier) = service_tiers.service_tier
+    qualify row_number() over (
+        partition by overrides.provider, overrides.model_id, service_tiers.service_tier, overrides.valid_from
+        order by nullif(overrides.service_tier, '') nulls last
+    ) = 1
+),
+
+events_matched as (
+    select
+        events.*,
+        matched_models.model_id,
+        matched_models.catalog_provider,
+        events.input_tokens
+        + events.cache_read_tokens
+        + events.cache_write_5m_tokens
+        + events.cache_write_1h_tokens as total_input_tokens
+    from events
+    left join matched_models
+        on
+            events.provider = matched_models.provider
+            and events.model = matched_models.model
+),
+
+list_rates as (
+    select
+        events_matched.*,
+        catalog.valid_from is not null as has_list_price,
+        coalesce(events_matched.total_input_tokens > catalog.long_context_threshold_tokens, false)
+            as is_long_context,
+        catalog.input_usd_per_mtok,
+        catalog.output_usd_per_mtok,
+        catalog.cache_read_usd_per_mtok,
+        catalog.cache_write_5m_usd_per_mtok,
+        catalog.cache_write_1h_usd_per_mtok,
+        catalog.long_context_input_usd_per_mtok,
+        catalog.long_context_output_usd_per_mtok,
+        catalog.long_context_cache_read_usd_per_mtok,
+        catalog.long_context_cache_write_5m_usd_per_mtok,
+        catalog.long_context_cache_write_1h_usd_per_mtok
+    from events_matched
+    left join catalog
+        on
+            events_matched.catalog_provider = catalog.provider
+            and events_matched.model_id = catalog.model_id
+            and events_matched.service_tier = catalog.service_tier
+            and events_matched.occurred_at >= catalog.valid_from
+            and events_matched.occurred_at < catalog.valid_to
+),
+
+tier_rates as (
+    select
+        * exclude (
+            input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok,
+            cache_write_5m_usd_per_mtok, cache_write_1h_usd_per_mtok,
+            long_context_input_usd_per_mtok, long_context_output_usd_per_mtok,
+            long_context_cache_read_usd_per_mtok, long_context_cache_write_5m_usd_per_mtok,
+            long_context_cache_write_1h_usd_per_mtok
+        ),
+        case when is_long_context then long_context_input_usd_per_mtok else input_usd_per_mtok end
+            as list_input_rate,
+        case when is_long_context then long_context_output_usd_per_mtok else output_usd_per_mtok end
+            as list_output_rate,
+        case when is_long_context then long_context_cache_read_usd_per_mtok else cache_read_usd_per_mtok end
+            as list_cache_read_rate,
+        case
+            when is_long_context then long_context_cache_write_5m_usd_per_mtok else cache_write_5m_usd_per_mtok
+        end as list_cache_write_5m_rate,
+        case
+            when is_long_context then long_context_cache_write_1h_usd_per_mtok else cache_write_1h_usd_per_mtok
+        end as list_cache_write_1h_rate
+    from list_rates
+),
+
+effective_rates as (
+    select
+        tier_rates.*,
+        override_rates.model_id is not null as has_override,
+        coalesce(
+            override_rates.input_usd_per_mtok,
+            tier_rates.list_input_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+        ) as input_rate,
+        coalesce(
+            override_rates.output_usd_per_mtok,
+            tier_rates.list_output_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+        ) as output_rate,
+        coalesce(
+            override_rates.cache_read_usd_per_mtok,
+            tier_rates.list_cache_read_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+        ) as cache_read_rate,
+        coalesce(
+            override_rates.cache_write_5m_usd_per_mtok,
+            tier_rates.list_cache_write_5m_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+        ) as cache_write_5m_rate,
+        coalesce(
+            override_rates.cache_write_1h_usd_per_mtok,
+            tier_rates.list_cache_write_1h_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+        ) as cache_write_1h_rate
+    from tier_rates
+    left join override_rates
+        on
+            tier_rates.catalog_provider = override_rates.provider
+            and tier_rates.model_id = override_rates.model_id
+            and tier_rates.service_tier = override_rates.service_tier
+            and tier_rates.occurred_at >= override_rates.valid_from
+            and tier_rates.occurred_at < override_rates.valid_to
+),
+
+costed as (
+    select
+        *,
+        case when has_list_price then 'priced' else 'unpriced' end as price_status,
+        cast(
+            {{ per_mtok_cost('input_tokens', 'list_input_rate') }}
+            + {{ per_mtok_cost('output_tokens', 'list_output_rate') }}
+            + {{ per_mtok_cost('cache_read_tokens', 'list_cache_read_rate') }}
+            + {{ per_mtok_cost('cache_write_5m_tokens', 'list_cache_write_5m_rate') }}
+            + {{ per_mtok_cost('cache_write_1h_tokens', 'list_cache_write_1h_rate') }}
+            as decimal(38, 15)
+        ) as list_cost_usd,
+        cast(
+            {{ per_mtok_cost('input_tokens', 'input_rate') }}
+            + {{ per_mtok_cost('output_tokens', 'output_rate') }}
+            + {{ per_mtok_cost('cache_read_tokens', 'cache_read_rate') }}
+            + {{ per_mtok_cost('cache_write_5m_tokens', 'cache_write_5m_rate') }}
+            + {{ per_mtok_cost('cache_write_1h_tokens', 'cache_write_1h_rate') }}
+            as decimal(38, 15)
+        ) as cost_usd
+    from effective_rates
+)
+
+select * from costed

@@ -1,0 +1,90 @@
+with
+
+events as (
+    select * from {{ ref('fct_usage_events') }}
+),
+
+org_groups as (
+    select * from {{ ref('int_org_groups_rolled_up') }}
+),
+
+provider_aliases as (
+    select * from {{ ref('provider_aliases') }}
+),
+
+published_events as (
+    select
+        events.usage_date,
+        org_groups.published_team_id as team_id,
+        org_groups.published_cost_center as cost_center,
+        coalesce(events.catalog_provider, provider_aliases.catalog_provider, 'other') as provider,
+        coalesce(events.model_id, 'unpriced') as model_id,
+        {{ published_label('events.application', var('published_applications')) }} as application,
+        events.user_email,
+        events.price_status,
+        events.requests,
+        events.input_tokens,
+        events.output_tokens,
+        events.cache_read_tokens,
+        events.cache_write_5m_tokens,
+        events.cache_write_1h_tokens,
+        events.total_tokens,
+        events.list_cost_usd,
+        events.cost_usd
+    from events
+    inner join org_groups
+        on
+            date_trunc('month', events.usage_date) = org_groups.usage_month
+            and events.team_id = org_groups.team_id
+            and events.cost_center = org_groups.cost_center
+    left join provider_aliases on events.provider = provider_aliases.reported_provider
+),
+
+daily as (
+    select
+        usage_date,
+        team_id,
+        cost_center,
+        provider,
+        model_id,
+        application,
+        sum(requests) as requests,
+        count(distinct user_email) as active_users,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_5m_tokens) as cache_write_5m_tokens,
+        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
+        sum(cache_write_5m_tokens + cache_write_1h_tokens) as cache_write_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(list_cost_usd) as list_cost_usd,
+        sum(cost_usd) as cost_usd,
+        sum(requests) filter (where price_status = 'unpriced') as unpriced_requests
+    from published_events
+    group by all
+),
+
+final as (
+    select
+        usage_date,
+        team_id,
+        cost_center,
+        provider,
+        model_id,
+        application,
+        cast(requests as bigint) as requests,
+        cast(active_users as bigint) as active_users,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(cache_read_tokens as bigint) as cache_read_tokens,
+        cast(cache_write_5m_tokens as bigint) as cache_write_5m_tokens,
+        cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
+        cast(cache_write_tokens as bigint) as cache_write_tokens,
+        cast(total_tokens as bigint) as total_tokens,
+        cast(list_cost_usd as decimal(38, 9)) as list_cost_usd,
+        cast(cost_usd as decimal(38, 9)) as cost_usd,
+        cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests
+    from daily
+)
+
+select * from final

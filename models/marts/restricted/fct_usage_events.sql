@@ -1,0 +1,51 @@
+with
+
+priced_events as (
+    select * from {{ ref('int_usage_events_priced') }}
+),
+
+user_keys as (
+    select
+        user_email,
+        {{ pseudonymize('user_email') }} as user_key
+    from (select distinct user_email from priced_events)
+),
+
+final as (
+    select
+        priced_events.event_id,
+        priced_events.source_format,
+        priced_events.request_id,
+        priced_events.occurred_at,
+        cast(priced_events.occurred_at as date) as usage_date,
+        priced_events.provider,
+        priced_events.model,
+        priced_events.model_id,
+        priced_events.catalog_provider,
+        priced_events.user_email,
+        user_keys.user_key,
+        priced_events.team_id,
+        priced_events.cost_center,
+        priced_events.application,
+        priced_events.requests,
+        priced_events.input_tokens,
+        priced_events.output_tokens,
+        priced_events.cache_read_tokens,
+        priced_events.cache_write_5m_tokens,
+        priced_events.cache_write_1h_tokens,
+        priced_events.input_tokens
+        + priced_events.output_tokens
+        + priced_events.cache_read_tokens
+        + priced_events.cache_write_5m_tokens
+        + priced_events.cache_write_1h_tokens as total_tokens,
+        priced_events.service_tier,
+        priced_events.is_long_context,
+        priced_events.list_cost_usd,
+        priced_events.cost_usd,
+        priced_events.price_status,
+        priced_events.reported_cost_usd
+    from priced_events
+    left join user_keys on priced_events.user_email = user_keys.user_email
+)
+
+select * from final

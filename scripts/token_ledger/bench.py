@@ -1,0 +1,101 @@
+"""`token-ledger bench`: land, build and publish N generated events, against a floor.
+
+The floor is the same work as one hand-written DuckDB query over the same files: read,
+dedup, price with the catalog, aggregate per day × person × model. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from token_ledger.config import Home, project_dir
+from token_ledger.dbt_runner import build
+from token_ledger.errors import LedgerError
+from token_ledger.generate import generate
+from token_ledger.landing import land_paths
+from token_ledger.publish import publish
+
+FLOOR_SQL = """
+with events as (
+    select * from read_json($files, format = 'newline_delimited', columns = {
+        request_id: 'varchar', occurred_at: 'timestamptz', provider: 'varchar', model: 'varchar',
+        user_email: 'varchar', application: 'varchar', input_tokens: 'bigint', output_tokens: 'bigint',
+        cache_read_tokens: 'bigint', cache_write_5m_tokens: 'bigint', cache_write_1h_tokens: 'bigint',
+        service_tier: 'varchar'})
+    qualify row_number() over (partition by provider, request_id order by occurred_at) = 1
+),
+catalog as (select * from read_csv($catalog, header = true))
+select cast(e.occurred_at as date) as d, lower(e.user_email) as u, e.model,
+       sum(e.input_tokens * c.input_usd_per_mtok + e.output_tokens * c.output_usd_per_mtok
+           + e.cache_read_tokens * c.cache_read_usd_per_mtok
+           + e.cache_write_5m_tokens * c.cache_write_5m_usd_per_mtok
+           + e.cache_write_1h_tokens * c.cache_write_1h_usd_per_mtok) / 1e6 as cost,
+       count(*) as requests
+from events as e
+left join catalog as c
+    on c.provider = e.provider and starts_with(e.model, c.model_id) and c.service_tier = e.service_tier
+    and e.occurred_at >= c.valid_from and e.occurred_at < c.valid_to
+group by all
+"""
+
+
+def _peak_rss_gb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024 / 1024, 3)
+
+
+def bench(home: Home, events: int, keep: bool = False) -> str:
+    if events < 1000:
+        raise LedgerError("--events must be at least 1000")
+    work = Path(tempfile.mkdtemp(prefix="token-ledger-bench-", dir=home.root))
+    bench_home = Home.resolve(str(work / "home"))
+    inputs = work / "input"
+    seconds: dict[str, float] = {}
+    try:
+        start = time.monotonic()
+        users = max(50, min(20_000, events // 2000))
+        generated = generate(inputs, profile="demo", users=users, days=30, target_events=events)
+        seconds["generate"] = time.monotonic() - start
+
+        start = time.monotonic()
+        report = land_paths(bench_home, [str(inputs)])
+        seconds["land"] = time.monotonic() - start
+        if report.errors:
+            raise LedgerError(f"bench landing failed: {report.errors[0]}")
+
+        start = time.monotonic()
+        if build(bench_home, ["--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"]) != 0:
+            raise LedgerError("bench build failed")
+        seconds["build"] = time.monotonic() - start
+
+        start = time.monotonic()
+        publish(bench_home)
+        seconds["publish"] = time.monotonic() - start
+
+        start = time.monotonic()
+        con = duckdb.connect()
+        files = sorted(str(p) for p in inputs.glob("usage-*.jsonl"))
+        con.execute(f"create table floor as {FLOOR_SQL}",
+                    {"files": files, "catalog": str(project_dir() / "seeds" / "price_catalog.csv")})
+        con.close()
+        seconds["floor"] = time.monotonic() - start
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    end_to_end = seconds["land"] + seconds["build"] + seconds["publish"]
+    return json.dumps({
+        "events": generated.events,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "end_to_end_seconds": round(end_to_end, 3),
+        "events_per_second": round(generated.events / end_to_end),
+        "peak_memory_gb": _peak_rss_gb(),
+        "ratio_to_floor": round(end_to_end / seconds["floor"], 2),
+    })

@@ -1,0 +1,76 @@
+"""Where things live: the home folder, the dbt project, environment settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from token_ledger.errors import LedgerError
+
+PRIVATE_DB = "token_ledger.duckdb"
+PUBLISHED_DB = "analytics.duckdb"
+
+
+def project_dir() -> Path:
+    """The dbt project root (holds dbt_project.yml)."""
+    override = os.environ.get("TOKEN_LEDGER_PROJECT_DIR")
+    if override:
+        return Path(override).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "dbt_project.yml").is_file():
+            return parent
+    raise LedgerError("cannot find dbt_project.yml; set TOKEN_LEDGER_PROJECT_DIR")
+
+
+@dataclass(frozen=True)
+class Home:
+    """The home folder: private and published warehouses plus run artefacts."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | None) -> Home:
+        raw = home or os.environ.get("TOKEN_LEDGER_HOME") or "warehouse"
+        root = Path(raw).expanduser().resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(root)
+
+    @property
+    def private_db(self) -> Path:
+        return self.root / PRIVATE_DB
+
+    @property
+    def published_db(self) -> Path:
+        return self.root / PUBLISHED_DB
+
+    def sub(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def secrets_dir(self) -> Path:
+        path = self.sub("secrets")
+        path.chmod(0o700)
+        return path
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "run.lock"
+
+
+def env_name() -> str:
+    return os.environ.get("TOKEN_LEDGER_ENV", "dev").strip().lower() or "dev"
+
+
+def min_group_size() -> int:
+    raw = os.environ.get("TOKEN_LEDGER_MIN_GROUP_SIZE", "5")
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise LedgerError(f"TOKEN_LEDGER_MIN_GROUP_SIZE must be a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise LedgerError(f"TOKEN_LEDGER_MIN_GROUP_SIZE must be at least 1, got {value}")
+    return value

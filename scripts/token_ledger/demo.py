@@ -1,0 +1,40 @@
+"""`token-ledger demo` (`make demo`): a demo organisation end to end, then a short summary."""
+
+from __future__ import annotations
+
+import duckdb
+
+from token_ledger.config import Home
+from token_ledger.generate import generate
+from token_ledger.pipeline import run
+
+
+def summary(home: Home) -> str:
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        total, requests, tokens, first, last = con.execute(
+            "select sum(cost_usd), sum(requests), sum(total_tokens), min(usage_date), max(usage_date) "
+            "from fct_usage_daily").fetchone()
+        top = con.execute(
+            "select model_id, sum(cost_usd) as cost from fct_usage_daily group by 1 order by 2 desc nulls last limit 5"
+        ).fetchall()
+    finally:
+        con.close()
+    lines = [
+        "",
+        f"Token Ledger demo: {first} to {last}",
+        f"  spend      ${total:,.2f} for {requests:,} requests and {tokens / 1e9:,.2f} billion tokens",
+        "  top models " + ", ".join(f"{m} ${c:,.2f}" for m, c in top),
+        f"  published  {home.published_db}  (open it read-only with DuckDB or any BI tool)",
+    ]
+    return "\n".join(lines)
+
+
+def demo(home: Home, users: int = 200, days: int = 31) -> int:
+    inputs = home.sub("demo-input")
+    result = generate(inputs, profile="demo", users=users, days=days)
+    print(f"generated {result.events} usage records for {users} people into {inputs}")
+    code = run(home, [str(inputs)])
+    if code == 0:
+        print(summary(home))
+    return code

@@ -1,0 +1,128 @@
+"""`token-ledger land`: files into the raw schema of the private warehouse.
+
+A file is landed in one transaction: its good records into the raw table of its format,
+its bad records into `raw.quarantine` (file, line, reason), and one row in
+`raw.load_batches` (checksum, counts). Content already landed is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from token_ledger.errors import LedgerError
+from token_ledger.land import detect as detection
+from token_ledger.land.fields import cast_sql, reason_sql
+from token_ledger.land.formats import FORMATS, LandingSpec
+from token_ledger.land.readers import _quote
+
+FORMAT_NAMES = ("auto", *FORMATS)
+
+
+@dataclass
+class LandReport:
+    files_landed: int = 0
+    files_skipped: int = 0
+    records_landed: int = 0
+    records_quarantined: int = 0
+    records_ignored: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"landed {self.records_landed} records from {self.files_landed} files; "
+            f"skipped {self.files_skipped} files already landed; "
+            f"quarantined {self.records_quarantined} records"
+            + (f"; ignored {self.records_ignored} non-usage records" if self.records_ignored else "")
+            + (f"; {len(self.errors)} files could not be read" if self.errors else "")
+        )
+
+
+def checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _already_landed(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    return con.execute("select count(*) from raw.load_batches where file_checksum = ?", [digest]).fetchone()[0] > 0
+
+
+def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, user: str | None,
+              loaded_at: dt.datetime) -> tuple[int, int, int]:
+    pre_rules = spec.read(con, path)
+    reason = reason_sql(spec.fields, pre_rules)
+    con.execute(f"create or replace temp table checked as select *, {reason} as _reason from src")
+    batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
+    file_name = str(path.resolve())
+    columns = [f.name for f in spec.fields]
+    casts = [cast_sql(f) for f in spec.fields]
+    extra_cols, extra_vals = spec.extra_columns(user)
+    params = {"file": file_name, "batch": batch_id, "loaded": loaded_at}
+    insert_params = {**params, "user": user} if spec.user_column else params
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"insert into raw.{spec.table} ({', '.join(map(_quote, columns + extra_cols))}, "
+            "_file, _line, _batch_id, _loaded_at) "
+            f"select {', '.join(casts + extra_vals)}, $file, _line, $batch, $loaded "
+            "from checked where _reason is null",
+            insert_params,
+        )
+        con.execute(
+            "insert into raw.quarantine select $batch, $format, $file, _line, _reason, _raw, $loaded "
+            "from checked where _reason is not null",
+            {**params, "format": spec.name},
+        )
+        landed, quarantined = con.execute(
+            "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
+        ).fetchone()
+        ignored = spec.ignored(con)
+        con.execute(
+            "insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, $landed, $quarantined, "
+            "$ignored)",
+            {**params, "format": spec.name, "digest": digest, "landed": landed, "quarantined": quarantined,
+             "ignored": ignored},
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return landed, quarantined, ignored
+
+
+def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
+               progress=None) -> LandReport:
+    """Land each file; a file that cannot be read is reported and nothing of it lands."""
+    if fmt not in FORMAT_NAMES:
+        raise LedgerError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
+    report = LandReport()
+    for path in files:
+        try:
+            name = detection.detect(path) if fmt == "auto" else fmt
+            spec = FORMATS[name]
+            if spec.needs_user and not user:
+                raise LedgerError(f"{path}: format {name} carries no identity; pass --user EMAIL")
+            digest = checksum(path)
+            if _already_landed(con, digest):
+                report.files_skipped += 1
+            else:
+                landed, quarantined, ignored = _land_one(con, path, spec, digest, user,
+                                                         dt.datetime.now(dt.UTC).replace(tzinfo=None))
+                report.files_landed += 1
+                report.records_landed += landed
+                report.records_quarantined += quarantined
+                report.records_ignored += ignored
+        except LedgerError as exc:
+            report.errors.append(str(exc))
+        except duckdb.Error as exc:
+            report.errors.append(f"{path}: {str(exc).splitlines()[0]}")
+        if progress is not None:
+            progress.update(1)
+    return report

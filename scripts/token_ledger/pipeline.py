@@ -1,0 +1,168 @@
+"""`token-ledger run`: land, build, validate, publish — the command a scheduler calls.
+
+A lock file in the home folder keeps two runs from overlapping. Publishing happens only
+when every earlier step passed, so a failed run leaves the previous published file as it
+was. Each run appends a row to `audit.run_log` in the private warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from token_ledger import warehouse
+from token_ledger.config import Home, project_dir
+from token_ledger.errors import LedgerError, LockedError
+
+RUN_LOG_DDL = """
+create schema if not exists audit;
+create table if not exists audit.run_log (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,
+    failed_step varchar,
+    step_seconds json,
+    files_landed bigint,
+    files_skipped bigint,
+    records_landed bigint,
+    records_quarantined bigint,
+    dbt_exit_code integer,
+    validation_passed boolean,
+    published boolean,
+    git_revision varchar
+);
+"""
+
+
+@contextmanager
+def run_lock(home: Home) -> Iterator[None]:
+    handle = home.lock_file.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise LockedError(f"another token-ledger run holds {home.lock_file} ({holder}); not starting") from exc
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}\n")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def git_revision() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_dir(), capture_output=True,
+                              text=True, check=False, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    started_at: dt.datetime
+    steps: dict[str, float] = field(default_factory=dict)
+    status: str = "running"
+    failed_step: str | None = None
+    files_landed: int = 0
+    files_skipped: int = 0
+    records_landed: int = 0
+    records_quarantined: int = 0
+    dbt_exit_code: int | None = None
+    validation_passed: bool | None = None
+    published: bool = False
+
+    def timed(self, name: str, action: Callable[[], bool]) -> bool:
+        start = time.monotonic()
+        print(f"[{name}] ...", file=sys.stderr, flush=True)
+        ok = action()
+        self.steps[name] = round(time.monotonic() - start, 3)
+        if not ok:
+            self.status, self.failed_step = "failed", name
+        return ok
+
+
+def _write_log(home: Home, record: RunRecord) -> None:
+    with warehouse.private(home) as con:
+        con.execute(RUN_LOG_DDL)
+        con.execute(
+            "insert or replace into audit.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [record.run_id, record.started_at, dt.datetime.now(dt.UTC).replace(tzinfo=None), record.status,
+             record.failed_step, json.dumps(record.steps), record.files_landed, record.files_skipped,
+             record.records_landed, record.records_quarantined, record.dbt_exit_code, record.validation_passed,
+             record.published, git_revision()],
+        )
+
+
+def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> int:
+    from token_ledger.dbt_runner import build
+    from token_ledger.landing import land_paths
+    from token_ledger.publish import publish
+    from token_ledger.validate import validate
+
+    with run_lock(home):
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        record = RunRecord(run_id=f"{started:%Y%m%dT%H%M%S%f}-{os.getpid()}", started_at=started)
+        errors: list[str] = []
+
+        def do_land() -> bool:
+            report = land_paths(home, paths, fmt=fmt, user=user)
+            record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
+            record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
+            print(report.line())
+            errors.extend(report.errors)
+            return not report.errors
+
+        def do_build() -> bool:
+            record.dbt_exit_code = build(home)
+            return record.dbt_exit_code == 0
+
+        def do_validate() -> bool:
+            result = validate(home)
+            print(result.line())
+            record.validation_passed = result.success
+            return result.success
+
+        def do_publish() -> bool:
+            tables = publish(home)
+            print(f"published {len(tables)} tables to {home.published_db}")
+            record.published = True
+            return True
+
+        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish)]
+        if paths:
+            steps.insert(0, ("land", do_land))
+        try:
+            for name, action in steps:
+                if not record.timed(name, action):
+                    break
+            else:
+                record.status = "succeeded"
+        except LedgerError as exc:
+            record.status, record.failed_step = "failed", record.failed_step or name
+            errors.append(str(exc))
+        finally:
+            _write_log(home, record)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        if record.status != "succeeded":
+            print(f"error: run failed at step '{record.failed_step}'; the published file was left as it was",
+                  file=sys.stderr)
+            return 1
+        return 0

@@ -1,0 +1,242 @@
+"""Build the price catalog seeds from the pinned `genai-prices` package.
+
+    python -m token_ledger.prices        (or `make prices`)
+
+Writes, deterministically for one package version:
+- seeds/price_catalog.csv      one row per provider x catalog model x service tier x price period
+- seeds/model_match_rules.csv  how a reported model id maps to a catalog model
+
+Prices are USD per million tokens, already resolved the way genai-prices bills a request:
+a token type without its own price falls back to the price of its parent unit (a cache read
+with no cache-read price is billed as input; a 1-hour cache write with no 1-hour price as a
+cache write). Long-context tiers apply to the whole request when its total input (uncached +
+cache read + cache write) exceeds the threshold. Review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib.metadata import version
+from pathlib import Path
+
+from genai_prices.data import providers
+from genai_prices.types import (
+    ClauseAnd,
+    ClauseContains,
+    ClauseEndsWith,
+    ClauseEquals,
+    ClauseOr,
+    ClauseRegex,
+    ClauseStartsWith,
+    ModelInfo,
+    ModelPrice,
+    Provider,
+    StartDateConstraint,
+    TieredPrices,
+)
+
+from token_ledger.config import project_dir
+
+PROVIDERS = ("anthropic", "openai", "google")
+OPEN_START = dt.date(1970, 1, 1)
+OPEN_END = dt.date(9999, 12, 31)
+# our service_tier -> genai-prices price context
+TIER_CONTEXTS: dict[str, dict[str, str] | None] = {
+    "standard": None,
+    "batch": {"processing": "batch"},
+    "priority": {"service_tier": "priority"},
+    "flex": {"service_tier": "flex"},
+}
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+CATALOG_COLUMNS = [
+    "provider", "model_id", "model_name", "service_tier", "valid_from", "valid_to",
+    *(f"{k}_usd_per_mtok" for k in TOKEN_KINDS),
+    "long_context_threshold_tokens",
+    *(f"long_context_{k}_usd_per_mtok" for k in TOKEN_KINDS),
+    "source",
+]
+RULE_COLUMNS = ["provider", "rule_order", "rule_id", "clauses_in_rule", "match_type", "pattern", "model_id",
+                "catalog_provider"]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    base: dict[str, Decimal]
+    threshold: int | None
+    tier: dict[str, Decimal]
+
+
+def _price(price: ModelPrice, *keys: str) -> Decimal | TieredPrices | None:
+    for key in keys:
+        value = getattr(price, key, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _resolve(price: ModelPrice) -> Resolved | None:
+    """Effective per-kind prices, following genai-prices' parent-unit fallback."""
+    chains = {
+        "input": ("input_mtok",),
+        "output": ("output_mtok",),
+        "cache_read": ("cache_read_mtok", "input_mtok"),
+        "cache_write_5m": ("cache_write_5m_mtok", "cache_write_mtok", "input_mtok"),
+        "cache_write_1h": ("cache_write_1h_mtok", "cache_write_mtok", "input_mtok"),
+    }
+    raw = {kind: _price(price, *keys) for kind, keys in chains.items()}
+    if raw["input"] is None or raw["output"] is None:
+        return None
+    thresholds = {v.tiers[0].start for v in raw.values() if isinstance(v, TieredPrices)}
+    if len(thresholds) > 1:
+        raise ValueError(f"several long-context thresholds in one price: {sorted(thresholds)}")
+    if any(isinstance(v, TieredPrices) and len(v.tiers) != 1 for v in raw.values()):
+        raise ValueError("more than one long-context tier")
+    base = {k: (v.base if isinstance(v, TieredPrices) else v) for k, v in raw.items()}
+    tier = {k: (v.tiers[0].price if isinstance(v, TieredPrices) else v) for k, v in raw.items()}
+    return Resolved(base=base, threshold=thresholds.pop() if thresholds else None, tier=tier)
+
+
+def _breakpoints(model: ModelInfo) -> list[dt.date]:
+    dates = {OPEN_START}
+    conditionals = model.prices if isinstance(model.prices, list) else []
+    for item in [*conditionals, *(model.price_variants or [])]:
+        if isinstance(item.constraint, StartDateConstraint):
+            dates.add(item.constraint.start_date)
+        elif item.constraint is not None:
+            raise ValueError(f"unsupported price constraint {type(item.constraint).__name__}")
+    return sorted(dates)
+
+
+def _fmt(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for model in provider.models:
+        try:
+            points = _breakpoints(model)
+        except ValueError as exc:
+            print(f"skipped {provider.id}/{model.id}: {exc}", file=sys.stderr)
+            continue
+        for tier, context in TIER_CONTEXTS.items():
+            previous: dict[str, str] | None = None
+            for i, start in enumerate(points):
+                end = points[i + 1] if i + 1 < len(points) else OPEN_END
+                moment = dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC)
+                try:
+                    resolved = _resolve(model.get_prices(moment, context))
+                except ValueError as exc:
+                    print(f"skipped {provider.id}/{model.id}: {exc}", file=sys.stderr)
+                    resolved = None
+                if resolved is None:
+                    previous = None
+                    continue
+                row = {
+                    "provider": provider.id,
+                    "model_id": model.id,
+                    "model_name": model.name or model.id,
+                    "service_tier": tier,
+                    "valid_from": start.isoformat(),
+                    "valid_to": end.isoformat(),
+                    **{f"{k}_usd_per_mtok": _fmt(resolved.base[k]) for k in TOKEN_KINDS},
+                    "long_context_threshold_tokens": str(resolved.threshold or ""),
+                    **{
+                        f"long_context_{k}_usd_per_mtok": _fmt(resolved.tier[k]) if resolved.threshold else ""
+                        for k in TOKEN_KINDS
+                    },
+                    "source": source,
+                }
+                same = previous is not None and all(
+                    previous[c] == row[c] for c in CATALOG_COLUMNS if c not in ("valid_from", "valid_to")
+                )
+                if same:
+                    previous["valid_to"] = row["valid_to"]
+                else:
+                    rows.append(row)
+                    previous = row
+    return rows
+
+
+def _alternatives(clause: object) -> list[list[tuple[str, str]]]:
+    """A match clause as alternatives (any may match), each a list of clauses that must all match."""
+    if isinstance(clause, ClauseOr):
+        return [alt for sub in clause.or_ for alt in _alternatives(sub)]
+    if isinstance(clause, ClauseAnd):
+        combos: list[list[tuple[str, str]]] = [[]]
+        for sub in clause.and_:
+            combos = [combo + alt for combo in combos for alt in _alternatives(sub)]
+        return combos
+    if isinstance(clause, ClauseEquals):
+        return [[("exact", clause.equals.lower())]]
+    if isinstance(clause, ClauseStartsWith):
+        return [[("prefix", clause.starts_with.lower())]]
+    if isinstance(clause, ClauseEndsWith):
+        return [[("suffix", clause.ends_with.lower())]]
+    if isinstance(clause, ClauseContains):
+        return [[("contains", clause.contains.lower())]]
+    if isinstance(clause, ClauseRegex):
+        # DuckDB's RE2 has no lookahead: `^(?!X)` becomes "does not match ^X"
+        negative = re.fullmatch(r"\^\(\?!(.*)\)", clause.regex)
+        if negative:
+            return [[("not_regex", "^" + negative.group(1))]]
+        return [[("regex", clause.regex)]]
+    raise TypeError(f"unknown match clause {clause!r}")
+
+
+def rule_rows(provider: Provider, priced: set[tuple[str, str]]) -> list[dict[str, str]]:
+    """Match rules in genai-prices' order: the first model with a fully matching rule wins.
+
+    One row per clause; a rule (rule_id) matches when all its clauses_in_rule clauses match.
+    """
+    rows: list[dict[str, str]] = []
+    chain = [provider] + [p for pid in (provider.fallback_model_providers or []) for p in providers if p.id == pid]
+    order = 0
+    rule_id = 0
+    for owner in chain:
+        for model in owner.models:
+            if (owner.id, model.id) not in priced:
+                continue
+            order += 1
+            for alternative in _alternatives(model.match):
+                rule_id += 1
+                for match_type, pattern in alternative:
+                    rows.append({"provider": provider.id, "rule_order": str(order), "rule_id": str(rule_id),
+                                 "clauses_in_rule": str(len(alternative)), "match_type": match_type,
+                                 "pattern": pattern, "model_id": model.id, "catalog_provider": owner.id})
+    return rows
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:
+    source = f"genai-prices {version('genai-prices')}"
+    seeds = project_dir() / "seeds"
+    catalog: list[dict[str, str]] = []
+    rules: list[dict[str, str]] = []
+    chosen = [p for p in providers if p.id in PROVIDERS]
+    for provider in chosen:
+        catalog += catalog_rows(provider, source)
+    priced = {(r["provider"], r["model_id"]) for r in catalog}
+    for provider in chosen:
+        rules += rule_rows(provider, priced)
+    write_csv(seeds / "price_catalog.csv", CATALOG_COLUMNS, catalog)
+    write_csv(seeds / "model_match_rules.csv", RULE_COLUMNS, rules)
+    print(f"wrote {len(catalog)} price rows and {len(rules)} match rules from {source}")
+
+
+if __name__ == "__main__":
+    main()

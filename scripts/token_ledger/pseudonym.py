@@ -1,0 +1,58 @@
+"""The pseudonym key: where it comes from, and the HMAC pads handed to DuckDB.
+
+`user_key = HMAC-SHA256(key, lower(email))`. The key comes from
+TOKEN_LEDGER_PSEUDONYM_KEY; in dev, when unset, one is generated once into
+`<home>/secrets/pseudonym.key` (mode 600). With TOKEN_LEDGER_ENV=prod a missing key is an
+error. The key reaches DuckDB only as session variables of the build connection (never
+SQL text, logs or either DuckDB file).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from token_ledger.config import Home, env_name
+from token_ledger.errors import LedgerError
+
+KEY_ENV = "TOKEN_LEDGER_PSEUDONYM_KEY"
+BLOCK_SIZE = 64  # SHA-256 block size in bytes
+
+
+def _key_file(root: Path) -> Path:
+    return root / "secrets" / "pseudonym.key"
+
+
+def resolve_key(home_root: Path | None) -> bytes:
+    raw = os.environ.get(KEY_ENV, "").strip()
+    if raw:
+        return raw.encode("utf-8")
+    if env_name() == "prod":
+        raise LedgerError(f"{KEY_ENV} is not set; with TOKEN_LEDGER_ENV=prod the pseudonym key is required")
+    if home_root is None:
+        raise LedgerError(f"{KEY_ENV} is not set and no home folder is known")
+    path = _key_file(home_root)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def key_environment(home: Home) -> dict[str, str]:
+    """Environment for a dbt process: the key, resolved (and created in dev) up front."""
+    return {KEY_ENV: resolve_key(home.root).decode("utf-8")}
+
+
+def hmac_pads(key: bytes) -> tuple[str, str]:
+    """The inner and outer HMAC pads as hex (RFC 2104), for SQL's sha256."""
+    import hashlib
+
+    if len(key) > BLOCK_SIZE:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(BLOCK_SIZE, b"\0")
+    inner = bytes(b ^ 0x36 for b in key)
+    outer = bytes(b ^ 0x5C for b in key)
+    return inner.hex(), outer.hex()

@@ -1,0 +1,80 @@
+"""`token-ledger publish`: the public marts into analytics.duckdb, atomically.
+
+The file is written next to its final place under a temporary name, checked, then moved
+over the old one with os.replace (an atomic rename on POSIX). A reader that opened the old
+file keeps reading it; the next open sees the new one, complete. The private warehouse is
+opened read-only and attached, so publishing never needs the build's write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+
+from token_ledger.config import Home
+from token_ledger.errors import LedgerError
+
+
+def public_models(home: Home) -> list[dict[str, str]]:
+    """The models dbt marks `access: public`, from the last build's manifest."""
+    manifest_path = home.root / "dbt" / "target" / "manifest.json"
+    if not manifest_path.exists():
+        raise LedgerError("no dbt manifest under the home folder; run `token-ledger build` first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    models = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node.get("access") == "public":
+            models.append({
+                "name": node.get("alias") or node["name"],
+                "schema": node["schema"],
+                "description": node.get("description", ""),
+                "columns": {c: v.get("description", "") for c, v in node.get("columns", {}).items()},
+            })
+    if not models:
+        raise LedgerError("the manifest has no public models to publish")
+    return sorted(models, key=lambda m: m["name"])
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(home: Home) -> list[str]:
+    models = public_models(home)
+    if not home.private_db.exists():
+        raise LedgerError(f"no private warehouse at {home.private_db}; land and build first")
+    tmp = home.root / f".{home.published_db.name}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"attach {_sql_string(str(home.private_db))} as private (read_only)")
+        for model in models:
+            source = f'private."{model["schema"]}"."{model["name"]}"'
+            con.execute(f'create table main."{model["name"]}" as select * from {source}')
+            if model["description"]:
+                con.execute(f'comment on table main."{model["name"]}" is {_sql_string(model["description"].strip())}')
+            for column, text in model["columns"].items():
+                if text:
+                    con.execute(f'comment on column main."{model["name"]}"."{column}" is {_sql_string(text.strip())}')
+        con.execute("detach private")
+        con.execute("checkpoint")
+    except duckdb.Error as exc:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise LedgerError(f"publish failed: {str(exc).splitlines()[0]}") from exc
+    con.close()
+    _fsync(tmp)
+    os.replace(tmp, home.published_db)
+    _fsync(home.root)
+    return [m["name"] for m in models]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

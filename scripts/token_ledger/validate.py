@@ -1,0 +1,198 @@
+"""`token-ledger validate`: Great Expectations checkpoints, as code.
+
+GX 1.x has no DuckDB backend, so each checkpoint validates a pandas DataFrame read from
+the warehouse over a read-only connection. dbt tests are the first line of defence; these
+guard what they do not: landed batches as they arrived, and the published file against the
+private facts. Personal columns are never loaded, so Data Docs (under
+`<home>/validation/`) cannot show a personal value as a sample.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from token_ledger import warehouse
+from token_ledger.config import Home, min_group_size
+from token_ledger.errors import LedgerError
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+KNOWN_PROVIDERS = ["anthropic", "openai", "google", "claude", "bedrock", "aws", "azure", "azure_openai", "gemini",
+                   "vertex_ai", "vertex"]
+MAX_TOKENS_PER_REQUEST = 50_000_000
+
+
+@dataclass
+class Check:
+    name: str
+    frame: pd.DataFrame
+    expectations: list
+
+
+@dataclass
+class ValidationResult:
+    results: dict[str, bool] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    docs: str = ""
+
+    @property
+    def success(self) -> bool:
+        return all(self.results.values())
+
+    def line(self) -> str:
+        passed = sum(self.results.values())
+        text = f"validated {len(self.results)} checkpoints: {passed} passed, {len(self.results) - passed} failed"
+        if self.failures:
+            text += " (" + "; ".join(self.failures) + ")"
+        return text + (f"; Data Docs: {self.docs}" if self.docs else "")
+
+
+def _landed_checks(con) -> list[Check]:
+    import great_expectations.expectations as gxe
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    events = con.execute(
+        """
+        select e._batch_id, e.occurred_at, lower(e.provider) as provider, e.input_tokens, e.output_tokens,
+               coalesce(e.cache_read_tokens, 0) as cache_read_tokens,
+               coalesce(e.cache_write_5m_tokens, 0) as cache_write_5m_tokens,
+               coalesce(e.cache_write_1h_tokens, 0) as cache_write_1h_tokens, e._loaded_at
+        from raw.canonical_events as e
+        """
+    ).df()
+    token_columns = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                     "cache_write_1h_tokens"]
+    expectations = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*events.columns], exact_match=True),
+        gxe.ExpectColumnValuesToNotBeNull(column="occurred_at"),
+        gxe.ExpectColumnValuesToNotBeNull(column="_batch_id"),
+        gxe.ExpectColumnValuesToBeInSet(column="provider", value_set=KNOWN_PROVIDERS, mostly=0.99),
+        gxe.ExpectColumnMaxToBeBetween(column="occurred_at", max_value=now + dt.timedelta(days=1)),
+        *(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=MAX_TOKENS_PER_REQUEST)
+          for c in token_columns),
+    ]
+    quarantine = con.execute(
+        "select batch_id, source_format, line_number, reason from raw.quarantine"
+    ).df()
+    batches = con.execute(
+        """
+        select b.batch_id, b.rows_landed, b.rows_quarantined,
+               coalesce(q.quarantined, 0) as quarantined_found
+        from raw.load_batches as b
+        left join (select batch_id, count(*) as quarantined from raw.quarantine group by 1) as q using (batch_id)
+        """
+    ).df()
+    batches["quarantine_accounted"] = batches["rows_quarantined"] == batches["quarantined_found"]
+    return [
+        Check("landed_usage_events", events, expectations),
+        Check("landed_quarantine", quarantine, [
+            gxe.ExpectColumnValuesToNotBeNull(column="reason"),
+            gxe.ExpectColumnValuesToNotBeNull(column="batch_id"),
+        ]),
+        Check("landed_batches", batches, [
+            gxe.ExpectColumnValuesToBeUnique(column="batch_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="quarantine_accounted", value_set=[True]),
+        ]),
+    ]
+
+
+def _published_checks(con, home: Home) -> list[Check]:
+    import great_expectations.expectations as gxe
+
+    if not con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fct_usage_daily'"
+    ).fetchone()[0]:
+        raise LedgerError("the public marts are not built yet; run `token-ledger build` first")
+    daily = con.execute("select * from marts.fct_usage_daily").df()
+    private_totals = con.execute(
+        """
+        select sum(requests) as requests, sum(total_tokens) as total_tokens, coalesce(sum(cost_usd), 0) as cost_usd
+        from restricted.fct_usage_events
+        """
+    ).df().iloc[0]
+    k = min_group_size()
+    groups = con.execute(
+        f"""
+        select usage_month, published_team_id, published_cost_center, sum(people) as people
+        from intermediate.int_org_groups_rolled_up
+        where not (published_team_id = 'other' and published_cost_center = 'other')
+        group by all
+        """
+    ).df()
+    tolerance = 1e-6 * max(1.0, float(private_totals["cost_usd"]))
+    expectations = [
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c)
+          for c in ["usage_date", "team_id", "cost_center", "provider", "model_id", "application"]),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["usage_date", "team_id", "cost_center", "provider", "model_id", "application"]),
+        gxe.ExpectColumnSumToBeBetween(column="requests", min_value=int(private_totals["requests"] or 0),
+                                       max_value=int(private_totals["requests"] or 0)),
+        gxe.ExpectColumnSumToBeBetween(column="total_tokens", min_value=int(private_totals["total_tokens"] or 0),
+                                       max_value=int(private_totals["total_tokens"] or 0)),
+        gxe.ExpectColumnSumToBeBetween(column="cost_usd", min_value=float(private_totals["cost_usd"]) - tolerance,
+                                       max_value=float(private_totals["cost_usd"]) + tolerance),
+        gxe.ExpectColumnValuesToBeBetween(column="cost_usd", min_value=0),
+    ]
+    daily["cost_usd"] = daily["cost_usd"].astype(float)
+    daily["list_cost_usd"] = daily["list_cost_usd"].astype(float)
+    return [
+        Check("published_fct_usage_daily", daily, expectations),
+        Check("published_group_sizes", groups, [gxe.ExpectColumnMinToBeBetween(column="people", min_value=k)]
+              if len(groups) else []),
+    ]
+
+
+def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    root = home.sub("validation")
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    source = context.data_sources.add_or_update_pandas(name="token_ledger")
+    result = ValidationResult()
+    for check in checks:
+        try:
+            asset = source.get_asset(check.name)
+        except LookupError:
+            asset = source.add_dataframe_asset(name=check.name)
+        try:
+            batch = asset.get_batch_definition("whole")
+        except KeyError:
+            batch = asset.add_batch_definition_whole_dataframe("whole")
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=check.name, expectations=check.expectations))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=check.name, data=batch, suite=suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=check.name, validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+        ))
+        outcome = checkpoint.run(batch_parameters={"dataframe": check.frame})
+        result.results[check.name] = bool(outcome.success)
+        if not outcome.success:
+            for run_result in outcome.run_results.values():
+                for item in run_result.results:
+                    if not item.success:
+                        config = item.expectation_config
+                        column = config.kwargs.get("column") or config.kwargs.get("column_list") or ""
+                        result.failures.append(f"{check.name}: {config.type} {column}".strip())
+    sites = context.get_docs_sites_urls()
+    result.docs = sites[0]["site_url"] if sites else ""
+    return result
+
+
+def validate(home: Home) -> ValidationResult:
+    if not home.private_db.exists():
+        raise LedgerError(f"no private warehouse at {home.private_db}; land and build first")
+    con = warehouse.connect(home.private_db, read_only=True)
+    try:
+        checks = _landed_checks(con) + _published_checks(con, home)
+    finally:
+        con.close()
+    return _run_checks(home, checks)

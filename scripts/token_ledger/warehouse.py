@@ -1,0 +1,91 @@
+"""DuckDB connections to the private warehouse and the raw landing schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from token_ledger.config import Home
+
+RAW_DDL = """
+create schema if not exists raw;
+create table if not exists raw.load_batches (
+    batch_id varchar primary key,
+    source_format varchar not null,
+    file_path varchar not null,
+    file_checksum varchar not null,
+    loaded_at timestamp not null,
+    rows_landed bigint not null,
+    rows_quarantined bigint not null,
+    rows_skipped bigint not null default 0
+);
+create table if not exists raw.quarantine (
+    batch_id varchar not null,
+    source_format varchar not null,
+    file_path varchar not null,
+    line_number bigint,
+    reason varchar not null,
+    raw_record varchar,
+    loaded_at timestamp not null
+);
+create table if not exists raw.canonical_events (
+    request_id varchar,
+    occurred_at timestamp,
+    provider varchar,
+    model varchar,
+    user_email varchar,
+    application varchar,
+    session_id varchar,
+    input_tokens bigint,
+    output_tokens bigint,
+    cache_read_tokens bigint,
+    cache_write_5m_tokens bigint,
+    cache_write_1h_tokens bigint,
+    service_tier varchar,
+    reported_cost_usd decimal(18, 9),
+    tags json,
+    _file varchar,
+    _line bigint,
+    _batch_id varchar,
+    _loaded_at timestamp
+);
+create table if not exists raw.people (
+    email varchar,
+    full_name varchar,
+    employee_id varchar,
+    team_id varchar,
+    team_name varchar,
+    cost_center varchar,
+    manager_email varchar,
+    valid_from date,
+    _file varchar,
+    _line bigint,
+    _batch_id varchar,
+    _loaded_at timestamp
+);
+create table if not exists raw.erasures (
+    subject_key varchar not null,
+    erased_at timestamp not null
+);
+"""
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+@contextmanager
+def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the private warehouse with the raw schema in place."""
+    con = connect(home.private_db, read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(RAW_DDL)
+        yield con
+    finally:
+        con.close()
