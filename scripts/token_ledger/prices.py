@@ -16,8 +16,8 @@ cache read + cache write) exceeds the threshold. Review the diff before committi
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal

@@ -116,7 +116,7 @@ def _published_checks(con, home: Home) -> list[Check]:
     ).df().iloc[0]
     k = min_group_size()
     groups = con.execute(
-        f"""
+        """
         select usage_month, published_team_id, published_cost_center, sum(people) as people
         from intermediate.int_org_groups_rolled_up
         where not (published_team_id = 'other' and published_cost_center = 'other')

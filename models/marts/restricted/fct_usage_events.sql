@@ -8,7 +8,7 @@ user_keys as (
     select
         user_email,
         {{ pseudonymize('user_email') }} as user_key
-    from (select distinct user_email from priced_events)
+    from (select distinct user_email from priced_events) as distinct_users
 ),
 
 final as (

@@ -47,8 +47,10 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
     team_of[:n_teams] = np.arange(min(users, n_teams))  # every team has someone
     team_cc = np.arange(n_teams) % n_cost_centers
 
-    emails = [f"{FIRST_NAMES[f]}.{LAST_NAMES[ln]}.{i:05d}@{EMAIL_DOMAIN}" for i, f, ln in zip(idx, first, last)]
-    names = [f"{FIRST_NAMES[f].title()} {LAST_NAMES[ln].title()}" for f, ln in zip(first, last)]
+    emails = [
+        f"{FIRST_NAMES[f]}.{LAST_NAMES[ln]}.{i:05d}@{EMAIL_DOMAIN}" for i, f, ln in zip(idx, first, last, strict=True)
+    ]
+    names = [f"{FIRST_NAMES[f].title()} {LAST_NAMES[ln].title()}" for f, ln in zip(first, last, strict=True)]
     people = pd.DataFrame(
         {
             "person": idx,
@@ -66,7 +68,7 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
     manager_of_team = people.groupby("team")["person"].min().to_dict()
 
     def rows(person: np.ndarray, team: np.ndarray, valid_from: list[dt.date]) -> pd.DataFrame:
-        managers = [manager_of_team.get(int(t), int(p)) for p, t in zip(person, team)]
+        managers = [manager_of_team.get(int(t), int(p)) for p, t in zip(person, team, strict=True)]
         return pd.DataFrame(
             {
                 "person": person,
@@ -76,7 +78,7 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
                 "team_id": [team_ids[t] for t in team],
                 "team_name": [team_names[t] for t in team],
                 "cost_center": [cc_ids[team_cc[t]] for t in team],
-                "manager_email": ["" if m == p else emails[m] for m, p in zip(managers, person)],
+                "manager_email": ["" if m == p else emails[m] for m, p in zip(managers, person, strict=True)],
                 "valid_from": valid_from,
             }
         )

@@ -120,7 +120,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list
         )
         select
             g._line,
-            to_json(c) as _raw,
+            cast(to_json(c) as varchar) as _raw,
             cast(null as varchar) as _csv_error,
             {values}
         from csv_rows as c
@@ -147,7 +147,7 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
     con.execute(
         f"""
         create or replace temp table src as
-        select file_row_number + 1 as _line, to_json(p) as _raw, {values}
+        select file_row_number + 1 as _line, cast(to_json(p) as varchar) as _raw, {values}
         from pq_rows as p
         """
     )

@@ -1,0 +1,136 @@
+"""Shared fixtures: run the real CLI (a subprocess) against temporary home folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> Result:
+    full_env = {**os.environ, "TOKEN_LEDGER_HOME": str(home), **(env or {})}
+    done = subprocess.run([sys.executable, "-m", "token_ledger.cli", *args], capture_output=True, text=True,
+                          env=full_env, check=False)
+    result = Result(done.returncode, done.stdout, done.stderr)
+    if check and done.returncode != 0:
+        raise AssertionError(f"token-ledger {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return result
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+TOKEN_FIELDS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                "cache_write_1h_tokens"]
+
+
+def read_jsonl(paths: Iterable[Path]) -> list[dict]:
+    records = []
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            records += [json.loads(line) for line in handle if line.strip()]
+    return records
+
+
+def dedup(records: list[dict]) -> list[dict]:
+    """First record per (provider, request_id): at-least-once delivery counted once."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for record in records:
+        key = (record["provider"].lower(), record["request_id"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(record)
+    return unique
+
+
+@dataclass
+class Month:
+    """A generated month of 1,000 people, run through the whole pipeline."""
+
+    home: Path
+    inputs: Path
+    bad_file: Path
+    bad_lines: dict[int, str]
+    good_in_bad_file: int
+
+    @property
+    def private(self) -> Path:
+        return self.home / "token_ledger.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "analytics.duckdb"
+
+
+BAD_RECORDS = {
+    # line number -> (record text, expected reason)
+    2: ('{"request_id": "bad-1", "occurred_at": "2026-10-05T10:00:00Z", "provider": "anthropic"',
+        "invalid JSON"),
+    3: ('{"request_id": "bad-2", "occurred_at": "2026-10-05T10:00:00Z", "provider": "anthropic", '
+        '"user_email": "ada.abara.00001@corp.example", "input_tokens": 5, "output_tokens": 5}',
+        "missing required field 'model'"),
+    5: ('{"request_id": "bad-3", "occurred_at": "2026-10-05T10:00:00Z", "provider": "openai", "model": "gpt-5.5", '
+        '"user_email": "ada.abara.00001@corp.example", "input_tokens": -40, "output_tokens": 5}',
+        "field 'input_tokens' is negative"),
+    6: ('{"request_id": "bad-4", "occurred_at": "2026-10-05T10:00:00Z", "provider": "openai", "model": "gpt-5.5", '
+        '"user_email": "ada.abara.00001@corp.example", "input_tokens": 12.5, "output_tokens": 5}',
+        "field 'input_tokens' is not a whole number"),
+    8: ('{"request_id": "bad-5", "occurred_at": "yesterday at noon", "provider": "openai", "model": "gpt-5.5", '
+        '"user_email": "ada.abara.00001@corp.example", "input_tokens": 1, "output_tokens": 5}',
+        "field 'occurred_at' is not an ISO-8601 timestamp"),
+    9: ('[1, 2, 3]', "record is not a JSON object"),
+    10: ('{"request_id": "bad-6", "occurred_at": "2026-10-05T10:00:00Z", "provider": "openai", "model": "gpt-5.5", '
+         '"user_email": "ada.abara.00001@corp.example", "input_tokens": 1, "output_tokens": "many"}',
+         "field 'output_tokens' is not a whole number"),
+}
+GOOD_RECORD = ('{{"request_id": "good-{n}", "occurred_at": "2026-10-05T10:00:0{n}+02:00", "provider": "anthropic", '
+               '"model": "claude-sonnet-4-6", "user_email": "extra.user@partner.example", "input_tokens": 100, '
+               '"output_tokens": 50, "cache_read_tokens": 1000}}')
+
+
+def write_bad_file(path: Path) -> tuple[dict[int, str], int]:
+    lines = []
+    good = 0
+    for number in range(1, 12):
+        if number in BAD_RECORDS:
+            lines.append(BAD_RECORDS[number][0])
+        elif number == 7:
+            lines.append("")  # blank lines are not records
+        else:
+            good += 1
+            lines.append(GOOD_RECORD.format(n=good))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {n: reason for n, (_, reason) in BAD_RECORDS.items()}, good
+
+
+@pytest.fixture(scope="session")
+def month(tmp_path_factory: pytest.TempPathFactory) -> Month:
+    root = tmp_path_factory.mktemp("month")
+    home, inputs = root / "home", root / "input"
+    run_cli(home, "generate", "--out", str(inputs), "--users", "1000", "--days", "31", "--seed", "7")
+    bad_dir = root / "bad"
+    bad_dir.mkdir()
+    bad_file = bad_dir / "late-delivery.jsonl"
+    bad_lines, good = write_bad_file(bad_file)
+    run_cli(home, "run", str(inputs), str(bad_file))
+    return Month(home=home, inputs=inputs, bad_file=bad_file, bad_lines=bad_lines, good_in_bad_file=good)

@@ -1,0 +1,187 @@
+"""The warehouse end to end on the canonical format: totals, quarantine, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from conftest import TOKEN_FIELDS, Month, dedup, query, read_jsonl, run_cli
+
+
+def _good_records_of_bad_file(month: Month) -> list[dict]:
+    records = []
+    for line in month.bad_file.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and record.get("request_id", "").startswith("good-"):
+            records.append(record)
+    assert len(records) == month.good_in_bad_file
+    return records
+
+
+def _expected_records(month: Month) -> list[dict]:
+    return dedup(read_jsonl(sorted(month.inputs.glob("usage-*.jsonl")))) + _good_records_of_bad_file(month)
+
+
+def test_daily_totals_equal_generated_input(month: Month) -> None:
+    records = _expected_records(month)
+    expected = {f: sum(r.get(f, 0) for r in records) for f in TOKEN_FIELDS}
+    expected["requests"] = len(records)
+
+    row = query(month.published, f"select {', '.join(f'sum({c})' for c in [*TOKEN_FIELDS, 'requests'])} "
+                                  "from fct_usage_daily")[0]
+    actual = dict(zip([*TOKEN_FIELDS, "requests"], row, strict=True))
+    assert actual == expected
+    total = query(month.published, "select sum(total_tokens), sum(cache_write_tokens) from fct_usage_daily")[0]
+    assert total[0] == sum(expected[f] for f in TOKEN_FIELDS)
+    assert total[1] == expected["cache_write_5m_tokens"] + expected["cache_write_1h_tokens"]
+
+
+def test_daily_totals_per_day_and_provider(month: Month) -> None:
+    expected: Counter = Counter()
+    for r in _expected_records(month):
+        day = dt.datetime.fromisoformat(r["occurred_at"].replace("Z", "+00:00")).astimezone(dt.UTC).date()
+        expected[(day, r["provider"])] += r["output_tokens"]
+    rows = query(month.published, "select usage_date, provider, sum(output_tokens) from fct_usage_daily group by all")
+    assert {(d, p): int(v) for d, p, v in rows} == dict(expected)
+
+
+def test_planted_bad_records_are_quarantined_with_line_and_reason(month: Month) -> None:
+    rows = query(month.private, "select line_number, reason from raw.quarantine where file_path = ? order by 1",
+                 [str(month.bad_file.resolve())])
+    assert dict(rows) == month.bad_lines
+    landed = query(month.private, "select count(*) from raw.canonical_events where _file = ?",
+                   [str(month.bad_file.resolve())])[0][0]
+    assert landed == month.good_in_bad_file
+    batch = query(month.private, "select rows_landed, rows_quarantined from raw.load_batches where file_path = ?",
+                  [str(month.bad_file.resolve())])
+    assert batch == [(month.good_in_bad_file, len(month.bad_lines))]
+
+
+def test_every_landed_record_is_accounted_for(month: Month) -> None:
+    """Lines in = records landed + quarantined (blank lines aside), per file."""
+    batches = query(month.private, "select file_path, rows_landed + rows_quarantined from raw.load_batches "
+                                   "where source_format = 'canonical'")
+    for file_path, accounted in batches:
+        lines = [line for line in Path(file_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert accounted == len(lines), file_path
+
+
+def test_landing_twice_changes_nothing(month: Month) -> None:
+    before = query(month.private, "select (select count(*) from raw.canonical_events), "
+                                  "(select count(*) from raw.quarantine), (select count(*) from raw.load_batches)")
+    result = run_cli(month.home, "land", str(month.inputs), str(month.bad_file))
+    assert "landed 0 records from 0 files; skipped 33 files already landed" in result.out
+    after = query(month.private, "select (select count(*) from raw.canonical_events), "
+                                 "(select count(*) from raw.quarantine), (select count(*) from raw.load_batches)")
+    assert after == before
+
+
+def test_usage_attributed_to_the_team_at_the_time(month: Month) -> None:
+    import csv
+
+    with (month.inputs / "people.csv").open(encoding="utf-8") as handle:
+        directory = list(csv.DictReader(handle))
+    history: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    for row in directory:
+        history[row["email"]].append((dt.date.fromisoformat(row["valid_from"]), row["team_id"]))
+    movers = {email for email, rows in history.items() if len(rows) > 1}
+    assert len(movers) > 50  # ~10% of 1,000 people change team during the month
+    rows = query(month.private, "select user_email, occurred_at, team_id from restricted.fct_usage_events "
+                                "where user_email in (select unnest(?))", [sorted(movers)])
+    assert rows
+    for email, occurred_at, team_id in rows:
+        in_force = [team for start, team in sorted(history[email]) if start <= occurred_at.date()]
+        assert team_id == in_force[-1]
+
+
+def test_unknown_people_are_unattributed_not_dropped(month: Month) -> None:
+    rows = query(month.private, "select count(*) from restricted.fct_usage_events where team_id = 'unattributed'")
+    assert rows[0][0] > 0
+
+
+def test_unreadable_file_is_reported_and_nothing_of_it_lands(month: Month, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1" + b"\x00\x17garbage" * 40)
+    before = query(month.private, "select count(*) from raw.load_batches")[0][0]
+    result = run_cli(month.home, "land", str(broken), check=False)
+    assert result.code != 0
+    assert "broken.parquet" in result.err and "Traceback" not in result.err
+    assert query(month.private, "select count(*) from raw.load_batches")[0][0] == before
+
+
+def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "land", str(tmp_path / "nope.jsonl"), check=False)
+    assert result.code != 0
+    assert result.err.strip().count("\n") == 0 and "nope.jsonl" in result.err
+
+
+def test_published_file_holds_only_public_marts(month: Month) -> None:
+    tables = {r[0] for r in query(month.published, "select table_name from information_schema.tables")}
+    assert {"fct_usage_daily", "dim_models"} <= tables
+    assert not tables & {"fct_usage_events", "canonical_events", "people", "quarantine"}
+
+
+def test_run_log_records_each_run(month: Month) -> None:
+    rows = query(month.private, "select status, published, step_seconds from audit.run_log")
+    assert rows and rows[0][0] == "succeeded" and rows[0][1] is True
+    assert all(step in rows[0][2] for step in ["land", "build", "validate", "publish"])
+
+
+def test_canonical_csv_and_parquet_land_like_jsonl(tmp_path: Path) -> None:
+    totals = {}
+    for fmt in ("canonical", "canonical-csv", "canonical-parquet"):
+        home, inputs = tmp_path / fmt / "home", tmp_path / fmt / "in"
+        run_cli(home, "generate", "--out", str(inputs), "--users", "40", "--days", "5", "--format", fmt)
+        run_cli(home, "land", str(inputs))
+        totals[fmt] = query(home / "token_ledger.duckdb",
+                            "select count(*), sum(input_tokens), sum(cache_read_tokens), min(occurred_at), "
+                            "count(distinct lower(user_email)), count(tags) from raw.canonical_events")
+    assert totals["canonical"] == totals["canonical-csv"] == totals["canonical-parquet"]
+
+
+def test_bad_csv_rows_are_quarantined_with_their_lines(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "usage.csv"
+    source.write_text(
+        "request_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n"
+        "r1,2026-10-01T10:00:00Z,anthropic,claude-sonnet-4-6,a.b@corp.example,10,20\n"
+        "r2,2026-10-01T10:00:00Z,anthropic,claude-sonnet-4-6,a.b@corp.example,-3,20\n"
+        "r3,2026-10-01T10:00:00Z,anthropic,claude-sonnet-4-6,a.b@corp.example,10,20,surplus\n"
+        "r4,not-a-time,anthropic,claude-sonnet-4-6,a.b@corp.example,10,20\n"
+        "r5,2026-10-01T11:00:00Z,openai,gpt-5.5,a.b@corp.example,1,2\n",
+        encoding="utf-8",
+    )
+    result = run_cli(home, "land", str(source))
+    assert "landed 2 records" in result.out and "quarantined 3 records" in result.out
+    rows = query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine order by 1")
+    assert [r[0] for r in rows] == [3, 4, 5]
+    assert rows[0][1] == "field 'input_tokens' is negative"
+    assert rows[1][1].startswith("malformed CSV row")
+    assert rows[2][1] == "field 'occurred_at' is not an ISO-8601 timestamp"
+    landed = query(home / "token_ledger.duckdb", "select request_id, _line from raw.canonical_events order by 1")
+    assert landed == [("r1", 2), ("r5", 6)]
+
+
+def test_people_file_with_missing_column_cannot_be_read(tmp_path: Path) -> None:
+    bad = tmp_path / "people.csv"
+    bad.write_text("email,full_name,team_id\nx@corp.example,X,T1\n", encoding="utf-8")
+    result = run_cli(tmp_path / "home", "land", "--format", "people", str(bad), check=False)
+    assert result.code != 0 and "valid_from" in result.err
+
+
+def test_generate_is_deterministic(tmp_path: Path) -> None:
+    for fmt in ("canonical", "canonical-csv", "canonical-parquet"):
+        digests = []
+        for attempt in ("a", "b"):
+            out = tmp_path / fmt / attempt
+            run_cli(tmp_path / "home", "generate", "--out", str(out), "--users", "30", "--days", "3", "--seed",
+                    "11", "--format", fmt)
+            digests.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+        assert digests[0] == digests[1], fmt
+    shutil.rmtree(tmp_path / "canonical")
