@@ -15,6 +15,7 @@ cache read + cache write) exceeds the threshold. Review the diff before committi
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import re
@@ -222,9 +223,13 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> Non
         writer.writerows(rows)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the price catalog seeds from genai-prices.")
+    parser.add_argument("--out", type=Path, default=project_dir() / "seeds", help="folder for the seed files")
+    args = parser.parse_args(argv)
     source = f"genai-prices {version('genai-prices')}"
-    seeds = project_dir() / "seeds"
+    seeds = args.out
+    seeds.mkdir(parents=True, exist_ok=True)
     catalog: list[dict[str, str]] = []
     rules: list[dict[str, str]] = []
     chosen = [p for p in providers if p.id in PROVIDERS]

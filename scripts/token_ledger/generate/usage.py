@@ -66,6 +66,9 @@ def _tokens(rng: np.random.Generator, app: np.ndarray, provider: np.ndarray) -> 
     inp = np.where(agentic, _lognormal(rng, 150, 1.0, n), np.where(chat, _lognormal(rng, 1200, 1.0, n),
                                                                      _lognormal(rng, 3000, 0.9, n)))
     out = np.where(agentic, _lognormal(rng, 500, 1.0, n), _lognormal(rng, 550, 0.9, n))
+    # document-sized prompts: both sides of the long-context thresholds (200k / 272k tokens)
+    long_prompt = ~agentic & (rng.random(n) < 0.02)
+    inp = np.where(long_prompt, rng.integers(150_000, 450_000, n), inp)
     cache_read = np.where(agentic, _lognormal(rng, 45000, 0.8, n), 0)
     long_context = agentic & (rng.random(n) < 0.03)
     cache_read = np.where(long_context, rng.integers(200_000, 420_000, n), cache_read)
