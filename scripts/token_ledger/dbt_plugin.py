@@ -2,23 +2,33 @@
 
 They are set as DuckDB session variables (`ledger_hmac_inner`, `ledger_hmac_outer`) read by
 the `pseudonymize` macro, so the key never appears in compiled SQL, logs or a DuckDB file.
+Session variables do not survive DuckDB's cursor copies, so every cursor gets them too.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
-from duckdb import DuckDBPyConnection
 
 from token_ledger.pseudonym import hmac_pads, resolve_key
 
 
 class Plugin(BasePlugin):
-    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
         home = os.environ.get("TOKEN_LEDGER_HOME")
-        inner, outer = hmac_pads(resolve_key(Path(home) if home else None))
+        self._pads = hmac_pads(resolve_key(Path(home) if home else None))
+
+    def _configure(self, conn: Any) -> None:
+        inner, outer = self._pads
         conn.execute("set variable ledger_hmac_inner = ?", [inner])
         conn.execute("set variable ledger_hmac_outer = ?", [outer])
         conn.execute("set TimeZone = 'UTC'")
+
+    def configure_connection(self, conn: Any) -> None:
+        self._configure(conn)
+
+    def configure_cursor(self, cursor: Any) -> None:
+        self._configure(cursor)

@@ -8,23 +8,17 @@ old files can be filtered. The next build and publish carry it through the marts
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 
 from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError
-from token_ledger.pseudonym import resolve_key
+from token_ledger.pseudonym import configure, hmac_sql
 
 # raw table -> the column holding the person's email
 IDENTITY_COLUMNS = {
     "canonical_events": "user_email",
     "people": "email",
 }
-
-
-def subject_key(home: Home, email: str) -> str:
-    return hmac.new(resolve_key(home.root), email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def erase(home: Home, email: str) -> int:
@@ -42,7 +36,8 @@ def erase(home: Home, email: str) -> int:
                     f"delete from raw.{table} where lower(trim({column})) = ?", [normalized]).fetchone()[0]
         con.execute("update raw.people set manager_email = null where lower(trim(manager_email)) = ?", [normalized])
         con.execute("delete from raw.quarantine where contains(lower(raw_record), ?)", [normalized])
-        con.execute("insert into raw.erasures values (?, ?)",
-                    [subject_key(home, normalized), dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        configure(con, home.root)
+        con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
+                    [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
         con.execute("commit")
     return removed

@@ -7,11 +7,13 @@ from token_ledger.config import Home
 from token_ledger.land import LandReport, land_files
 from token_ledger.land.detect import discover
 from token_ledger.progress import bar
+from token_ledger.pseudonym import configure
 
 
 def land_paths(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> LandReport:
     files = discover(paths)
     with warehouse.private(home) as con:
+        configure(con, home.root)
         progress = bar("land", len(files))
         try:
             return land_files(con, files, fmt=fmt, user=user, progress=progress)

@@ -56,3 +56,18 @@ def hmac_pads(key: bytes) -> tuple[str, str]:
     inner = bytes(b ^ 0x36 for b in key)
     outer = bytes(b ^ 0x5C for b in key)
     return inner.hex(), outer.hex()
+
+
+def hmac_sql(expression: str) -> str:
+    """SQL for HMAC-SHA256(key, lower(trim(expression))) on a connection set up by `configure`."""
+    return (
+        "sha256(unhex(getvariable('ledger_hmac_outer')) || unhex(sha256(unhex(getvariable('ledger_hmac_inner')) "
+        f"|| encode(lower(trim({expression}))))))"
+    )
+
+
+def configure(con, home_root: Path) -> None:
+    """Give a DuckDB connection the key's HMAC pads as session variables (never as SQL text)."""
+    inner, outer = hmac_pads(resolve_key(home_root))
+    con.execute("set variable ledger_hmac_inner = ?", [inner])
+    con.execute("set variable ledger_hmac_outer = ?", [outer])

@@ -56,7 +56,7 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
             "person": idx,
             "email": emails,
             "full_name": names,
-            "employee_id": [f"E{100000 + i}" for i in idx],
+            "employee_id": [f"EMP-{100000 + i}" for i in idx],
             "team": team_of,
         }
     )
@@ -74,7 +74,7 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
                 "person": person,
                 "email": [emails[p] for p in person],
                 "full_name": [names[p] for p in person],
-                "employee_id": [f"E{100000 + p}" for p in person],
+                "employee_id": [f"EMP-{100000 + p}" for p in person],
                 "team_id": [team_ids[t] for t in team],
                 "team_name": [team_names[t] for t in team],
                 "cost_center": [cc_ids[team_cc[t]] for t in team],

@@ -19,6 +19,7 @@ from token_ledger.land import detect as detection
 from token_ledger.land.fields import cast_sql, reason_sql
 from token_ledger.land.formats import FORMATS, LandingSpec
 from token_ledger.land.readers import _quote
+from token_ledger.pseudonym import hmac_sql
 
 FORMAT_NAMES = ("auto", *FORMATS)
 
@@ -37,7 +38,8 @@ class LandReport:
             f"landed {self.records_landed} records from {self.files_landed} files; "
             f"skipped {self.files_skipped} files already landed; "
             f"quarantined {self.records_quarantined} records"
-            + (f"; ignored {self.records_ignored} non-usage records" if self.records_ignored else "")
+            + (f"; ignored {self.records_ignored} records (non-usage events, erased people)"
+               if self.records_ignored else "")
             + (f"; {len(self.errors)} files could not be read" if self.errors else "")
         )
 
@@ -59,6 +61,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     pre_rules = spec.read(con, path)
     reason = reason_sql(spec.fields, pre_rules)
     con.execute(f"create or replace temp table checked as select *, {reason} as _reason from src")
+    erased = _drop_erased(con, spec, user)
     batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
     file_name = str(path.resolve())
     columns = [f.name for f in spec.fields]
@@ -94,7 +97,27 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     except BaseException:
         con.execute("rollback")
         raise
-    return landed, quarantined, ignored
+    return landed, quarantined, ignored + erased
+
+
+def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | None) -> int:
+    """Remove records of people erased earlier (matched by keyed pseudonym) before they land."""
+    if not spec.identity_column or not con.execute("select count(*) from raw.erasures").fetchone()[0]:
+        return 0
+    if spec.user_column:
+        erased = con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [user]).fetchone()
+        return con.execute("delete from checked").fetchone()[0] if erased[0] else 0
+    column = f"v_{spec.identity_column}"
+    con.execute(
+        f"""
+        create or replace temp table erased_identities as
+        select identity from (select distinct lower(trim({column})) as identity from checked) as identities
+        where {hmac_sql('identity')} in (select subject_key from raw.erasures)
+        """
+    )
+    return con.execute(
+        f"delete from checked where lower(trim({column})) in (select identity from erased_identities)"
+    ).fetchone()[0]
 
 
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,

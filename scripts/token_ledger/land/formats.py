@@ -20,6 +20,7 @@ class LandingSpec:
     reader: Callable[[duckdb.DuckDBPyConnection, Path, list[Field]], list[tuple[str, str]]]
     needs_user: bool = False
     user_column: str | None = None
+    identity_column: str | None = None  # erased people's records with this email never land
     ignored_sql: str | None = None
     options: dict = field(default_factory=dict)
 
@@ -52,6 +53,7 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
 
 
 FORMATS: dict[str, LandingSpec] = {
-    "canonical": LandingSpec("canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader),
-    "people": LandingSpec("people", "people", PEOPLE_FIELDS, readers.csv),
+    "canonical": LandingSpec("canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
+                             identity_column="user_email"),
+    "people": LandingSpec("people", "people", PEOPLE_FIELDS, readers.csv, identity_column="email"),
 }

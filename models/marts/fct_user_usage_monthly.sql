@@ -1,0 +1,38 @@
+with
+
+events as (
+    select * from {{ ref('fct_usage_events') }}
+),
+
+monthly as (
+    select
+        cast(date_trunc('month', usage_date) as date) as usage_month,
+        user_email,
+        sum(requests) as requests,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_5m_tokens + cache_write_1h_tokens) as cache_write_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(cost_usd) as cost_usd,
+        count(distinct usage_date) as active_days
+    from events
+    group by all
+),
+
+final as (
+    select
+        usage_month,
+        {{ mask_column('user_email', 'user_key') }} as user_key,
+        cast(requests as bigint) as requests,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(cache_read_tokens as bigint) as cache_read_tokens,
+        cast(cache_write_tokens as bigint) as cache_write_tokens,
+        cast(total_tokens as bigint) as total_tokens,
+        cast(cost_usd as decimal(38, 9)) as cost_usd,
+        cast(active_days as bigint) as active_days
+    from monthly
+)
+
+select * from final

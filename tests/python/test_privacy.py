@@ -1,0 +1,270 @@
+"""Governed marts: nothing personal reaches analytics.duckdb; pseudonyms are keyed; k holds."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import query, run_cli
+from privacy import directory_identifiers, scan, unkeyed_digests
+from token_ledger.config import project_dir
+
+KEY_A = "test-key-a-0123456789abcdef"
+KEY_B = "test-key-b-fedcba9876543210"
+
+
+def write_leaky_records(people_csv: Path, target: Path) -> None:
+    """Valid usage records that hide directory identities in every free-text field."""
+    with people_csv.open(encoding="utf-8") as handle:
+        people = list(csv.DictReader(handle))[:25]
+    lines = []
+    for i, person in enumerate(people):
+        email = person["email"]
+        lines.append(json.dumps({
+            "request_id": f"leak-{i}",
+            "occurred_at": "2026-10-03T09:00:00Z",
+            "provider": "anthropic" if i % 2 else f"{email}",
+            "model": f"claude-sonnet-4-6-{email.upper()}",
+            "user_email": email.upper(),
+            "application": f"app for {email}",
+            "session_id": f"session-{email}-{person['employee_id']}",
+            "input_tokens": 10, "output_tokens": 10,
+            "tags": {"owner": email, "name": person["full_name"], "employee": person["employee_id"],
+                     "nested": {"manager": person["manager_email"] or email}},
+        }))
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("privacy")
+    home, inputs = root / "home", root / "input"
+    run_cli(home, "generate", "--out", str(inputs), "--users", "120", "--days", "10", "--seed", "3")
+    leaky = root / "leaky" / "leaky.jsonl"
+    leaky.parent.mkdir()
+    write_leaky_records(inputs / "people.csv", leaky)
+    run_cli(home, "run", str(inputs), str(leaky), env={"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A})
+    return {"home": home, "inputs": inputs, "leaky": leaky}
+
+
+def test_published_file_holds_no_identity_in_any_form(org: dict) -> None:
+    identifiers = directory_identifiers(org["inputs"] / "people.csv")
+    identifiers |= {"contractor.", "partner.example", "corp.example"}
+    published = org["home"] / "analytics.duckdb"
+    assert scan(published, identifiers) == []
+    # the same scan does find them in the private warehouse: it is a real scan
+    assert scan(org["home"] / "token_ledger.duckdb", {next(iter(identifiers))})
+
+
+def test_unkeyed_hashes_of_emails_match_no_published_value(org: dict) -> None:
+    emails = {i for i in directory_identifiers(org["inputs"] / "people.csv") if "@" in i}
+    assert scan(org["home"] / "analytics.duckdb", unkeyed_digests(emails)) == []
+
+
+def test_user_key_is_hmac_sha256_of_the_email_under_the_key(org: dict) -> None:
+    with (org["inputs"] / "people.csv").open(encoding="utf-8") as handle:
+        emails = {row["email"].lower() for row in csv.DictReader(handle)}
+    expected = {hmac.new(KEY_A.encode(), e.encode(), hashlib.sha256).hexdigest() for e in emails}
+    published = {r[0] for r in query(org["home"] / "analytics.duckdb", "select user_key from fct_user_usage_monthly")}
+    assert published and published <= expected | {
+        hmac.new(KEY_A.encode(), f"contractor.{i:02d}@partner.example".encode(), hashlib.sha256).hexdigest()
+        for i in range(7)}
+
+
+def test_pseudonyms_change_with_the_key(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "run", str(org["inputs"]), env={"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_B})
+    sql = "select user_key, requests from fct_user_usage_monthly order by requests, user_key"
+    under_a = {r[0] for r in query(org["home"] / "analytics.duckdb", sql)}
+    under_b = {r[0] for r in query(home / "analytics.duckdb", sql)}
+    assert len(under_b) > 100 and not under_a & under_b
+    # stable under one key: rebuilding with key B gives the same pseudonyms
+    run_cli(home, "build", env={"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_B})
+    assert {r[0] for r in query(home / "token_ledger.duckdb",
+                                "select user_key from marts.fct_user_usage_monthly")} == under_b
+
+
+def test_key_never_stored_in_either_duckdb_file(org: dict) -> None:
+    inner_hex = bytes(b ^ 0x36 for b in KEY_A.encode().ljust(64, b"\0")).hex()
+    for name in ("token_ledger.duckdb", "analytics.duckdb"):
+        data = (org["home"] / name).read_bytes()
+        assert KEY_A.encode() not in data and inner_hex.encode() not in data, name
+    logs = org["home"] / "dbt"
+    for path in logs.rglob("*"):
+        if path.is_file():
+            assert KEY_A.encode() not in path.read_bytes(), path
+
+
+def test_prod_without_key_stops_the_build_with_a_clear_error(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copy(org["home"] / "token_ledger.duckdb", home.mkdir() or home / "token_ledger.duckdb")
+    result = run_cli(home, "build", env={"TOKEN_LEDGER_ENV": "prod", "TOKEN_LEDGER_PSEUDONYM_KEY": ""}, check=False)
+    assert result.code != 0
+    assert "TOKEN_LEDGER_PSEUDONYM_KEY is not set" in result.err and "Traceback" not in result.err
+
+
+def test_no_published_group_is_smaller_than_k(org: dict) -> None:
+    rows = query(org["home"] / "token_ledger.duckdb", """
+        select d.usage_date, d.team_id, d.cost_center, count(distinct e.user_email)
+        from restricted.fct_usage_events as e
+        inner join intermediate.int_org_groups_rolled_up as g
+            on date_trunc('month', e.usage_date) = g.usage_month and e.team_id = g.team_id
+            and e.cost_center = g.cost_center
+        inner join marts.fct_usage_daily as d
+            on d.team_id = g.published_team_id and d.cost_center = g.published_cost_center
+            and d.usage_date = e.usage_date
+        group by all
+    """)
+    monthly = query(org["home"] / "token_ledger.duckdb", """
+        select published_team_id, published_cost_center, sum(people)
+        from intermediate.int_org_groups_rolled_up
+        group by all
+    """)
+    assert rows and monthly
+    small = [(t, c, n) for t, c, n in monthly if n < 5 and not (t == "other" and c == "other")]
+    assert small == []
+    teams = {r[0] for r in query(org["home"] / "analytics.duckdb", "select distinct team_id from fct_usage_daily")}
+    assert "other" in teams  # teams of ~8 with some inactive people: some roll up
+
+
+def test_k_is_configurable(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "land", str(org["inputs"]))
+    run_cli(home, "build", env={"TOKEN_LEDGER_MIN_GROUP_SIZE": "1000"})
+    teams = query(home / "token_ledger.duckdb", "select distinct team_id, cost_center from marts.fct_usage_daily")
+    assert teams == [("other", "other")]
+
+
+def test_per_person_tables_carry_no_quasi_identifiers(org: dict) -> None:
+    for table in ("fct_user_usage_monthly", "rpt_token_leaderboard"):
+        columns = {r[0] for r in query(org["home"] / "analytics.duckdb",
+                                       "select column_name from information_schema.columns where table_name = ?",
+                                       [table])}
+        assert not columns & {"team_id", "cost_center", "team_name", "provider", "model_id", "application"}
+
+
+def test_leaderboard_ranks_everyone_by_tokens(org: dict) -> None:
+    rows = query(org["home"] / "analytics.duckdb",
+                 "select rank, total_tokens, percentile from rpt_token_leaderboard order by rank")
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(a[1] >= b[1] for a, b in itertools.pairwise(rows))
+    assert rows[0][2] == 100.0
+    monthly = query(org["home"] / "analytics.duckdb", "select count(*), sum(total_tokens) from fct_user_usage_monthly")
+    assert monthly == [(len(rows), sum(r[1] for r in rows))]
+
+
+def _project_copy(target: Path) -> Path:
+    source = project_dir()
+    target.mkdir(parents=True)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(source / name, target / name)
+    for name in ("models", "macros", "seeds", "tests/generic", "tests/singular"):
+        shutil.copytree(source / name, target / name)
+    return target
+
+
+@pytest.mark.parametrize("meta", ["        config: {meta: {pii: email}}\n", ""])
+def test_build_fails_when_a_public_model_exposes_personal_data(org: dict, tmp_path: Path, meta: str) -> None:
+    project = _project_copy(tmp_path / "project")
+    (project / "models" / "marts" / "leaky_mart.sql").write_text(
+        "select user_email, sum(cost_usd) as cost_usd from {{ ref('fct_usage_events') }} group by 1\n")
+    (project / "models" / "marts" / "_leaky.yml").write_text(textwrap.dedent("""\
+        version: 2
+        models:
+          - name: leaky_mart
+            description: A mart someone made public by mistake.
+            config: {access: public, contract: {enforced: true}}
+            columns:
+              - name: user_email
+                data_type: varchar
+        """) + meta + "      - name: cost_usd\n        data_type: decimal(38, 15)\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(org["home"] / "token_ledger.duckdb", home / "token_ledger.duckdb")
+    env = {"TOKEN_LEDGER_PROJECT_DIR": str(project), "TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
+    result = run_cli(home, "build", "--", "--select", "leaky_mart", "assert_public_models_mask_personal_data",
+                     env=env, check=False)
+    assert result.code != 0
+    assert "assert_public_models_mask_personal_data" in result.out and "FAIL 1" in result.out
+
+
+def test_erasure_carries_through_to_the_next_publish(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
+    run_cli(home, "run", str(org["inputs"]), env=env)
+    victim, requests = query(home / "token_ledger.duckdb",
+                             "select user_email, count(*) from restricted.fct_usage_events "
+                             "where team_id <> 'unattributed' group by 1 order by 2 desc limit 1")[0]
+    victim_key = hmac.new(KEY_A.encode(), victim.encode(), hashlib.sha256).hexdigest()
+    before = query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0]
+    assert query(home / "analytics.duckdb", "select count(*) from fct_user_usage_monthly where user_key = ?",
+                 [victim_key]) == [(1,)]
+
+    result = run_cli(home, "erase", "--user", victim.upper(), env=env)
+    assert victim not in result.out + result.err
+    run_cli(home, "run", env=env)
+    assert query(home / "analytics.duckdb", "select count(*) from fct_user_usage_monthly where user_key = ?",
+                 [victim_key]) == [(0,)]
+    assert query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0] == before - requests
+    assert scan(home / "token_ledger.duckdb", {victim}) == []
+    # landing the same person's records again (a new file) does not bring them back
+    again = tmp_path / "again.jsonl"
+    lines = [line for line in (org["inputs"] / "usage-2026-10-02.jsonl").read_text().splitlines() if victim in line]
+    again.write_text("\n".join(line.replace("req_", "req_again_") for line in lines) + "\n")
+    run_cli(home, "run", str(again), env=env)
+    assert query(home / "analytics.duckdb", "select count(*) from fct_user_usage_monthly where user_key = ?",
+                 [victim_key]) == [(0,)]
+
+
+READER = textwrap.dedent("""
+    import sys, time, duckdb
+    path, stop = sys.argv[1], sys.argv[2]
+    import os
+    reads = errors = 0
+    messages = []
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(path, read_only=True)
+            tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+            daily = con.execute("select sum(requests), sum(total_tokens) from fct_usage_daily").fetchone()
+            monthly = con.execute("select sum(requests), sum(total_tokens) from fct_user_usage_monthly").fetchone()
+            con.close()
+            expected = {"fct_usage_daily", "fct_user_usage_monthly", "rpt_token_leaderboard", "dim_models"}
+            if not expected <= tables or daily != monthly:
+                errors += 1
+                messages.append(f"inconsistent: {sorted(tables)} {daily} {monthly}")
+            reads += 1
+        except Exception as exc:
+            errors += 1
+            messages.append(repr(exc))
+        time.sleep(0.01)
+    print(reads, errors, messages[:3])
+""")
+
+
+def test_readers_never_see_errors_while_runs_publish(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
+    days = sorted(org["inputs"].glob("usage-*.jsonl"))
+    run_cli(home, "run", str(org["inputs"] / "people.csv"), str(days[0]), env=env)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(home / "analytics.duckdb"), str(stop)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        for day in days[1:4]:
+            run_cli(home, "run", str(day), env=env)
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    reads, errors, messages = out.split(" ", 2)
+    assert int(reads) > 20 and int(errors) == 0, messages
