@@ -16,7 +16,7 @@ from token_ledger.errors import LedgerError
 
 FORMAT_CHOICES = (
     "canonical", "people", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs",
-    "anthropic-usage-report", "openai-usage",
+    "anthropic-usage-report", "openai-usage", "api-key-owners",
 )
 
 

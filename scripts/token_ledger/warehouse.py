@@ -31,41 +31,6 @@ create table if not exists raw.quarantine (
     raw_record varchar,
     loaded_at timestamp not null
 );
-create table if not exists raw.canonical_events (
-    request_id varchar,
-    occurred_at timestamp,
-    provider varchar,
-    model varchar,
-    user_email varchar,
-    application varchar,
-    session_id varchar,
-    input_tokens bigint,
-    output_tokens bigint,
-    cache_read_tokens bigint,
-    cache_write_5m_tokens bigint,
-    cache_write_1h_tokens bigint,
-    service_tier varchar,
-    reported_cost_usd decimal(18, 9),
-    tags json,
-    _file varchar,
-    _line bigint,
-    _batch_id varchar,
-    _loaded_at timestamp
-);
-create table if not exists raw.people (
-    email varchar,
-    full_name varchar,
-    employee_id varchar,
-    team_id varchar,
-    team_name varchar,
-    cost_center varchar,
-    manager_email varchar,
-    valid_from date,
-    _file varchar,
-    _line bigint,
-    _batch_id varchar,
-    _loaded_at timestamp
-);
 create table if not exists raw.erasures (
     subject_key varchar not null,
     erased_at timestamp not null
@@ -85,7 +50,11 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     con = connect(home.private_db, read_only=read_only)
     try:
         if not read_only:
+            from token_ledger.land.formats import FORMATS
+
             con.execute(RAW_DDL)
+            for spec in FORMATS.values():
+                con.execute(spec.ddl())
         yield con
     finally:
         con.close()

@@ -58,8 +58,9 @@ def _already_landed(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
 
 def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, user: str | None,
               loaded_at: dt.datetime) -> tuple[int, int, int]:
+    con.execute("drop table if exists ignored_records")
     pre_rules = spec.read(con, path)
-    reason = reason_sql(spec.fields, pre_rules)
+    reason = reason_sql(spec.fields, pre_rules, spec.checks)
     con.execute(f"create or replace temp table checked as select *, {reason} as _reason from src")
     erased = _drop_erased(con, spec, user)
     batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
@@ -86,7 +87,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
         landed, quarantined = con.execute(
             "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
         ).fetchone()
-        ignored = spec.ignored(con)
+        ignored = _ignored(con)
         con.execute(
             "insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, $landed, $quarantined, "
             "$ignored)",
@@ -98,6 +99,13 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
         con.execute("rollback")
         raise
     return landed, quarantined, ignored + erased
+
+
+def _ignored(con: duckdb.DuckDBPyConnection) -> int:
+    """Records a reader skipped as not usage (other OTel events, transcript lines without usage)."""
+    exists = con.execute("select count(*) from duckdb_tables() where table_name = 'ignored_records' "
+                         "and temporary").fetchone()[0]
+    return con.execute("select n from ignored_records").fetchone()[0] if exists else 0
 
 
 def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | None) -> int:

@@ -41,6 +41,8 @@ def _csv_format(header: str, path: Path) -> str:
     columns = {c.strip().strip('"').lower() for c in header.split(",")}
     if {"email", "team_id", "valid_from"} <= columns:
         return "people"
+    if {"key_type", "key_id"} <= columns:
+        return "api-key-owners"
     if {"request_id", "occurred_at"} <= columns:
         return "canonical"
     if {"call_type", "spend"} <= columns or {"request_id", "starttime"} <= columns:
@@ -55,7 +57,7 @@ def _json_format(doc: object, path: Path) -> str:
         return "claude-code-otel"
     if "occurred_at" in doc and "request_id" in doc:
         return "canonical"
-    if "sessionId" in doc or ("message" in doc and "uuid" in doc):
+    if "sessionId" in doc or ("message" in doc and "uuid" in doc) or doc.get("type") in ("summary", "user", "assistant"):
         return "claude-code-jsonl"
     if "call_type" in doc or "spend" in doc or "startTime" in doc:
         return "litellm-spendlogs"

@@ -15,7 +15,7 @@ SERVICE_TIERS = ("standard", "batch", "priority", "flex")
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | email | timestamp | date | count | decimal | tier | json_object
+    kind: str  # text | email | timestamp | date | count | decimal | tier | json_object | bool
     required: bool = False
 
     @property
@@ -56,13 +56,17 @@ def _rules(field: Field) -> list[tuple[str, str]]:
         tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
         rules.append((f"{present} and lower(trim({v})) not in ({tiers})",
                       f"field '{field.name}' is not one of {', '.join(SERVICE_TIERS)}"))
+    elif field.kind == "bool":
+        rules.append((f"{present} and lower(trim({v})) not in ('true', 'false', '1', '0')",
+                      f"field '{field.name}' is not true or false"))
     elif field.kind == "json_object":
         rules.append((f"{present} and coalesce(json_type(try_cast({v} as json)), '') <> 'OBJECT'",
                       f"field '{field.name}' is not a JSON object"))
     return rules
 
 
-def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = None) -> str:
+def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = None,
+               post_rules: list[tuple[str, str]] | None = None) -> str:
     """A SQL expression giving the first failed rule's reason, or NULL.
 
     `pre_rules` are (condition, reason SQL expression) pairs checked first.
@@ -70,6 +74,7 @@ def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = No
     rules = list(pre_rules or [])
     for field in fields:
         rules += [(cond, lit(reason)) for cond, reason in _rules(field)]
+    rules += [(cond, lit(reason)) for cond, reason in post_rules or []]
     whens = "\n".join(f"        when {cond} then {reason}" for cond, reason in rules)
     return f"case\n{whens}\n    end"
 
@@ -86,7 +91,21 @@ def cast_sql(field: Field) -> str:
         "decimal": f"cast({v} as decimal(18, 9))",
         "tier": f"lower({v})",
         "json_object": f"cast({v} as json)",
+        "bool": f"cast(lower({v}) as boolean)",
     }[field.kind]
+
+
+SQL_TYPES = {
+    "text": "varchar", "email": "varchar", "timestamp": "timestamp", "date": "date", "count": "bigint",
+    "decimal": "decimal(18, 9)", "tier": "varchar", "json_object": "json", "bool": "boolean",
+}
+
+
+def table_ddl(table: str, fields: list[Field], extra: list[str]) -> str:
+    """CREATE TABLE for a raw table: the typed fields, extra columns, then the load metadata."""
+    columns = [f"{f.name} {SQL_TYPES[f.kind]}" for f in fields] + [f"{c} varchar" for c in extra]
+    columns += ["_file varchar", "_line bigint", "_batch_id varchar", "_loaded_at timestamp"]
+    return f"create table if not exists raw.{table} ({', '.join(columns)})"
 
 
 CANONICAL_FIELDS = [
@@ -116,4 +135,127 @@ PEOPLE_FIELDS = [
     Field("cost_center", "text"),
     Field("manager_email", "email"),
     Field("valid_from", "date", required=True),
+]
+
+OTEL_FIELDS = [
+    Field("request_id", "text"),
+    Field("occurred_at", "timestamp", required=True),
+    Field("session_id", "text"),
+    Field("model", "text", required=True),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_read_tokens", "count"),
+    Field("cache_creation_tokens", "count"),
+    Field("cost_usd", "decimal"),
+    Field("duration_ms", "decimal"),
+    Field("user_email", "email", required=True),
+    Field("account_uuid", "text"),
+    Field("organization_id", "text"),
+    Field("team_id", "text"),
+    Field("cost_center", "text"),
+]
+
+TRANSCRIPT_FIELDS = [
+    Field("message_id", "text"),
+    Field("request_id", "text"),
+    Field("occurred_at", "timestamp", required=True),
+    Field("session_id", "text"),
+    Field("version", "text"),
+    Field("is_sidechain", "bool"),
+    Field("model", "text", required=True),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_creation_input_tokens", "count"),
+    Field("cache_read_input_tokens", "count"),
+    Field("cache_write_5m_tokens", "count"),
+    Field("cache_write_1h_tokens", "count"),
+    Field("cost_usd", "decimal"),
+]
+TRANSCRIPT_PATHS = {
+    "message_id": "$.message.id", "request_id": "$.requestId", "occurred_at": "$.timestamp",
+    "session_id": "$.sessionId", "version": "$.version", "is_sidechain": "$.isSidechain", "model": "$.message.model",
+    "input_tokens": "$.message.usage.input_tokens", "output_tokens": "$.message.usage.output_tokens",
+    "cache_creation_input_tokens": "$.message.usage.cache_creation_input_tokens",
+    "cache_read_input_tokens": "$.message.usage.cache_read_input_tokens",
+    "cache_write_5m_tokens": "$.message.usage.cache_creation.ephemeral_5m_input_tokens",
+    "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
+    "cost_usd": "$.costUSD",
+}
+
+LITELLM_FIELDS = [
+    Field("request_id", "text", required=True),
+    Field("call_type", "text"),
+    Field("api_key", "text"),
+    Field("spend", "decimal"),
+    Field("total_tokens", "count"),
+    Field("prompt_tokens", "count"),
+    Field("completion_tokens", "count"),
+    Field("starttime", "timestamp", required=True),
+    Field("endtime", "timestamp"),
+    Field("model", "text", required=True),
+    Field("model_group", "text"),
+    Field("custom_llm_provider", "text"),
+    Field("user", "text"),
+    Field("end_user", "text"),
+    Field("team_id", "text"),
+    Field("organization_id", "text"),
+    Field("metadata", "text"),
+    Field("request_tags", "text"),
+    Field("status", "text"),
+]
+LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
+
+ANTHROPIC_REPORT_FIELDS = [
+    Field("starting_at", "timestamp", required=True),
+    Field("ending_at", "timestamp", required=True),
+    Field("model", "text", required=True),
+    Field("api_key_id", "text"),
+    Field("workspace_id", "text"),
+    Field("service_tier", "text"),
+    Field("context_window", "text"),
+    Field("uncached_input_tokens", "count", required=True),
+    Field("cache_creation_5m_tokens", "count"),
+    Field("cache_creation_1h_tokens", "count"),
+    Field("cache_read_input_tokens", "count"),
+    Field("output_tokens", "count", required=True),
+    Field("web_search_requests", "count"),
+]
+ANTHROPIC_REPORT_PATHS = {
+    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "model": "$.result.model",
+    "api_key_id": "$.result.api_key_id", "workspace_id": "$.result.workspace_id",
+    "service_tier": "$.result.service_tier", "context_window": "$.result.context_window",
+    "uncached_input_tokens": "$.result.uncached_input_tokens",
+    "cache_creation_5m_tokens": "$.result.cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation_1h_tokens": "$.result.cache_creation.ephemeral_1h_input_tokens",
+    "cache_read_input_tokens": "$.result.cache_read_input_tokens", "output_tokens": "$.result.output_tokens",
+    "web_search_requests": "$.result.server_tool_use.web_search_requests",
+}
+
+OPENAI_USAGE_FIELDS = [
+    Field("start_time", "timestamp", required=True),
+    Field("end_time", "timestamp", required=True),
+    Field("model", "text", required=True),
+    Field("project_id", "text"),
+    Field("user_id", "text"),
+    Field("api_key_id", "text"),
+    Field("batch", "bool"),
+    Field("input_tokens", "count", required=True),
+    Field("input_cached_tokens", "count"),
+    Field("output_tokens", "count", required=True),
+    Field("input_audio_tokens", "count"),
+    Field("output_audio_tokens", "count"),
+    Field("num_model_requests", "count", required=True),
+]
+OPENAI_USAGE_PATHS = {
+    "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time",
+    **{f.name: f"$.result.{f.name}" for f in OPENAI_USAGE_FIELDS if f.name not in ("start_time", "end_time")},
+}
+
+KEY_OWNER_FIELDS = [
+    Field("key_type", "text", required=True),
+    Field("key_id", "text", required=True),
+    Field("owner_email", "email"),
+    Field("team_id", "text"),
+    Field("cost_center", "text"),
+    Field("valid_from", "date"),
 ]

@@ -9,7 +9,22 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.land import readers
-from token_ledger.land.fields import CANONICAL_FIELDS, PEOPLE_FIELDS, Field
+from token_ledger.land.fields import (
+    ANTHROPIC_REPORT_FIELDS,
+    ANTHROPIC_REPORT_PATHS,
+    CANONICAL_FIELDS,
+    KEY_OWNER_FIELDS,
+    LITELLM_FIELDS,
+    LITELLM_PATHS,
+    OPENAI_USAGE_FIELDS,
+    OPENAI_USAGE_PATHS,
+    OTEL_FIELDS,
+    PEOPLE_FIELDS,
+    TRANSCRIPT_FIELDS,
+    TRANSCRIPT_PATHS,
+    Field,
+    table_ddl,
+)
 
 
 @dataclass(frozen=True)
@@ -21,8 +36,8 @@ class LandingSpec:
     needs_user: bool = False
     user_column: str | None = None
     identity_column: str | None = None  # erased people's records with this email never land
-    ignored_sql: str | None = None
     options: dict = field(default_factory=dict)
+    checks: list[tuple[str, str]] = field(default_factory=list)  # cross-field rules (condition, reason)
 
     def read(self, con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
         return self.reader(con, path, self.fields, **self.options)
@@ -32,8 +47,8 @@ class LandingSpec:
             return [self.user_column], ["$user"]
         return [], []
 
-    def ignored(self, con: duckdb.DuckDBPyConnection) -> int:
-        return con.execute(self.ignored_sql).fetchone()[0] if self.ignored_sql else 0
+    def ddl(self) -> str:
+        return table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])
 
 
 def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
@@ -52,8 +67,53 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
     return readers.csv(con, path, fields)
 
 
+def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+    with path.open("rb") as handle:
+        first = handle.read(1)
+    if first == b"{":
+        return readers.jsonl(con, path, fields, paths=LITELLM_PATHS)
+    return readers.csv(con, path, fields)
+
+
+def _exceeds(part: str, whole: str) -> str:
+    return f"coalesce(try_cast({part} as bigint) > try_cast({whole} as bigint), false)"
+
+
+# cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
+LITELLM_CACHED_SQL = (
+    "(coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
+    "'$.usage_object.prompt_tokens_details.cached_tokens') as bigint), "
+    "try_cast(json_extract_string(try_cast(v_metadata as json), '$.usage_object.cache_read_input_tokens') as bigint), 0)"
+    " + coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
+    "'$.usage_object.cache_creation_input_tokens') as bigint), 0))"
+)
+
+TRANSCRIPT_USAGE = (
+    "json_exists(_raw, '$.message.usage') "
+    "and coalesce(json_extract_string(_raw, '$.message.model'), '') <> '<synthetic>'"
+)
+
 FORMATS: dict[str, LandingSpec] = {
     "canonical": LandingSpec("canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
                              identity_column="user_email"),
     "people": LandingSpec("people", "people", PEOPLE_FIELDS, readers.csv, identity_column="email"),
+    "claude-code-otel": LandingSpec("claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
+                                    identity_column="user_email"),
+    "claude-code-jsonl": LandingSpec("claude-code-jsonl", "claude_code_transcript_messages", TRANSCRIPT_FIELDS,
+                                     readers.jsonl, needs_user=True, user_column="user_email",
+                                     identity_column="user_email",
+                                     options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}),
+    "litellm-spendlogs": LandingSpec("litellm-spendlogs", "litellm_spend_logs", LITELLM_FIELDS, _litellm_reader,
+                                     identity_column="user",
+                                     checks=[(_exceeds("v_cached", "v_prompt_tokens").replace(
+                                         "v_cached", LITELLM_CACHED_SQL), "cached tokens exceed prompt_tokens")]),
+    "anthropic-usage-report": LandingSpec("anthropic-usage-report", "anthropic_usage_report",
+                                          ANTHROPIC_REPORT_FIELDS, readers.anthropic_report,
+                                          options={"paths": ANTHROPIC_REPORT_PATHS}),
+    "openai-usage": LandingSpec("openai-usage", "openai_usage", OPENAI_USAGE_FIELDS, readers.openai_usage,
+                                options={"paths": OPENAI_USAGE_PATHS},
+                                checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"),
+                                         "input_cached_tokens exceeds input_tokens")]),
+    "api-key-owners": LandingSpec("api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
+                                  identity_column="owner_email"),
 }

@@ -40,10 +40,10 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
 
 
-def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths: dict[str, str] | None = None,
-          where: str = "true") -> list[tuple[str, str]]:
-    """JSON Lines: one object per line; `paths` maps a field to its JSON path (default `$.name`)."""
-    read_lines(con, path)
+def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str] | None = None,
+                 where: str = "true") -> int:
+    """`src` from `lines`: each JSON object's fields as text (`paths` maps a field to its JSON
+    path, default `$.name`). Objects failing `where` are not usage records: returns their count."""
     json_paths = [(paths or {}).get(f.name, f"$.{f.name}") for f in fields]
     path_list = "[" + ", ".join(f"'{p}'" for p in json_paths) + "]"
     values = ",\n".join(f"_vals[{i + 1}] as {f.col}" for i, f in enumerate(fields))
@@ -66,12 +66,164 @@ def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths
         )
         select _line, _raw, _valid, _type, {values}
         from extracted
-        where not (_type = 'OBJECT') or ({where})
+        where _type is distinct from 'OBJECT' or ({where})
         """
     )
-    total, valid = con.execute("select count(*), count(*) filter (where _valid) from src").fetchone()
+    total = con.execute("select count(*) from lines").fetchone()[0]
+    return total - con.execute("select count(*) from src").fetchone()[0]
+
+
+def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths: dict[str, str] | None = None,
+          where: str = "true") -> list[tuple[str, str]]:
+    """JSON Lines: one object per line."""
+    read_lines(con, path)
+    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
     if total and not valid:
         raise LedgerError(f"{path}: not JSON Lines (no line parses as JSON)")
+    ignored = extract_json(con, fields, paths, where)
+    con.execute(f"create or replace temp table ignored_records as select {ignored} as n")
+    return JSONL_PRE_RULES
+
+
+OTEL_ATTRIBUTES = {
+    "event_name": "event.name", "event_timestamp": "event.timestamp", "request_id": "request_id",
+    "session_id": "session.id", "model": "model", "input_tokens": "input_tokens", "output_tokens": "output_tokens",
+    "cache_read_tokens": "cache_read_tokens", "cache_creation_tokens": "cache_creation_tokens",
+    "cost_usd": "cost_usd", "duration_ms": "duration_ms", "user_email": "user.email",
+    "account_uuid": "user.account_uuid", "organization_id": "organization.id",
+    "team_id": "resource.team.id", "cost_center": "resource.cost_center",
+}
+OTEL_VALUE = ("coalesce(a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intValue', "
+              "a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')")
+
+
+def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+    """OTLP/JSON logs, one ExportLogsServiceRequest per line; one record per `claude_code.api_request`."""
+    read_lines(con, path)
+    pivots = ",\n".join(f"max(value) filter (where key = '{key}') as {name}" for name, key in OTEL_ATTRIBUTES.items())
+    con.execute(
+        f"""
+        create or replace temp table otel_records as
+        with parsed as (
+            select _line, _raw, json_valid(_raw) as _valid,
+                case when json_valid(_raw) then json_type(_raw) end as _type,
+                case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') end = 'ARRAY' as _is_export
+            from lines
+        ),
+        resource_logs as (
+            select _line, unnest(cast(json_extract(_raw, '$.resourceLogs') as json[])) as rl
+            from parsed where _is_export
+        ),
+        scope_logs as (
+            select _line, rl, unnest(cast(coalesce(json_extract(rl, '$.scopeLogs'), '[]') as json[])) as sl
+            from resource_logs
+        ),
+        records as (
+            select row_number() over () as _rec, *
+            from (
+                select _line, rl, unnest(cast(coalesce(json_extract(sl, '$.logRecords'), '[]') as json[])) as lr
+                from scope_logs
+            )
+        ),
+        attributes as (
+            select _rec, a ->> 'key' as key, {OTEL_VALUE} as value
+            from (select _rec, unnest(cast(coalesce(json_extract(lr, '$.attributes'), '[]') as json[])) as a
+                  from records)
+            union all
+            select _rec, 'resource.' || (a ->> 'key') as key, {OTEL_VALUE} as value
+            from (select _rec, unnest(cast(coalesce(json_extract(rl, '$.resource.attributes'), '[]') as json[])) as a
+                  from records)
+        ),
+        pivoted as (
+            select _rec, {pivots}
+            from attributes
+            group by _rec
+        )
+        select
+            r._rec, r._line, cast(r.lr as varchar) as _raw,
+            coalesce(p.event_name, json_extract_string(r.lr, '$.body.stringValue')) as event_name,
+            coalesce(
+                p.event_timestamp,
+                strftime(make_timestamp(cast(try_cast(json_extract_string(r.lr, '$.timeUnixNano') as hugeint) // 1000 as bigint)),
+                         '%Y-%m-%dT%H:%M:%S.%fZ')
+            ) as occurred_at,
+            p.* exclude (_rec, event_name, event_timestamp)
+        from records as r
+        left join pivoted as p on p._rec = r._rec
+        """
+    )
+    is_usage = "event_name in ('api_request', 'claude_code.api_request')"
+    values = ", ".join(f"{f.name} as {f.col}" for f in fields)
+    nulls = ", ".join(f"null as {f.col}" for f in fields)
+    con.execute(
+        f"""
+        create or replace temp table src as
+        select _line, _raw, true as _valid, 'OBJECT' as _type, true as _is_export, {values}
+        from otel_records where {is_usage}
+        union all
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end,
+            coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false), {nulls}
+        from lines
+        where not coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false)
+        order by _line
+        """
+    )
+    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
+    if total and not valid:
+        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
+    con.execute(f"create or replace temp table ignored_records as "
+                f"select count(*) as n from otel_records where not coalesce({is_usage}, false)")
+    return [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
+
+
+def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str) -> None:
+    """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...}.
+
+    A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
+    result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results.
+    """
+    text = con.execute("select content from read_text(?)", [str(path)]).fetchone()[0]
+    whole = con.execute("select json_valid(?)", [text]).fetchone()[0]
+    if whole:
+        con.execute(
+            "create or replace temp table pages as select unnest(case when json_type(cast(? as json)) = 'ARRAY' "
+            "then cast(cast(? as json) as json[]) else [cast(? as json)] end) as page",
+            [text, text, text],
+        )
+    else:
+        read_lines(con, path)
+        if not con.execute("select count(*) filter (where json_valid(_raw)) from lines").fetchone()[0]:
+            raise LedgerError(f"{path}: not a usage report (not JSON)")
+        con.execute("create or replace temp table pages as select cast(_raw as json) as page from lines "
+                    "where json_valid(_raw)")
+    if not con.execute("select count(*) from pages where json_type(page, '$.data') = 'ARRAY'").fetchone()[0]:
+        raise LedgerError(f"{path}: not a usage report page (no data array)")
+    con.execute(
+        f"""
+        create or replace temp table lines as
+        select row_number() over () as _line, cast(json_object('bucket', {bucket_sql}, 'result', r) as varchar) as _raw
+        from (
+            select b, unnest(cast(coalesce(json_extract(b, '$.results'), '[]') as json[])) as r
+            from (select unnest(cast(json_extract(page, '$.data') as json[])) as b from pages
+                  where json_type(page, '$.data') = 'ARRAY')
+        )
+        """
+    )
+
+
+def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                     paths: dict[str, str]) -> list[tuple[str, str]]:
+    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
+    extract_json(con, fields, paths)
+    return JSONL_PRE_RULES
+
+
+def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                 paths: dict[str, str]) -> list[tuple[str, str]]:
+    to_iso = "strftime(to_timestamp(try_cast(b ->> '{0}' as bigint)), '%Y-%m-%dT%H:%M:%SZ')"
+    report_pages(con, path, f"json_object('start_time', {to_iso.format('start_time')}, "
+                            f"'end_time', {to_iso.format('end_time')})")
+    extract_json(con, fields, paths)
     return JSONL_PRE_RULES
 
 
