@@ -57,7 +57,8 @@ def _json_format(doc: object, path: Path) -> str:
         return "claude-code-otel"
     if "occurred_at" in doc and "request_id" in doc:
         return "canonical"
-    if "sessionId" in doc or ("message" in doc and "uuid" in doc) or doc.get("type") in ("summary", "user", "assistant"):
+    transcript_types = ("summary", "user", "assistant")
+    if "sessionId" in doc or ("message" in doc and "uuid" in doc) or doc.get("type") in transcript_types:
         return "claude-code-jsonl"
     if "call_type" in doc or "spend" in doc or "startTime" in doc:
         return "litellm-spendlogs"

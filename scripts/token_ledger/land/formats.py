@@ -83,7 +83,8 @@ def _exceeds(part: str, whole: str) -> str:
 LITELLM_CACHED_SQL = (
     "(coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
     "'$.usage_object.prompt_tokens_details.cached_tokens') as bigint), "
-    "try_cast(json_extract_string(try_cast(v_metadata as json), '$.usage_object.cache_read_input_tokens') as bigint), 0)"
+    "try_cast(json_extract_string(try_cast(v_metadata as json), '$.usage_object.cache_read_input_tokens') "
+    "as bigint), 0)"
     " + coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
     "'$.usage_object.cache_creation_input_tokens') as bigint), 0))"
 )

@@ -144,8 +144,10 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
             coalesce(p.event_name, json_extract_string(r.lr, '$.body.stringValue')) as event_name,
             coalesce(
                 p.event_timestamp,
-                strftime(make_timestamp(cast(try_cast(json_extract_string(r.lr, '$.timeUnixNano') as hugeint) // 1000 as bigint)),
-                         '%Y-%m-%dT%H:%M:%S.%fZ')
+                strftime(
+                    make_timestamp(cast(
+                        try_cast(json_extract_string(r.lr, '$.timeUnixNano') as hugeint) // 1000 as bigint)),
+                    '%Y-%m-%dT%H:%M:%S.%fZ')
             ) as occurred_at,
             p.* exclude (_rec, event_name, event_timestamp)
         from records as r
