@@ -2,7 +2,15 @@
 with
 
 events as (
-    select * from {{ ref('int_usage_events_unioned') }}
+    select
+        provider,
+        model
+    from {{ ref('int_usage_events_unioned') }}
+    union
+    select
+        provider,
+        model
+    from {{ ref('int_usage_buckets_owned') }}
 ),
 
 rules as (

@@ -54,12 +54,14 @@ rolled_up as (
         team_months.team_id,
         team_months.cost_center,
         team_months.people,
+        -- usage with no person at all (report remainders of unowned keys) identifies nobody
         case
-            when team_months.people >= {{ var('min_group_size') }} then team_months.team_id
+            when team_months.people = 0 or team_months.people >= {{ var('min_group_size') }} then team_months.team_id
             else 'other'
         end as published_team_id,
         case
-            when team_months.people >= {{ var('min_group_size') }} then team_months.cost_center
+            when team_months.people = 0 or team_months.people >= {{ var('min_group_size') }}
+                then team_months.cost_center
             when
                 cost_center_months.people >= {{ var('min_group_size') }}
                 and coalesce(small_team_buckets.people, 0) >= {{ var('min_group_size') }}

@@ -2,7 +2,7 @@
 with
 
 events as (
-    select * from {{ ref('int_usage_events_unioned') }}
+    select * from {{ ref('int_usage_events_reconciled') }}
 ),
 
 memberships as (
@@ -12,8 +12,12 @@ memberships as (
 attributed as (
     select
         events.*,
-        coalesce(memberships.team_id, 'unattributed') as team_id,
-        coalesce(memberships.cost_center, 'unattributed') as cost_center
+        coalesce(memberships.team_id, events.source_team_id, 'unattributed') as team_id,
+        coalesce(
+            memberships.cost_center,
+            case when events.source_team_id is not null then coalesce(events.source_cost_center, 'unassigned') end,
+            'unattributed'
+        ) as cost_center
     from events
     left join memberships
         on

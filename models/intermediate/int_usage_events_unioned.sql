@@ -1,13 +1,75 @@
-{#- Every per-request source in one grain; each staging model already speaks canonical semantics. -#}
+{#-
+    Every per-request source in one grain, canonical semantics. The same request reported by
+    two sources (a Claude Code request in both OpenTelemetry and a transcript, say) counts once:
+    per provider + request id, the first source in priority order wins.
+-#}
+{%- set common_columns = [
+    'provider', 'request_id', 'occurred_at', 'model', 'user_email', 'application',
+    'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens',
+    'service_tier', 'reported_cost_usd'
+] -%}
 with
 
 canonical as (
-    select * from {{ ref('stg_canonical__usage_events') }}
+    select
+        'canonical' as source_format,
+        1 as source_priority,
+        {{ common_columns | join(', ') }},
+        cast(null as varchar) as source_team_id,
+        cast(null as varchar) as source_cost_center
+    from {{ ref('stg_canonical__usage_events') }}
+),
+
+claude_code_otel as (
+    select
+        'claude-code-otel' as source_format,
+        2 as source_priority,
+        {{ common_columns | join(', ') }},
+        source_team_id,
+        source_cost_center
+    from {{ ref('stg_claude_code__api_requests') }}
+),
+
+claude_code_transcripts as (
+    select
+        'claude-code-jsonl' as source_format,
+        3 as source_priority,
+        {{ common_columns | join(', ') }},
+        cast(null as varchar) as source_team_id,
+        cast(null as varchar) as source_cost_center
+    from {{ ref('stg_claude_code__transcript_messages') }}
+),
+
+litellm as (
+    select
+        'litellm-spendlogs' as source_format,
+        4 as source_priority,
+        {{ common_columns | join(', ') }},
+        source_team_id,
+        cast(null as varchar) as source_cost_center
+    from {{ ref('stg_litellm__spend_logs') }}
 ),
 
 unioned as (
+    select * from canonical
+    union all
+    select * from claude_code_otel
+    union all
+    select * from claude_code_transcripts
+    union all
+    select * from litellm
+),
+
+deduplicated as (
+    select *
+    from unioned
+    qualify row_number() over (partition by provider, request_id order by source_priority) = 1
+),
+
+final as (
     select
-        'canonical' as source_format,
+        md5(provider || '|' || request_id) as event_id,
+        source_format,
         provider,
         request_id,
         occurred_at,
@@ -21,15 +83,10 @@ unioned as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         service_tier,
-        reported_cost_usd
-    from canonical
-),
-
-final as (
-    select
-        md5(source_format || '|' || provider || '|' || request_id) as event_id,
-        *
-    from unioned
+        reported_cost_usd,
+        source_team_id,
+        source_cost_center
+    from deduplicated
 )
 
 select * from final

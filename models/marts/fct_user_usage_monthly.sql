@@ -17,6 +17,7 @@ monthly as (
         sum(cost_usd) as cost_usd,
         count(distinct usage_date) as active_days
     from events
+    where user_email is not null
     group by all
 ),
 

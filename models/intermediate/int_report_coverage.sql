@@ -1,0 +1,84 @@
+{#-
+    Provider reports against per-request events, per provider × day × model × service tier.
+    A report covers its provider's first-party traffic on the days it has buckets for; events
+    sent through a cloud (Bedrock, Vertex, Azure) are not in it. The report is the billed total;
+    the remainder is what per-request events do not explain (never below zero).
+-#}
+{%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
+                         'cache_write_5m_tokens', 'cache_write_1h_tokens'] -%}
+with
+
+buckets as (
+    select * from {{ ref('int_usage_buckets_owned') }}
+),
+
+events as (
+    select * from {{ ref('int_usage_events_unioned') }}
+),
+
+matched_models as (
+    select * from {{ ref('int_models_matched') }}
+),
+
+report_days as (
+    select distinct
+        provider,
+        usage_date
+    from buckets
+),
+
+report_totals as (
+    select
+        buckets.provider,
+        buckets.usage_date,
+        coalesce(matched_models.model_id, lower(buckets.model)) as match_key,
+        buckets.service_tier,
+    {% for column in token_columns -%}
+        sum(buckets.{{ column }}) as report_{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from buckets
+    left join matched_models
+        on buckets.provider = matched_models.provider and buckets.model = matched_models.model
+    group by all
+),
+
+covered_events as (
+    select
+        events.provider,
+        cast(events.occurred_at as date) as usage_date,
+        coalesce(matched_models.model_id, lower(events.model)) as match_key,
+        events.service_tier,
+    {% for column in token_columns -%}
+        sum(events.{{ column }}) as attributed_{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from events
+    inner join report_days
+        on events.provider = report_days.provider and cast(events.occurred_at as date) = report_days.usage_date
+    left join matched_models
+        on events.provider = matched_models.provider and events.model = matched_models.model
+    group by all
+),
+
+final as (
+    select
+        coalesce(report_totals.provider, covered_events.provider) as provider,
+        coalesce(report_totals.usage_date, covered_events.usage_date) as usage_date,
+        coalesce(report_totals.match_key, covered_events.match_key) as match_key,
+        coalesce(report_totals.service_tier, covered_events.service_tier) as service_tier,
+    {% for column in token_columns -%}
+        coalesce(report_totals.report_{{ column }}, 0) as report_{{ column }},
+        coalesce(covered_events.attributed_{{ column }}, 0) as attributed_{{ column }},
+        greatest(
+            coalesce(report_totals.report_{{ column }}, 0) - coalesce(covered_events.attributed_{{ column }}, 0), 0
+        ) as remaining_{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from report_totals
+    full outer join covered_events
+        on
+            report_totals.provider = covered_events.provider
+            and report_totals.usage_date = covered_events.usage_date
+            and report_totals.match_key = covered_events.match_key
+            and report_totals.service_tier = covered_events.service_tier
+)
+
+select * from final

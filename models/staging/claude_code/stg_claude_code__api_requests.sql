@@ -1,0 +1,43 @@
+with
+
+source as (
+    select * from {{ source('claude_code', 'claude_code_otel_events') }}
+),
+
+renamed as (
+    select
+        'anthropic' as provider,
+        coalesce(
+            request_id,
+            'otel:' || md5(concat_ws('|', session_id, occurred_at, model, input_tokens, output_tokens))
+        ) as request_id,
+        occurred_at,
+        model,
+        lower(trim(user_email)) as user_email,
+        'claude-code' as application,
+        session_id,
+        input_tokens,
+        output_tokens,
+        coalesce(cache_read_tokens, 0) as cache_read_tokens,
+        -- Claude Code reports one cache-creation count; its prompt caching writes 5-minute entries
+        coalesce(cache_creation_tokens, 0) as cache_write_5m_tokens,
+        0 as cache_write_1h_tokens,
+        'standard' as service_tier,
+        cost_usd as reported_cost_usd,
+        team_id as source_team_id,
+        cost_center as source_cost_center,
+        _loaded_at as loaded_at,
+        _file as source_file,
+        _line as source_line
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by request_id order by loaded_at, source_file, source_line
+    ) = 1
+)
+
+select * from deduplicated

@@ -1,0 +1,45 @@
+with
+
+source as (
+    select * from {{ source('claude_code', 'claude_code_transcript_messages') }}
+),
+
+renamed as (
+    select
+        'anthropic' as provider,
+        coalesce(request_id, message_id) as request_id,
+        message_id,
+        occurred_at,
+        model,
+        lower(trim(user_email)) as user_email,
+        'claude-code' as application,
+        session_id,
+        input_tokens,
+        output_tokens,
+        coalesce(cache_read_input_tokens, 0) as cache_read_tokens,
+        -- the 5-minute / 1-hour split when the transcript has it, else all writes are 5-minute
+        case
+            when cache_write_5m_tokens is null and cache_write_1h_tokens is null
+                then coalesce(cache_creation_input_tokens, 0)
+            else coalesce(cache_write_5m_tokens, 0)
+        end as cache_write_5m_tokens,
+        coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
+        'standard' as service_tier,
+        cost_usd as reported_cost_usd,
+        _loaded_at as loaded_at,
+        _file as source_file,
+        _line as source_line
+    from source
+),
+
+deduplicated as (
+    -- resumed and forked sessions repeat earlier messages: one row per message id + request id
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by coalesce(message_id, ''), coalesce(request_id, '')
+        order by occurred_at, loaded_at, source_file, source_line
+    ) = 1
+)
+
+select * from deduplicated

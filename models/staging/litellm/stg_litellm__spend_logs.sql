@@ -1,0 +1,63 @@
+with
+
+source as (
+    select * from {{ source('litellm', 'litellm_spend_logs') }}
+),
+
+parsed as (
+    select
+        *,
+        try_cast(metadata as json) as metadata_json
+    from source
+    where coalesce(lower(status), 'success') <> 'failure'
+),
+
+renamed as (
+    select
+        coalesce(lower(nullif(custom_llm_provider, '')), split_part(model, '/', 1)) as provider,
+        request_id,
+        starttime as occurred_at,
+        model,
+        case
+            when user like '%@%' then lower(trim(user))
+            when end_user like '%@%' then lower(trim(end_user))
+        end as user_email,
+        coalesce(nullif(user, ''), nullif(end_user, '')) as user_ref,
+        'gateway' as application,
+        -- LiteLLM's prompt_tokens follows OpenAI: it includes cache reads and cache writes
+        coalesce(
+            try_cast(
+                json_extract_string(metadata_json, '$.usage_object.prompt_tokens_details.cached_tokens') as bigint
+            ),
+            try_cast(json_extract_string(metadata_json, '$.usage_object.cache_read_input_tokens') as bigint),
+            0
+        ) as cache_read_tokens,
+        coalesce(
+            try_cast(json_extract_string(metadata_json, '$.usage_object.cache_creation_input_tokens') as bigint), 0
+        ) as cache_write_5m_tokens,
+        coalesce(prompt_tokens, 0) as prompt_tokens,
+        coalesce(completion_tokens, 0) as output_tokens,
+        spend as reported_cost_usd,
+        team_id as source_team_id,
+        _loaded_at as loaded_at,
+        _file as source_file,
+        _line as source_line
+    from parsed
+),
+
+normalised as (
+    select
+        * exclude (prompt_tokens),
+        prompt_tokens - cache_read_tokens - cache_write_5m_tokens as input_tokens,
+        0 as cache_write_1h_tokens,
+        'standard' as service_tier
+    from renamed
+),
+
+deduplicated as (
+    select *
+    from normalised
+    qualify row_number() over (partition by request_id order by loaded_at, source_file, source_line) = 1
+)
+
+select * from deduplicated
