@@ -10,13 +10,17 @@ import duckdb
 import numpy as np
 
 from token_ledger.errors import LedgerError
+from token_ledger.generate import sources
 from token_ledger.generate.org import build_org
 from token_ledger.generate.usage import PROFILES, build_usage
-from token_ledger.generate.writer import EXTENSIONS, prepare, write_canonical_day, write_people
+from token_ledger.generate.writer import prepare, write_canonical_day, write_people
 from token_ledger.progress import bar
 
 DEFAULT_START = dt.date(2026, 10, 1)
-CANONICAL_FORMATS = tuple(EXTENSIONS)
+CANONICAL_FORMATS = {"canonical": "jsonl", "canonical-jsonl": "jsonl", "canonical-csv": "csv",
+                     "canonical-parquet": "parquet", "jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+SOURCE_FORMATS = ("claude-code-otel", "claude-code-jsonl", "litellm-spendlogs", "anthropic-usage-report",
+                  "openai-usage")
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,10 @@ def generate(
         raise LedgerError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if users < 1 or days < 1:
         raise LedgerError("--users and --days must be at least 1")
-    file_format = {"canonical": "jsonl", "canonical-jsonl": "jsonl", "canonical-csv": "csv",
-                   "canonical-parquet": "parquet", "jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}.get(fmt)
-    if file_format is None:
-        raise LedgerError(f"unknown --format {fmt!r} for generate")
+    file_format = CANONICAL_FORMATS.get(fmt)
+    if file_format is None and fmt not in SOURCE_FORMATS:
+        choices = ", ".join([*CANONICAL_FORMATS, *SOURCE_FORMATS])
+        raise LedgerError(f"unknown --format {fmt!r} for generate; choose one of {choices}")
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     org = build_org(rng, users, start, days)
@@ -54,13 +58,30 @@ def generate(
     try:
         con.execute("set TimeZone = 'UTC'")
         prepare(con, org, events)
-        files = []
-        progress = bar("generate", days)
-        for day in range(days):
-            files.append(write_canonical_day(con, out, file_format, seed, start, day))
-            progress.update(1)
-        progress.close()
+        if file_format:
+            files = []
+            progress = bar("generate", days)
+            for day in range(days):
+                files.append(write_canonical_day(con, out, file_format, seed, start, day))
+                progress.update(1)
+            progress.close()
+        else:
+            files = _write_source_format(con, out, fmt, seed, start, days)
         people = write_people(con, org, out)
     finally:
         con.close()
     return Generated(files=files, people=people, events=len(events))
+
+
+def _write_source_format(con: duckdb.DuckDBPyConnection, out: Path, fmt: str, seed: int, start: dt.date,
+                         days: int) -> list[Path]:
+    sources.create_base(con, seed, start)
+    if fmt == "claude-code-otel":
+        return sources.write_otel(con, out, start, days)
+    if fmt == "claude-code-jsonl":
+        return sources.write_transcripts(con, out)
+    if fmt == "litellm-spendlogs":
+        return sources.write_litellm(con, out, start, days)
+    if fmt == "anthropic-usage-report":
+        return [*sources.write_anthropic_report(con, out, start, days), sources.write_key_owners(con, out)]
+    return [*sources.write_openai_usage(con, out, start, days), sources.write_key_owners(con, out)]

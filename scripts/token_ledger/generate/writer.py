@@ -47,7 +47,7 @@ order by e.seq
 def prepare(con: duckdb.DuckDBPyConnection, org: Org, events: pd.DataFrame) -> None:
     """Register the generated frames and derive session numbers (25 requests per session)."""
     con.register("events_frame", events)
-    con.register("people", org.people[["person", "email"]])
+    con.register("people", org.people[["person", "email", "team"]])
     con.execute(
         """
         create or replace temp table events_with_sessions as
