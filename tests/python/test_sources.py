@@ -74,7 +74,8 @@ def test_litellm_spendlogs_fixture(tmp_path: Path) -> None:
     assert quarantine(home) == {("spendlogs.csv", 6): "field 'starttime' is not an ISO-8601 timestamp"}
     models = dict(query(home / "token_ledger.duckdb",
                         "select request_id, model_id from restricted.fct_usage_events"))
-    assert models == {"chatcmpl-001": "gpt-4.1", "chatcmpl-003": "claude-sonnet-4-5", "chatcmpl-004": "gemini-2.5-flash"}
+    assert models == {"chatcmpl-001": "gpt-4.1", "chatcmpl-003": "claude-sonnet-4-5",
+                      "chatcmpl-004": "gemini-2.5-flash"}
 
 
 def test_anthropic_usage_report_fixture(tmp_path: Path) -> None:
