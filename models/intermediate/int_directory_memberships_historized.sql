@@ -10,6 +10,7 @@ historized as (
         team_id,
         team_name,
         cost_center,
+        allowance_tier,
         valid_from,
         coalesce(
             lead(valid_from) over (partition by email order by valid_from),
@@ -24,6 +25,7 @@ final as (
         team_id,
         team_name,
         cost_center,
+        allowance_tier,
         cast(valid_from as timestamp) as valid_from,
         cast(valid_to as timestamp) as valid_to
     from historized

@@ -17,7 +17,8 @@ attributed as (
             memberships.cost_center,
             case when events.source_team_id is not null then coalesce(events.source_cost_center, 'unassigned') end,
             'unattributed'
-        ) as cost_center
+        ) as cost_center,
+        memberships.allowance_tier
     from events
     left join memberships
         on

@@ -54,7 +54,8 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
             con.execute(RAW_DDL)
             for spec in FORMATS.values():
-                con.execute(spec.ddl())
+                for statement in spec.ddl():
+                    con.execute(statement)
         yield con
     finally:
         con.close()

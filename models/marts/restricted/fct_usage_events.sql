@@ -26,6 +26,7 @@ final as (
         user_keys.user_key,
         priced_events.team_id,
         priced_events.cost_center,
+        priced_events.allowance_tier,
         priced_events.application,
         priced_events.requests,
         priced_events.input_tokens,

@@ -14,6 +14,7 @@ renamed as (
         coalesce(nullif(trim(cost_center), ''), 'unassigned') as cost_center,
         lower(trim(manager_email)) as manager_email,
         valid_from,
+        coalesce(nullif(lower(trim(allowance_tier)), ''), 'standard') as allowance_tier,
         _loaded_at as loaded_at,
         _line as source_line
     from source

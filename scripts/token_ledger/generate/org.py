@@ -80,9 +80,11 @@ def build_org(rng: np.random.Generator, users: int, start: dt.date, days: int) -
                 "cost_center": [cc_ids[team_cc[t]] for t in team],
                 "manager_email": ["" if m == p else emails[m] for m, p in zip(managers, person, strict=True)],
                 "valid_from": valid_from,
+                "allowance_tier": [tiers[p] for p in person],
             }
         )
 
+    tiers = np.where(rng.random(users) < 0.1, "power_user", "standard")
     initial = rows(idx, team_of, [DIRECTORY_START] * users)
     movers = idx[rng.random(users) < 0.10]
     new_team = (team_of[movers] + rng.integers(1, max(2, n_teams), len(movers))) % n_teams

@@ -72,7 +72,7 @@ def write_canonical_day(
 def write_people(con: duckdb.DuckDBPyConnection, org: Org, out: Path) -> Path:
     target = out / "people.csv"
     columns = ["email", "full_name", "employee_id", "team_id", "team_name", "cost_center", "manager_email",
-               "valid_from"]
+               "valid_from", "allowance_tier"]
     frame = org.directory[columns].assign(valid_from=org.directory["valid_from"].map(dt.date.isoformat))
     con.register("directory_frame", frame)
     con.execute(f"copy (select * from directory_frame) to '{target}' (format csv, header true)")

@@ -135,6 +135,7 @@ PEOPLE_FIELDS = [
     Field("cost_center", "text"),
     Field("manager_email", "email"),
     Field("valid_from", "date", required=True),
+    Field("allowance_tier", "text"),  # optional: the person's budget allowance tier (default standard)
 ]
 
 OTEL_FIELDS = [

@@ -21,6 +21,7 @@ from token_ledger.land.fields import (
     OTEL_FIELDS,
     PEOPLE_FIELDS,
     TRANSCRIPT_FIELDS,
+    SQL_TYPES,
     TRANSCRIPT_PATHS,
     Field,
     table_ddl,
@@ -47,8 +48,12 @@ class LandingSpec:
             return [self.user_column], ["$user"]
         return [], []
 
-    def ddl(self) -> str:
-        return table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])
+    def ddl(self) -> list[str]:
+        """CREATE TABLE, then ADD COLUMN for fields added since an older warehouse was created."""
+        statements = [table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])]
+        statements += [f"alter table raw.{self.table} add column if not exists {f.name} {SQL_TYPES[f.kind]}"
+                       for f in self.fields]
+        return statements
 
 
 def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:

@@ -1,0 +1,70 @@
+{#- FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed quantity. -#}
+with
+
+daily as (
+    select * from {{ ref('fct_usage_daily') }}
+),
+
+final as (
+    select
+        cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "BilledCost",
+        cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "EffectiveCost",
+        cast(coalesce(list_cost_usd, 0) as decimal(38, 9)) as "ListCost",
+        cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "ContractedCost",
+        'USD' as "BillingCurrency",
+        cast(date_trunc('month', usage_date) as timestamp) as "BillingPeriodStart",
+        cast(date_trunc('month', usage_date) + interval 1 month as timestamp) as "BillingPeriodEnd",
+        cast(usage_date as timestamp) as "ChargePeriodStart",
+        cast(usage_date + interval 1 day as timestamp) as "ChargePeriodEnd",
+        'Usage' as "ChargeCategory",
+        cast(null as varchar) as "ChargeClass",
+        'Usage-Based' as "ChargeFrequency",
+        model_id || ' tokens (' || application || ')'
+        || case when unpriced_requests > 0 then ', includes unpriced usage' else '' end as "ChargeDescription",
+        cast(total_tokens as decimal(38, 9)) as "ConsumedQuantity",
+        'Tokens' as "ConsumedUnit",
+        cast(total_tokens * 0.000001 as decimal(38, 9)) as "PricingQuantity",
+        '1M Tokens' as "PricingUnit",
+        case provider
+            when 'anthropic' then 'Anthropic'
+            when 'openai' then 'OpenAI'
+            when 'google' then 'Google'
+            else 'Other'
+        end as "ProviderName",
+        case provider
+            when 'anthropic' then 'Anthropic'
+            when 'openai' then 'OpenAI'
+            when 'google' then 'Google'
+            else 'Other'
+        end as "PublisherName",
+        case provider
+            when 'anthropic' then 'Anthropic'
+            when 'openai' then 'OpenAI'
+            when 'google' then 'Google'
+            else 'Other'
+        end as "InvoiceIssuerName",
+        case provider
+            when 'anthropic' then 'Claude API'
+            when 'openai' then 'OpenAI API'
+            when 'google' then 'Gemini API'
+            else 'LLM API'
+        end as "ServiceName",
+        'AI and Machine Learning' as "ServiceCategory",
+        'Generative AI' as "ServiceSubcategory",
+        model_id as "SkuId",
+        provider || ':' || model_id as "SkuPriceId",
+        cost_center as "SubAccountId",
+        cost_center as "SubAccountName",
+        cast(null as varchar) as "RegionId",
+        cast(null as varchar) as "ResourceId",
+        json_object('team', team_id, 'cost_center', cost_center, 'application', application) as "Tags",
+        cast(requests as bigint) as "x_Requests",
+        cast(input_tokens as bigint) as "x_InputTokens",
+        cast(output_tokens as bigint) as "x_OutputTokens",
+        cast(cache_read_tokens as bigint) as "x_CacheReadTokens",
+        cast(cache_write_tokens as bigint) as "x_CacheWriteTokens",
+        team_id as "x_TeamId"
+    from daily
+)
+
+select * from final

@@ -1,0 +1,45 @@
+with
+
+events as (
+    select * from {{ ref('fct_usage_events') }}
+),
+
+by_owner as (
+    select
+        usage_date,
+        'organisation' as owner_type,
+        'organisation' as owner_id,
+        cast(null as varchar) as allowance_tier,
+        cost_usd,
+        total_tokens,
+        requests,
+        user_email
+    from events
+    union all
+    select usage_date, 'cost_center', cost_center, null, cost_usd, total_tokens, requests, user_email
+    from events
+    union all
+    select usage_date, 'team', team_id, null, cost_usd, total_tokens, requests, user_email
+    from events
+    union all
+    select usage_date, 'person', user_email, coalesce(allowance_tier, 'standard'), cost_usd, total_tokens, requests,
+        user_email
+    from events
+    where user_email is not null
+),
+
+daily as (
+    select
+        usage_date,
+        owner_type,
+        owner_id,
+        max(allowance_tier) as allowance_tier,
+        coalesce(sum(cost_usd), 0) as spend_usd,
+        sum(total_tokens) as tokens,
+        sum(requests) as requests,
+        count(distinct user_email) as people
+    from by_owner
+    group by usage_date, owner_type, owner_id
+)
+
+select * from daily
