@@ -38,8 +38,10 @@ create table if not exists audit.run_log (
     dbt_exit_code integer,
     validation_passed boolean,
     published boolean,
-    git_revision varchar
+    git_revision varchar,
+    alerts_sent bigint
 );
+alter table audit.run_log add column if not exists alerts_sent bigint;
 """
 
 
@@ -87,6 +89,7 @@ class RunRecord:
     dbt_exit_code: int | None = None
     validation_passed: bool | None = None
     published: bool = False
+    alerts_sent: int = 0
 
     def timed(self, name: str, action: Callable[[], bool]) -> bool:
         start = time.monotonic()
@@ -102,15 +105,16 @@ def _write_log(home: Home, record: RunRecord) -> None:
     with warehouse.private(home) as con:
         con.execute(RUN_LOG_DDL)
         con.execute(
-            "insert or replace into audit.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into audit.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record.run_id, record.started_at, dt.datetime.now(dt.UTC).replace(tzinfo=None), record.status,
              record.failed_step, json.dumps(record.steps), record.files_landed, record.files_skipped,
              record.records_landed, record.records_quarantined, record.dbt_exit_code, record.validation_passed,
-             record.published, git_revision()],
+             record.published, git_revision(), record.alerts_sent],
         )
 
 
 def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> int:
+    from token_ledger import alerts
     from token_ledger.dbt_runner import build
     from token_ledger.landing import land_paths
     from token_ledger.publish import publish
@@ -145,7 +149,14 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             record.published = True
             return True
 
-        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish)]
+        def do_alerts() -> bool:
+            sent = alerts.emit(home, record.run_id)
+            record.alerts_sent = sent
+            print(f"sent {sent} new alerts" + (f" to {home.root / 'alerts' / (record.run_id + '.jsonl')}"
+                                                 if sent else ""))
+            return True
+
+        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish), ("alerts", do_alerts)]
         if paths:
             steps.insert(0, ("land", do_land))
         try:
