@@ -27,7 +27,8 @@ def user_key(email: str) -> str:
 
 def anomalies(home: Path) -> list[tuple]:
     return query(home / "analytics.duckdb",
-                 "select usage_date, scope, scope_id, metric, detail, severity from fct_usage_anomalies order by 1, 2, 3")
+                 "select usage_date, scope, scope_id, metric, detail, severity from fct_usage_anomalies "
+                 "order by 1, 2, 3")
 
 
 @pytest.fixture(scope="module")
