@@ -1,6 +1,6 @@
+{# FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed quantity. #}
 -- FOCUS column names are case-sensitive for the tools that read them: keep them quoted
 -- noqa: disable=RF06
-{#- FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed quantity. -#}
 with
 
 daily as (

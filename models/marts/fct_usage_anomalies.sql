@@ -5,7 +5,6 @@
     cost_usd (spend spikes), cost_per_request (sudden jumps, e.g. a day of cache misses),
     new_model_adoption (a team's first use of a model) and unpriced_requests.
 -#}
-{%- set floors = var('anomaly_floor_usd') -%}
 with
 
 events as (
@@ -17,16 +16,47 @@ org_groups as (
 ),
 
 scoped as (
-    select usage_date, 'person' as scope, user_key as scope_id, cost_usd, requests
-    from events where user_key is not null
+    select
+        usage_date,
+        'person' as scope,
+        user_key as scope_id,
+        cost_usd,
+        requests
+    from events
+    where user_key is not null
     union all
-    select usage_date, 'team', team_id, cost_usd, requests from events
+    select
+        usage_date,
+        'team' as scope,
+        team_id as scope_id,
+        cost_usd,
+        requests
+    from events
     union all
-    select usage_date, 'cost_center', cost_center, cost_usd, requests from events
+    select
+        usage_date,
+        'cost_center' as scope,
+        cost_center as scope_id,
+        cost_usd,
+        requests
+    from events
     union all
-    select usage_date, 'model', model_id, cost_usd, requests from events where model_id is not null
+    select
+        usage_date,
+        'model' as scope,
+        model_id as scope_id,
+        cost_usd,
+        requests
+    from events
+    where model_id is not null
     union all
-    select usage_date, 'organisation', 'organisation', cost_usd, requests from events
+    select
+        usage_date,
+        'organisation' as scope,
+        'organisation' as scope_id,
+        cost_usd,
+        requests
+    from events
 ),
 
 daily as (
@@ -67,9 +97,10 @@ series as (
         isodow(calendar.day) >= 6 as is_weekend
     from first_seen
     cross join bounds
-    cross join unnest(generate_series(
-        cast(first_seen.first_day as timestamp), cast(bounds.last_day as timestamp), interval 1 day
-    )) as calendar (day)
+    cross join
+        unnest(generate_series(
+            cast(first_seen.first_day as timestamp), cast(bounds.last_day as timestamp), interval 1 day
+        )) as calendar (day)
     left join daily
         on
             first_seen.scope = daily.scope
@@ -100,8 +131,8 @@ floors as (
     select
         *,
         case scope
-            {% for scope, floor in floors.items() -%}
-            when '{{ scope }}' then {{ floor }}
+            {% for scope in ['person', 'team', 'cost_center', 'model', 'organisation'] -%}
+                when '{{ scope }}' then {{ var('anomaly_floor_usd_' ~ scope) }}
             {% endfor -%}
         end as floor_usd
     from baselines

@@ -14,18 +14,34 @@ directory as (
 ),
 
 known_owners as (
-    select 'organisation' as owner_type, 'organisation' as owner_id
+    select
+        'organisation' as owner_type,
+        'organisation' as owner_id
     union all
-    select distinct 'team', team_id from directory
+    select distinct
+        'team' as owner_type,
+        team_id as owner_id
+    from directory
     union all
-    select distinct 'cost_center', cost_center from directory
+    select distinct
+        'cost_center' as owner_type,
+        cost_center as owner_id
+    from directory
     union all
-    select distinct 'person_tier', allowance_tier from directory
+    select distinct
+        'person_tier' as owner_type,
+        allowance_tier as owner_id
+    from directory
     union all
-    select 'person_tier', 'standard'
+    select
+        'person_tier' as owner_type,
+        'standard' as owner_id
 )
 
-select budgets.budget_id, budgets.owner_type, budgets.owner_id
+select
+    budgets.budget_id,
+    budgets.owner_type,
+    budgets.owner_id
 from budgets
 left join known_owners
     on budgets.owner_type = known_owners.owner_type and budgets.owner_id = known_owners.owner_id

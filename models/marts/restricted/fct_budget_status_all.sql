@@ -15,7 +15,12 @@ spend as (
 ),
 
 events as (
-    select usage_date, team_id, cost_center, user_email from {{ ref('fct_usage_events') }}
+    select
+        usage_date,
+        team_id,
+        cost_center,
+        user_email
+    from {{ ref('fct_usage_events') }}
 ),
 
 as_of as (
@@ -28,15 +33,16 @@ as_of as (
 periods as (
     select
         budgets.*,
-        greatest(cast(month_start as date), budgets.valid_from) as period_start,
-        least(cast(month_start + interval 1 month as date), budgets.valid_to) as period_end
+        greatest(cast(months.month_start as date), budgets.valid_from) as period_start,
+        least(cast(months.month_start + interval 1 month as date), budgets.valid_to) as period_end
     from budgets
     cross join as_of
-    cross join unnest(generate_series(
-        cast(date_trunc('month', greatest(budgets.valid_from, as_of.data_first)) as timestamp),
-        cast(date_trunc('month', least(budgets.valid_to - 1, as_of.data_as_of)) as timestamp),
-        interval 1 month
-    )) as months (month_start)
+    cross join
+        unnest(generate_series(
+            cast(date_trunc('month', greatest(budgets.valid_from, as_of.data_first)) as timestamp),
+            cast(date_trunc('month', least(budgets.valid_to - 1, as_of.data_as_of)) as timestamp),
+            interval 1 month
+        )) as months (month_start)
     where budgets.period = 'month'
     union all
     select
@@ -58,8 +64,8 @@ person_tiers as (
     inner join spend
         on
             spend.owner_type = 'person'
-            and spend.usage_date >= periods.period_start
-            and spend.usage_date < periods.period_end
+            and periods.period_start <= spend.usage_date
+            and periods.period_end > spend.usage_date
     where periods.owner_type = 'person_tier'
     group by all
 ),
@@ -98,7 +104,7 @@ days as (
     select
         owner_periods.*,
         as_of.data_as_of,
-        cast(day as date) as day
+        cast(calendar.day as date) as day
     from owner_periods
     cross join as_of
     cross join unnest(generate_series(
@@ -152,7 +158,7 @@ thresholds as (
         owner_periods.owner_type,
         owner_periods.owner_id,
         owner_periods.period_start,
-        cast(threshold as integer) as threshold_pct
+        cast(split.threshold as integer) as threshold_pct
     from owner_periods
     cross join unnest(string_split(owner_periods.thresholds_pct, '|')) as split (threshold)
 ),
@@ -233,13 +239,13 @@ people as (
     from owner_periods
     inner join events
         on
-            events.usage_date >= owner_periods.period_start
-            and events.usage_date < owner_periods.period_end
+            owner_periods.period_start <= events.usage_date
+            and owner_periods.period_end > events.usage_date
             and (
                 owner_periods.owner_type = 'organisation'
-                or (owner_periods.owner_type = 'team' and events.team_id = owner_periods.owner_id)
-                or (owner_periods.owner_type = 'cost_center' and events.cost_center = owner_periods.owner_id)
-                or (owner_periods.owner_type = 'person' and events.user_email = owner_periods.owner_id)
+                or (owner_periods.owner_type = 'team' and owner_periods.owner_id = events.team_id)
+                or (owner_periods.owner_type = 'cost_center' and owner_periods.owner_id = events.cost_center)
+                or (owner_periods.owner_type = 'person' and owner_periods.owner_id = events.user_email)
             )
     group by all
 ),

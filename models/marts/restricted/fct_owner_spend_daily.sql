@@ -16,13 +16,36 @@ by_owner as (
         user_email
     from events
     union all
-    select usage_date, 'cost_center', cost_center, null, cost_usd, total_tokens, requests, user_email
+    select
+        usage_date,
+        'cost_center' as owner_type,
+        cost_center as owner_id,
+        cast(null as varchar) as allowance_tier,
+        cost_usd,
+        total_tokens,
+        requests,
+        user_email
     from events
     union all
-    select usage_date, 'team', team_id, null, cost_usd, total_tokens, requests, user_email
+    select
+        usage_date,
+        'team' as owner_type,
+        team_id as owner_id,
+        cast(null as varchar) as allowance_tier,
+        cost_usd,
+        total_tokens,
+        requests,
+        user_email
     from events
     union all
-    select usage_date, 'person', user_email, coalesce(allowance_tier, 'standard'), cost_usd, total_tokens, requests,
+    select
+        usage_date,
+        'person' as owner_type,
+        user_email as owner_id,
+        coalesce(allowance_tier, 'standard') as allowance_tier,
+        cost_usd,
+        total_tokens,
+        requests,
         user_email
     from events
     where user_email is not null
