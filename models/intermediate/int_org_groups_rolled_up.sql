@@ -6,12 +6,13 @@
 with
 
 events as (
+    -- the materialised events (not the upstream views), so history is not recomputed
     select
-        cast(occurred_at as date) as usage_date,
+        usage_date,
         team_id,
         cost_center,
         user_email
-    from {{ ref('int_usage_events_attributed') }}
+    from {{ ref('fct_usage_events') }}
 ),
 
 team_months as (

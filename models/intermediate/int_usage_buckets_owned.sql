@@ -97,7 +97,8 @@ final as (
         keyed.output_tokens,
         keyed.cache_read_tokens,
         keyed.cache_write_5m_tokens,
-        keyed.cache_write_1h_tokens
+        keyed.cache_write_1h_tokens,
+        keyed.loaded_at
     from keyed
     left join best_owner on keyed.bucket_id = best_owner.bucket_id
 )

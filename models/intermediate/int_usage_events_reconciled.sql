@@ -56,6 +56,7 @@ allocated as (
         owner_email,
         owner_team_id,
         owner_cost_center,
+        loaded_at,
     {% for column in token_columns -%}
         cast({{ allocate_remainder(column, coverage_key) }} as bigint) as {{ column }}{{ "," if not loop.last }}
     {% endfor %}
@@ -81,7 +82,8 @@ remainder_events as (
         service_tier,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         owner_team_id as source_team_id,
-        owner_cost_center as source_cost_center
+        owner_cost_center as source_cost_center,
+        loaded_at
     from allocated
     where
         requests + input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens > 0

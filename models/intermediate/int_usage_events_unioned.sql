@@ -1,12 +1,13 @@
 {#-
     Every per-request source in one grain, canonical semantics. The same request reported by
     two sources (a Claude Code request in both OpenTelemetry and a transcript, say) counts once:
-    per provider + request id, the first source in priority order wins.
+    landing drops a request already landed from any per-request format (first landed wins), so
+    no window over the whole history is needed here and date filters reach the raw scans.
 -#}
 {%- set common_columns = [
     'provider', 'request_id', 'occurred_at', 'model', 'user_email', 'application',
     'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens',
-    'service_tier', 'reported_cost_usd'
+    'service_tier', 'reported_cost_usd', 'loaded_at'
 ] -%}
 with
 
@@ -60,12 +61,6 @@ unioned as (
     select * from litellm
 ),
 
-deduplicated as (
-    select *
-    from unioned
-    qualify row_number() over (partition by provider, request_id order by source_priority) = 1
-),
-
 final as (
     select
         md5(provider || '|' || request_id) as event_id,
@@ -85,8 +80,9 @@ final as (
         service_tier,
         reported_cost_usd,
         source_team_id,
-        source_cost_center
-    from deduplicated
+        source_cost_center,
+        loaded_at
+    from unioned
 )
 
 select * from final

@@ -12,7 +12,7 @@ import duckdb
 
 from token_ledger import __version__
 from token_ledger.config import Home
-from token_ledger.errors import LedgerError
+from token_ledger.errors import LedgerError, LockedError
 
 FORMAT_CHOICES = (
     "canonical", "people", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs",
@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         home = Home.resolve(getattr(args, "home", None))
         return args.handler(args, home)
+    except LockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

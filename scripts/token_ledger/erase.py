@@ -36,6 +36,12 @@ def erase(home: Home, email: str) -> int:
                     f"delete from raw.{table} where lower(trim({column})) = ?", [normalized]).fetchone()[0]
         con.execute("update raw.people set manager_email = null where lower(trim(manager_email)) = ?", [normalized])
         con.execute("delete from raw.quarantine where contains(lower(raw_record), ?)", [normalized])
+        # incremental tables keep history between builds: the person's rows go now
+        incremental = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'restricted'").fetchall()}
+        if "fct_usage_events" in incremental:
+            removed += con.execute("delete from restricted.fct_usage_events where user_email = ?",
+                                   [normalized]).fetchone()[0]
         configure(con, home.root)
         con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
                     [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])

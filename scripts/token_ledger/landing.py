@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.land import LandReport, land_files
@@ -10,12 +12,17 @@ from token_ledger.progress import bar
 from token_ledger.pseudonym import configure
 
 
-def land_paths(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> LandReport:
+def land_paths(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None,
+               after_first_file: Callable[[], None] | None = None) -> LandReport:
     files = discover(paths)
     with warehouse.private(home) as con:
         configure(con, home.root)
         progress = bar("land", len(files))
         try:
-            return land_files(con, files, fmt=fmt, user=user, progress=progress)
+            report = land_files(con, files[:1], fmt=fmt, user=user, progress=progress)
+            if after_first_file:
+                after_first_file()
+            rest = land_files(con, files[1:], fmt=fmt, user=user, progress=progress)
+            return report.merge(rest)
         finally:
             progress.close()

@@ -36,12 +36,16 @@ create table if not exists audit.run_log (
     records_landed bigint,
     records_quarantined bigint,
     dbt_exit_code integer,
+    models_built bigint,
+    tests_passed bigint,
+    tests_failed bigint,
     validation_passed boolean,
     published boolean,
     git_revision varchar,
     alerts_sent bigint
 );
 alter table audit.run_log add column if not exists alerts_sent bigint;
+alter table audit.run_log add column if not exists records_purged bigint;
 """
 
 
@@ -66,6 +70,31 @@ def run_lock(home: Home) -> Iterator[None]:
         handle.close()
 
 
+def fault_point(home: Home, step: str, pause: bool = True) -> None:
+    """Test hook: with TOKEN_LEDGER_TEST_PAUSE_AT=<step>, mark the step as under way and pause
+    inside it, so a crash test can kill -9 the run mid-step. Does nothing otherwise."""
+    if os.environ.get("TOKEN_LEDGER_TEST_PAUSE_AT") == step:
+        (home.root / f"paused-at-{step}").touch()
+        if pause:
+            time.sleep(float(os.environ.get("TOKEN_LEDGER_TEST_PAUSE_SECONDS", "5")))
+
+
+def dbt_counts(home: Home) -> dict[str, int]:
+    """Nodes built and tests passed / failed, from dbt's run_results.json."""
+    path = home.root / "dbt" / "target" / "run_results.json"
+    counts = {"built": 0, "tests_passed": 0, "tests_failed": 0}
+    if not path.exists():
+        return counts
+    for result in json.loads(path.read_text(encoding="utf-8")).get("results", []):
+        kind = result.get("unique_id", "").split(".")[0]
+        status = result.get("status")
+        if kind in ("test", "unit_test") and status in ("pass", "fail", "error", "warn"):
+            counts["tests_passed" if status == "pass" else "tests_failed"] += 1
+        elif status == "success":
+            counts["built"] += 1
+    return counts
+
+
 def git_revision() -> str | None:
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_dir(), capture_output=True,
@@ -87,6 +116,8 @@ class RunRecord:
     records_landed: int = 0
     records_quarantined: int = 0
     dbt_exit_code: int | None = None
+    dbt: dict[str, int] = field(default_factory=dict)
+    records_purged: int = 0
     validation_passed: bool | None = None
     published: bool = False
     alerts_sent: int = 0
@@ -105,11 +136,16 @@ def _write_log(home: Home, record: RunRecord) -> None:
     with warehouse.private(home) as con:
         con.execute(RUN_LOG_DDL)
         con.execute(
-            "insert or replace into audit.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into audit.run_log by name select ? as run_id, ? as started_at, ? as finished_at, "
+            "? as status, ? as failed_step, ? as step_seconds, ? as files_landed, ? as files_skipped, "
+            "? as records_landed, ? as records_quarantined, ? as dbt_exit_code, ? as models_built, "
+            "? as tests_passed, ? as tests_failed, ? as validation_passed, ? as published, ? as git_revision, "
+            "? as alerts_sent, ? as records_purged",
             [record.run_id, record.started_at, dt.datetime.now(dt.UTC).replace(tzinfo=None), record.status,
              record.failed_step, json.dumps(record.steps), record.files_landed, record.files_skipped,
-             record.records_landed, record.records_quarantined, record.dbt_exit_code, record.validation_passed,
-             record.published, git_revision(), record.alerts_sent],
+             record.records_landed, record.records_quarantined, record.dbt_exit_code,
+             record.dbt.get("built"), record.dbt.get("tests_passed"), record.dbt.get("tests_failed"),
+             record.validation_passed, record.published, git_revision(), record.alerts_sent, record.records_purged],
         )
 
 
@@ -118,6 +154,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
     from token_ledger.dbt_runner import build
     from token_ledger.landing import land_paths
     from token_ledger.publish import publish
+    from token_ledger.retention import purge_raw
     from token_ledger.validate import validate
 
     with run_lock(home):
@@ -126,7 +163,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
         errors: list[str] = []
 
         def do_land() -> bool:
-            report = land_paths(home, paths, fmt=fmt, user=user)
+            report = land_paths(home, paths, fmt=fmt, user=user, after_first_file=lambda: fault_point(home, "land"))
             record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
             record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
             print(report.line())
@@ -134,7 +171,9 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return not report.errors
 
         def do_build() -> bool:
+            fault_point(home, "build", pause=False)  # dbt itself takes long enough to be killed mid-build
             record.dbt_exit_code = build(home)
+            record.dbt = dbt_counts(home)
             return record.dbt_exit_code == 0
 
         def do_validate() -> bool:
@@ -144,7 +183,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return result.success
 
         def do_publish() -> bool:
-            tables = publish(home)
+            tables = publish(home, before_replace=lambda: fault_point(home, "publish"))
             print(f"published {len(tables)} tables to {home.published_db}")
             record.published = True
             return True
@@ -156,7 +195,14 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
                                                  if sent else ""))
             return True
 
-        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish), ("alerts", do_alerts)]
+        def do_retention() -> bool:
+            record.records_purged = purge_raw(home)
+            if record.records_purged:
+                print(f"purged {record.records_purged} raw records past the retention period")
+            return True
+
+        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish), ("alerts", do_alerts),
+                 ("retention", do_retention)]
         if paths:
             steps.insert(0, ("land", do_land))
         try:

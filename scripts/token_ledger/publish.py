@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -42,12 +43,13 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish(home: Home) -> list[str]:
+def publish(home: Home, before_replace: Callable[[], None] | None = None) -> list[str]:
     models = public_models(home)
     if not home.private_db.exists():
         raise LedgerError(f"no private warehouse at {home.private_db}; land and build first")
+    for stale in home.root.glob(f".{home.published_db.name}.*.tmp"):
+        stale.unlink(missing_ok=True)  # left by a publish that was killed; never the live file
     tmp = home.root / f".{home.published_db.name}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"attach {_sql_string(str(home.private_db))} as private (read_only)")
@@ -67,6 +69,8 @@ def publish(home: Home) -> list[str]:
         raise LedgerError(f"publish failed: {str(exc).splitlines()[0]}") from exc
     con.close()
     _fsync(tmp)
+    if before_replace:
+        before_replace()
     os.replace(tmp, home.published_db)
     _fsync(home.root)
     return [m["name"] for m in models]

@@ -175,7 +175,6 @@ def _published_checks(con, home: Home) -> list[Check]:
 
 def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = home.sub("validation")
@@ -197,7 +196,7 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
             gx.ValidationDefinition(name=check.name, data=batch, suite=suite))
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=check.name, validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="data_docs")],
+            actions=[],
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
         ))
         outcome = checkpoint.run(batch_parameters={"dataframe": check.frame})
@@ -209,6 +208,7 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
                         config = item.expectation_config
                         column = config.kwargs.get("column") or config.kwargs.get("column_list") or ""
                         result.failures.append(f"{check.name}: {config.type} {column}".strip())
+    context.build_data_docs()
     sites = context.get_docs_sites_urls()
     result.docs = sites[0]["site_url"] if sites else ""
     return result

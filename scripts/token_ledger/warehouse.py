@@ -38,6 +38,20 @@ create table if not exists raw.erasures (
 """
 
 
+# every per-request record already landed, whatever its format: what landing dedups against
+REQUEST_KEYS_VIEW = """
+create or replace view raw.request_keys as
+select lower(trim(provider)) as provider, request_id, occurred_at from raw.canonical_events
+union all
+select 'anthropic', request_id, occurred_at from raw.claude_code_otel_events where request_id is not null
+union all
+select 'anthropic', coalesce(request_id, message_id), occurred_at from raw.claude_code_transcript_messages
+union all
+select lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1))), request_id, starttime
+from raw.litellm_spend_logs
+"""
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
@@ -56,6 +70,7 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             for spec in FORMATS.values():
                 for statement in spec.ddl():
                     con.execute(statement)
+            con.execute(REQUEST_KEYS_VIEW)
         yield con
     finally:
         con.close()

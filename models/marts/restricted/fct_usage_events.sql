@@ -1,7 +1,28 @@
+{#-
+    Incremental by usage day (delete+insert): a run rebuilds only the days that received
+    newly landed records, whatever their age (so late files and out-of-order files are handled
+    with no fixed lookback), and every day when reference data changed (see incremental_days).
+    `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='usage_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+-- depends_on: {{ ref('price_catalog') }}, {{ ref('price_overrides') }}, {{ ref('model_match_rules') }}
+-- depends_on: {{ ref('provider_aliases') }}, {{ ref('int_directory_memberships_historized') }}
+-- depends_on: {{ ref('stg_key_owners__api_key_owners') }}, {{ ref('stg_canonical__usage_events') }}
+-- depends_on: {{ ref('stg_claude_code__api_requests') }}, {{ ref('stg_claude_code__transcript_messages') }}
+-- depends_on: {{ ref('stg_litellm__spend_logs') }}, {{ ref('stg_anthropic__usage_buckets') }}
+-- depends_on: {{ ref('stg_openai__usage_buckets') }}
+{%- set fingerprint = reference_fingerprint() %}
+
 with
 
 priced_events as (
     select * from {{ ref('int_usage_events_priced') }}
+    where {{ incremental_days('occurred_at', fingerprint) }}
 ),
 
 user_keys as (
@@ -44,7 +65,9 @@ final as (
         priced_events.list_cost_usd,
         priced_events.cost_usd,
         priced_events.price_status,
-        priced_events.reported_cost_usd
+        priced_events.reported_cost_usd,
+        priced_events.loaded_at as source_loaded_at,
+        '{{ fingerprint }}' as reference_fingerprint
     from priced_events
     left join user_keys on priced_events.user_email = user_keys.user_email
 )

@@ -28,13 +28,8 @@ renamed as (
     from source
 ),
 
-deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by provider, request_id
-        order by loaded_at, source_file, source_line
-    ) = 1
+final as (
+    select * from renamed
 )
 
-select * from deduplicated
+select * from final

@@ -32,14 +32,8 @@ renamed as (
     from source
 ),
 
-deduplicated as (
-    -- resumed and forked sessions repeat earlier messages: one row per message id + request id
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by coalesce(message_id, ''), coalesce(request_id, '')
-        order by occurred_at, loaded_at, source_file, source_line
-    ) = 1
+final as (
+    select * from renamed
 )
 
-select * from deduplicated
+select * from final

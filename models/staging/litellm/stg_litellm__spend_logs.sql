@@ -54,10 +54,8 @@ normalised as (
     from renamed
 ),
 
-deduplicated as (
-    select *
-    from normalised
-    qualify row_number() over (partition by request_id order by loaded_at, source_file, source_line) = 1
+final as (
+    select * from normalised
 )
 
-select * from deduplicated
+select * from final

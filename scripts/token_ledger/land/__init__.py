@@ -16,6 +16,7 @@ import duckdb
 
 from token_ledger.errors import LedgerError
 from token_ledger.land import detect as detection
+from token_ledger.land import readers
 from token_ledger.land.fields import cast_sql, reason_sql
 from token_ledger.land.formats import FORMATS, LandingSpec
 from token_ledger.land.readers import _quote
@@ -33,36 +34,52 @@ class LandReport:
     records_ignored: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: LandReport) -> LandReport:
+        return LandReport(
+            files_landed=self.files_landed + other.files_landed,
+            files_skipped=self.files_skipped + other.files_skipped,
+            records_landed=self.records_landed + other.records_landed,
+            records_quarantined=self.records_quarantined + other.records_quarantined,
+            records_ignored=self.records_ignored + other.records_ignored,
+            errors=self.errors + other.errors,
+        )
+
     def line(self) -> str:
         return (
             f"landed {self.records_landed} records from {self.files_landed} files; "
             f"skipped {self.files_skipped} files already landed; "
             f"quarantined {self.records_quarantined} records"
-            + (f"; ignored {self.records_ignored} records (non-usage events, erased people)"
+            + (f"; ignored {self.records_ignored} records (duplicates, non-usage events, erased people)"
                if self.records_ignored else "")
             + (f"; {len(self.errors)} files could not be read" if self.errors else "")
         )
 
 
-def checksum(path: Path) -> str:
+def checksum(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its number of lines, in one pass."""
     digest = hashlib.sha256()
+    lines, last = 0, b"\n"
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return digest.hexdigest(), lines + (0 if last == b"\n" else 1)
 
 
 def _already_landed(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
     return con.execute("select count(*) from raw.load_batches where file_checksum = ?", [digest]).fetchone()[0] > 0
 
 
-def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, user: str | None,
-              loaded_at: dt.datetime) -> tuple[int, int, int]:
+def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
+              user: str | None, loaded_at: dt.datetime) -> tuple[int, int, int]:
     con.execute("drop table if exists ignored_records")
-    pre_rules = spec.read(con, path)
+    pre_rules = spec.read(con, path, lines)
     reason = reason_sql(spec.fields, pre_rules, spec.checks)
     con.execute(f"create or replace temp table checked as select *, {reason} as _reason from src")
+    readers.attach_raw_lines(con, path)
     erased = _drop_erased(con, spec, user)
+    duplicates = _drop_duplicates(con, spec)
     batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
     file_name = str(path.resolve())
     columns = [f.name for f in spec.fields]
@@ -98,7 +115,43 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     except BaseException:
         con.execute("rollback")
         raise
-    return landed, quarantined, ignored + erased
+    return landed, quarantined, ignored + erased + duplicates
+
+
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
+    """Remove good records whose request was landed before (from any per-request format, on
+    the same days) or earlier in this file: at-least-once delivery counts once."""
+    if not spec.request_key:
+        return 0
+    provider, request_id, occurred = spec.request_key
+    con.execute(
+        f"""
+        create or replace temp table batch_keys as
+        select _line, {provider} || '|' || {request_id} as request_key,
+            cast(try_cast({occurred} as timestamptz) as timestamp) as occurred_at
+        from checked
+        where _reason is null and {request_id} is not null
+        """
+    )
+    bounds = con.execute("select min(occurred_at), max(occurred_at) from batch_keys").fetchone()
+    if bounds[0] is None:
+        return 0
+    con.execute(
+        """
+        create or replace temp table duplicate_lines as
+        select _line from batch_keys
+        where request_key in (
+            select provider || '|' || request_id from raw.request_keys
+            where occurred_at between ? - interval 1 day and ? + interval 1 day
+        )
+        union
+        select _line from batch_keys
+        qualify row_number() over (partition by request_key order by _line) > 1
+        """,
+        [bounds[0], bounds[1]],
+    )
+    return con.execute("delete from checked where _line in (select _line from duplicate_lines) "
+                       "and _reason is null").fetchone()[0]
 
 
 def _ignored(con: duckdb.DuckDBPyConnection) -> int:
@@ -140,11 +193,11 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             spec = FORMATS[name]
             if spec.needs_user and not user:
                 raise LedgerError(f"{path}: format {name} carries no identity; pass --user EMAIL")
-            digest = checksum(path)
+            digest, lines = checksum(path)
             if _already_landed(con, digest):
                 report.files_skipped += 1
             else:
-                landed, quarantined, ignored = _land_one(con, path, spec, digest, user,
+                landed, quarantined, ignored = _land_one(con, path, spec, digest, lines, user,
                                                          dt.datetime.now(dt.UTC).replace(tzinfo=None))
                 report.files_landed += 1
                 report.records_landed += landed

@@ -39,8 +39,13 @@ class LandingSpec:
     identity_column: str | None = None  # erased people's records with this email never land
     options: dict = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)  # cross-field rules (condition, reason)
+    # (provider, request id, occurred at) of a landed record, as SQL over `checked`: a request
+    # already landed, from any per-request format, is not landed again (first landed wins)
+    request_key: tuple[str, str, str] | None = None
 
-    def read(self, con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> list[tuple[str, str]]:
+        if self.reader is _canonical_reader:
+            return self.reader(con, path, self.fields, lines=lines)
         return self.reader(con, path, self.fields, **self.options)
 
     def extra_columns(self, user: str | None) -> tuple[list[str], list[str]]:
@@ -56,7 +61,8 @@ class LandingSpec:
         return statements
 
 
-def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                      lines: int | None = None) -> list[tuple[str, str]]:
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic == b"PAR1":
@@ -68,7 +74,7 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
                 first = line.strip()
                 break
     if first.startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        return readers.jsonl(con, path, fields)
+        return readers.jsonl(con, path, fields, lines=lines)
     return readers.csv(con, path, fields)
 
 
@@ -101,16 +107,23 @@ TRANSCRIPT_USAGE = (
 
 FORMATS: dict[str, LandingSpec] = {
     "canonical": LandingSpec("canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
-                             identity_column="user_email"),
+                             identity_column="user_email",
+                             request_key=("lower(trim(v_provider))", "trim(v_request_id)", "v_occurred_at")),
     "people": LandingSpec("people", "people", PEOPLE_FIELDS, readers.csv, identity_column="email"),
     "claude-code-otel": LandingSpec("claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
-                                    identity_column="user_email"),
+                                    identity_column="user_email",
+                                    request_key=("'anthropic'", "nullif(trim(v_request_id), '')", "v_occurred_at")),
     "claude-code-jsonl": LandingSpec("claude-code-jsonl", "claude_code_transcript_messages", TRANSCRIPT_FIELDS,
                                      readers.jsonl, needs_user=True, user_column="user_email",
                                      identity_column="user_email",
-                                     options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}),
+                                     options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE},
+                                     request_key=("'anthropic'", "coalesce(nullif(trim(v_request_id), ''), "
+                                                  "nullif(trim(v_message_id), ''))", "v_occurred_at")),
     "litellm-spendlogs": LandingSpec("litellm-spendlogs", "litellm_spend_logs", LITELLM_FIELDS, _litellm_reader,
                                      identity_column="user",
+                                     request_key=("lower(coalesce(nullif(trim(v_custom_llm_provider), ''), "
+                                                  "split_part(v_model, '/', 1)))", "trim(v_request_id)",
+                                                  "v_starttime"),
                                      checks=[(_exceeds("v_cached", "v_prompt_tokens").replace(
                                          "v_cached", LITELLM_CACHED_SQL), "cached tokens exceed prompt_tokens")]),
     "anthropic-usage-report": LandingSpec("anthropic-usage-report", "anthropic_usage_report",

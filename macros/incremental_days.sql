@@ -1,0 +1,42 @@
+{#
+    incremental_days: for an incremental model partitioned by usage day, a SQL predicate on
+    `day_expression` selecting the days to (re)build: every day with a raw record landed after
+    the model's watermark (max source_loaded_at), or every day when the reference data the
+    model depends on (prices, aliases, the directory, key owners) changed since the last build
+    (its fingerprint differs). Outside incremental runs: true.
+#}
+{% macro incremental_days(day_expression, fingerprint) -%}
+    {%- if not (execute and is_incremental()) -%}
+        true
+    {%- else -%}
+        {%- set state = run_query(
+            "select max(source_loaded_at), min(reference_fingerprint), max(reference_fingerprint) from " ~ this
+        ).rows[0] -%}
+        {%- if state[0] is none or state[1] != fingerprint or state[2] != fingerprint -%}
+            true
+        {%- else -%}
+            {%- set landed = [] -%}
+            {%- for relation, day, loaded in [
+                (ref('stg_canonical__usage_events'), 'occurred_at', 'loaded_at'),
+                (ref('stg_claude_code__api_requests'), 'occurred_at', 'loaded_at'),
+                (ref('stg_claude_code__transcript_messages'), 'occurred_at', 'loaded_at'),
+                (ref('stg_litellm__spend_logs'), 'occurred_at', 'loaded_at'),
+                (ref('stg_anthropic__usage_buckets'), 'bucket_start', 'loaded_at'),
+                (ref('stg_openai__usage_buckets'), 'bucket_start', 'loaded_at'),
+            ] -%}
+                {%- do landed.append(
+                    "select distinct cast(" ~ day ~ " as date) as day from " ~ relation
+                    ~ " where " ~ loaded ~ " > timestamp '" ~ state[0] ~ "'"
+                ) -%}
+            {%- endfor -%}
+            {%- set days = run_query(landed | join(" union ")).columns[0].values() -%}
+            {%- if days | length == 0 -%}
+                false
+            {%- else -%}
+                cast({{ day_expression }} as date) in (
+                    {%- for day in days %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+                )
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
