@@ -33,9 +33,11 @@
             {%- if days | length == 0 -%}
                 false
             {%- else -%}
-                cast({{ day_expression }} as date) in (
-                    {%- for day in days %}date '{{ day }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-                )
+                {%- set literals = [] -%}
+                {%- for day in days -%}
+                    {%- do literals.append("date '" ~ day ~ "'") -%}
+                {%- endfor -%}
+                cast({{ day_expression }} as date) in ({{ literals | join(', ') }})
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
