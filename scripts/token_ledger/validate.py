@@ -82,11 +82,18 @@ class ValidationResult:
         return text + (f"; Data Docs: {self.docs}" if self.docs else "")
 
 
+def _new_batches_filter(con) -> str:
+    """Batches validated by an earlier successful `validate` are not read again."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'audit' "
+                         "and table_name = 'validated_batches'").fetchone()[0]
+    return "where _batch_id not in (select batch_id from audit.validated_batches)" if exists else ""
+
+
 def _landed_checks(con) -> list[Check]:
     import great_expectations.expectations as gxe
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    events = con.execute(LANDED_USAGE_SQL).df()
+    events = con.execute(f"select * from ({LANDED_USAGE_SQL}) as landed {_new_batches_filter(con)}").df()
     token_columns = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                      "cache_write_1h_tokens"]
     expectations = [] if events.empty else [
@@ -220,6 +227,19 @@ def validate(home: Home) -> ValidationResult:
     con = warehouse.connect(home.private_db, read_only=True)
     try:
         checks = _landed_checks(con) + _published_checks(con, home)
+        batches = [r[0] for r in con.execute("select batch_id from raw.load_batches").fetchall()]
     finally:
         con.close()
-    return _run_checks(home, checks)
+    result = _run_checks(home, checks)
+    if result.success:
+        _remember_validated(home, batches)
+    return result
+
+
+def _remember_validated(home: Home, batches: list[str]) -> None:
+    with warehouse.private(home) as con:
+        con.execute("create schema if not exists audit")
+        con.execute("create table if not exists audit.validated_batches (batch_id varchar primary key, "
+                    "validated_at timestamp not null)")
+        con.executemany("insert or ignore into audit.validated_batches values (?, now()::timestamp)",
+                        [[b] for b in batches])

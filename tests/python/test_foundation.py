@@ -64,12 +64,21 @@ def test_planted_bad_records_are_quarantined_with_line_and_reason(month: Month) 
 
 
 def test_every_landed_record_is_accounted_for(month: Month) -> None:
-    """Lines in = records landed + quarantined (blank lines aside), per file."""
-    batches = query(month.private, "select file_path, rows_landed + rows_quarantined from raw.load_batches "
-                                   "where source_format = 'canonical'")
-    for file_path, accounted in batches:
+    """Lines in = records landed + quarantined + skipped as re-delivered duplicates, per file."""
+    batches = query(month.private, "select file_path, rows_landed, rows_quarantined, rows_skipped "
+                                   "from raw.load_batches where source_format = 'canonical'")
+    seen: set[tuple[str, str]] = set()
+    for file_path, landed, quarantined, skipped in sorted(batches):
         lines = [line for line in Path(file_path).read_text(encoding="utf-8").splitlines() if line.strip()]
-        assert accounted == len(lines), file_path
+        assert landed + quarantined + skipped == len(lines), file_path
+        if quarantined == 0:  # a generated file: its duplicates are the requests seen before
+            records = [json.loads(line) for line in lines]
+            keys = [(r["provider"], r["request_id"]) for r in records]
+            duplicates = 0
+            for key in keys:
+                duplicates += key in seen
+                seen.add(key)
+            assert skipped == duplicates, file_path
 
 
 def test_landing_twice_changes_nothing(month: Month) -> None:

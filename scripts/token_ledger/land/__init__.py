@@ -104,7 +104,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
         landed, quarantined = con.execute(
             "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
         ).fetchone()
-        ignored = _ignored(con)
+        ignored = _ignored(con) + erased + duplicates
         con.execute(
             "insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, $landed, $quarantined, "
             "$ignored)",
@@ -115,7 +115,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     except BaseException:
         con.execute("rollback")
         raise
-    return landed, quarantined, ignored + erased + duplicates
+    return landed, quarantined, ignored
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
