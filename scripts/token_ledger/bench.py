@@ -1,7 +1,9 @@
 """`token-ledger bench`: land, build and publish N generated events, against a floor.
 
 The floor is the same work as one hand-written DuckDB query over the same files: read,
-dedup, price with the catalog, aggregate per day × person × model. Prints one JSON object.
+dedup, price with the catalog, aggregate per day × person × model. Also times an incremental
+run adding day 31 to the 30-day history against landing and building that day alone.
+Prints one JSON object; peak memory covers this process and its dbt children.
 """
 
 from __future__ import annotations
@@ -62,11 +64,14 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
     try:
         start = time.monotonic()
         users = max(50, min(20_000, events // 2000))
-        generated = generate(inputs, profile="demo", users=users, days=30, target_events=events)
+        generated = generate(inputs, profile="demo", users=users, days=31, target_events=events * 31 // 30)
         seconds["generate"] = time.monotonic() - start
+        days = sorted(inputs.glob("usage-*.jsonl"))
+        history, extra_day = [str(inputs / "people.csv"), *map(str, days[:30])], str(days[30])
+        history_events = generated.events - _lines(days[30])
 
         start = time.monotonic()
-        report = land_paths(bench_home, [str(inputs)])
+        report = land_paths(bench_home, history)
         seconds["land"] = time.monotonic() - start
         if report.errors:
             raise LedgerError(f"bench landing failed: {report.errors[0]}")
@@ -80,9 +85,20 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         publish(bench_home)
         seconds["publish"] = time.monotonic() - start
 
+        build_args = ["--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"]
+        start = time.monotonic()
+        land_paths(bench_home, [extra_day])
+        build(bench_home, build_args)
+        seconds["incremental_day"] = time.monotonic() - start
+        alone = Home.resolve(str(work / "alone"))
+        start = time.monotonic()
+        land_paths(alone, [str(inputs / "people.csv"), extra_day])
+        build(alone, build_args)
+        seconds["day_alone"] = time.monotonic() - start
+
         start = time.monotonic()
         con = duckdb.connect()
-        files = sorted(str(p) for p in inputs.glob("usage-*.jsonl"))
+        files = [str(p) for p in days[:30]]
         con.execute(f"create table floor as {FLOOR_SQL}",
                     {"files": files, "catalog": str(project_dir() / "seeds" / "price_catalog.csv")})
         con.close()
@@ -92,10 +108,16 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
             shutil.rmtree(work, ignore_errors=True)
     end_to_end = seconds["land"] + seconds["build"] + seconds["publish"]
     return json.dumps({
-        "events": generated.events,
+        "events": history_events,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "end_to_end_seconds": round(end_to_end, 3),
-        "events_per_second": round(generated.events / end_to_end),
+        "events_per_second": round(history_events / end_to_end),
         "peak_memory_gb": _peak_rss_gb(),
         "ratio_to_floor": round(end_to_end / seconds["floor"], 2),
+        "incremental_day_ratio": round(seconds["incremental_day"] / seconds["day_alone"], 2),
     })
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 22), b""))

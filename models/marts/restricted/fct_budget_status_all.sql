@@ -230,6 +230,7 @@ forecasts as (
 ),
 
 people as (
+    -- equi-joins per owner type (an OR of join conditions would be a nested loop)
     select
         owner_periods.budget_id,
         owner_periods.owner_type,
@@ -239,15 +240,49 @@ people as (
     from owner_periods
     inner join events
         on
-            owner_periods.period_start <= events.usage_date
+            owner_periods.owner_type = 'organisation'
+            and owner_periods.period_start <= events.usage_date
             and owner_periods.period_end > events.usage_date
-            and (
-                owner_periods.owner_type = 'organisation'
-                or (owner_periods.owner_type = 'team' and owner_periods.owner_id = events.team_id)
-                or (owner_periods.owner_type = 'cost_center' and owner_periods.owner_id = events.cost_center)
-                or (owner_periods.owner_type = 'person' and owner_periods.owner_id = events.user_email)
-            )
     group by all
+    union all
+    select
+        owner_periods.budget_id,
+        owner_periods.owner_type,
+        owner_periods.owner_id,
+        owner_periods.period_start,
+        count(distinct events.user_email) as people
+    from owner_periods
+    inner join events
+        on
+            owner_periods.owner_type = 'team'
+            and owner_periods.owner_id = events.team_id
+            and owner_periods.period_start <= events.usage_date
+            and owner_periods.period_end > events.usage_date
+    group by all
+    union all
+    select
+        owner_periods.budget_id,
+        owner_periods.owner_type,
+        owner_periods.owner_id,
+        owner_periods.period_start,
+        count(distinct events.user_email) as people
+    from owner_periods
+    inner join events
+        on
+            owner_periods.owner_type = 'cost_center'
+            and owner_periods.owner_id = events.cost_center
+            and owner_periods.period_start <= events.usage_date
+            and owner_periods.period_end > events.usage_date
+    group by all
+    union all
+    select
+        budget_id,
+        owner_type,
+        owner_id,
+        period_start,
+        1 as people
+    from owner_periods
+    where owner_type = 'person'
 ),
 
 final as (

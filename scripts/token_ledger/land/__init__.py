@@ -17,7 +17,7 @@ import duckdb
 from token_ledger.errors import LedgerError
 from token_ledger.land import detect as detection
 from token_ledger.land import readers
-from token_ledger.land.fields import cast_sql, reason_sql
+from token_ledger.land.fields import SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
@@ -76,14 +76,17 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     con.execute("drop table if exists ignored_records")
     pre_rules = spec.read(con, path, lines)
     reason = reason_sql(spec.fields, pre_rules, spec.checks)
-    con.execute(f"create or replace temp table checked as select *, {reason} as _reason from src")
+    typed = ", ".join(f"{typed_sql(f)} as t_{f.name}" for f in spec.fields)
+    con.execute(f"create or replace temp table checked as select *, {reason} as _reason "
+                f"from (select *, {typed} from src) as typed")
     readers.attach_raw_lines(con, path)
     erased = _drop_erased(con, spec, user)
     duplicates = _drop_duplicates(con, spec)
     batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
     file_name = str(path.resolve())
     columns = [f.name for f in spec.fields]
-    casts = [cast_sql(f) for f in spec.fields]
+    casts = [f"cast(t_{f.name} as {SQL_TYPES[f.kind]})" if f.kind == "count" else f"t_{f.name}"
+             for f in spec.fields]
     extra_cols, extra_vals = spec.extra_columns(user)
     params = {"file": file_name, "batch": batch_id, "loaded": loaded_at}
     insert_params = {**params, "user": user} if spec.user_column else params

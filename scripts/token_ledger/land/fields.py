@@ -51,7 +51,8 @@ def _rules(field: Field) -> list[tuple[str, str]]:
         rules.append((f"{present} and not regexp_full_match(trim({v}), '[^@\\s]+@[^@\\s]+')",
                       f"field '{field.name}' is not an email address"))
     elif field.kind == "decimal":
-        rules.append((f"{present} and try_cast(trim({v}) as double) is null", f"field '{field.name}' is not a number"))
+        rules.append((f"{present} and try_cast(trim({v}) as decimal(18, 9)) is null",
+                      f"field '{field.name}' is not a number (up to 9 decimals, below 1e9)"))
     elif field.kind == "tier":
         tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
         rules.append((f"{present} and lower(trim({v})) not in ({tiers})",
@@ -65,6 +66,46 @@ def _rules(field: Field) -> list[tuple[str, str]]:
     return rules
 
 
+def good_sql(fields: list[Field]) -> str:
+    """A cheap predicate true for a record whose every field is valid (most records): the
+    detailed reasons are then only worked out for the few that are not."""
+    checks = []
+    for field in fields:
+        v, t = f"nullif(trim({field.col}), '')", f"t_{field.name}"
+        present = f"{v} is not null"
+        ok = {
+            "count": f"({t} is not null and {t} <= 9223372036854775807 and not contains({v}, '.'))",
+            "timestamp": f"{t} is not null",
+            "date": f"{t} is not null",
+            "decimal": f"{t} is not null",
+            "bool": f"{t} is not null",
+            "tier": f"{t} in ({', '.join(repr(x) for x in SERVICE_TIERS)})",
+            "json_object": f"json_type({t}) = 'OBJECT'",
+            "email": f"regexp_full_match({v}, '[^@\\s]+@[^@\\s]+')",
+            "text": "true",
+        }[field.kind]
+        checks.append(f"({ok})" if field.required else f"({v} is null or ({ok}))")
+        if field.required:
+            checks[-1] = f"({present} and {ok})"
+    return " and ".join(checks) or "true"
+
+
+def typed_sql(field: Field) -> str:
+    """The field's value in its landed type, NULL when it does not convert."""
+    v = f"nullif(trim({field.col}), '')"
+    return {
+        "text": v,
+        "email": v,
+        "timestamp": f"cast(try_cast({v} as timestamptz) as timestamp)",
+        "date": f"try_cast({v} as date)",
+        "count": f"try_cast({v} as ubigint)",
+        "decimal": f"try_cast({v} as decimal(18, 9))",
+        "tier": f"lower({v})",
+        "json_object": f"try_cast({v} as json)",
+        "bool": f"try_cast(lower({v}) as boolean)",
+    }[field.kind]
+
+
 def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = None,
                post_rules: list[tuple[str, str]] | None = None) -> str:
     """A SQL expression giving the first failed rule's reason, or NULL.
@@ -76,23 +117,9 @@ def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = No
         rules += [(cond, lit(reason)) for cond, reason in _rules(field)]
     rules += [(cond, lit(reason)) for cond, reason in post_rules or []]
     whens = "\n".join(f"        when {cond} then {reason}" for cond, reason in rules)
-    return f"case\n{whens}\n    end"
-
-
-def cast_sql(field: Field) -> str:
-    """A SQL expression casting the text value to its landed type."""
-    v = f"nullif(trim({field.col}), '')"
-    return {
-        "text": v,
-        "email": v,
-        "timestamp": f"cast(cast({v} as timestamptz) as timestamp)",
-        "date": f"cast({v} as date)",
-        "count": f"cast({v} as bigint)",
-        "decimal": f"cast({v} as decimal(18, 9))",
-        "tier": f"lower({v})",
-        "json_object": f"cast({v} as json)",
-        "bool": f"cast(lower({v}) as boolean)",
-    }[field.kind]
+    fast = " and ".join(f"not ({cond})" for cond, _ in (pre_rules or [])) or "true"
+    post = " and ".join(f"not ({cond})" for cond, _ in (post_rules or [])) or "true"
+    return f"case when ({fast}) and ({good_sql(fields)}) and ({post}) then null else case\n{whens}\n    end end"
 
 
 SQL_TYPES = {
