@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -29,6 +30,21 @@ def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, check: bo
     if check and done.returncode != 0:
         raise AssertionError(f"token-ledger {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
     return result
+
+
+def project_copy(target: Path, seeds: dict[str, str] | None = None) -> Path:
+    """A copy of the dbt project (for TOKEN_LEDGER_PROJECT_DIR) with some seed files replaced."""
+    from token_ledger.config import project_dir
+
+    source = project_dir()
+    target.mkdir(parents=True)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(source / name, target / name)
+    for name in ("models", "macros", "seeds", "tests/generic", "tests/singular"):
+        shutil.copytree(source / name, target / name)
+    for name, text in (seeds or {}).items():
+        (target / "seeds" / name).write_text(text, encoding="utf-8")
+    return target
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -6,16 +6,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import shutil
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import project_copy, query, run_cli
 from steady import CACHE_MISS_DAY, PEOPLE, SPIKE_DAYS, SPIKER, SWITCH_FROM, write_month
-from token_ledger.config import project_dir
 
 KEY = "finops-test-key"
 ENV = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY}
@@ -108,17 +106,6 @@ def test_chargeback_sums_to_the_month(planted: Path) -> None:
     assert rows[0] == total and abs(rows[1] - 1) < 1e-9
 
 
-def _project_with_budgets(target: Path, budgets: str) -> Path:
-    source = project_dir()
-    target.mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(source / name, target / name)
-    for name in ("models", "macros", "seeds", "tests/generic", "tests/singular"):
-        shutil.copytree(source / name, target / name)
-    (target / "seeds" / "budgets.csv").write_text(budgets, encoding="utf-8")
-    return target
-
-
 def expected_status(daily: dict[dt.date, Decimal], budget: Decimal, as_of: dt.date, thresholds: list[int]):
     """The budget rules, re-implemented: crossing days from cumulative spend, forecast from the
     average spend of each weekday over the 28 days to as_of."""
@@ -158,10 +145,10 @@ def test_budgets_crossed_mid_month_and_alerts_sent_once(tmp_path: Path) -> None:
     # a budget of the first 20 days' spend x 1.2: 50% and 80% are crossed by Oct 20, 100% is forecast
     alpha_budget = (month_alpha * Decimal("1.2")).quantize(Decimal("0.01"))
     beta_budget = Decimal("100000")
-    project = _project_with_budgets(tmp_path / "project", (
+    project = project_copy(tmp_path / "project", {"budgets.csv": (
         "budget_id,owner_type,owner_id,period,valid_from,valid_to,budget_usd,budget_tokens,thresholds_pct,note\n"
         f"alpha,team,T-ALPHA,month,2026-01-01,9999-12-31,{alpha_budget},,50|80|100,\n"
-        f"beta,team,T-BETA,month,2026-01-01,9999-12-31,{beta_budget},,50|80|100,\n"))
+        f"beta,team,T-BETA,month,2026-01-01,9999-12-31,{beta_budget},,50|80|100,\n")})
     env = {**ENV, "TOKEN_LEDGER_PROJECT_DIR": str(project)}
     run_cli(home, "run", env=env)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import genai_prices
 import pytest
 
-from conftest import Month, query, run_cli
+from conftest import Month, project_copy, query, run_cli
 from token_ledger.config import project_dir
 from token_ledger.generate.usage import MODEL_MIX
 
@@ -70,19 +70,9 @@ def test_catalog_is_regenerated_identically(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (project_dir() / "seeds" / name).read_bytes(), name
 
 
-def _project_copy(target: Path) -> Path:
-    source = project_dir()
-    target.mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(source / name, target / name)
-    for name in ("models", "macros", "seeds", "tests/generic", "tests/singular"):
-        shutil.copytree(source / name, target / name)
-    return target
-
-
 @pytest.mark.slow
 def test_changing_a_past_price_changes_only_that_period(month: Month, tmp_path: Path) -> None:
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     catalog_path = project / "seeds" / "price_catalog.csv"
     with catalog_path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import project_copy, query, run_cli
 from privacy import directory_identifiers, scan, unkeyed_digests
-from token_ledger.config import project_dir
 
 KEY_A = "test-key-a-0123456789abcdef"
 KEY_B = "test-key-b-fedcba9876543210"
@@ -163,19 +162,9 @@ def test_leaderboard_ranks_everyone_by_tokens(org: dict) -> None:
     assert monthly == [(len(rows), sum(r[1] for r in rows))]
 
 
-def _project_copy(target: Path) -> Path:
-    source = project_dir()
-    target.mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy(source / name, target / name)
-    for name in ("models", "macros", "seeds", "tests/generic", "tests/singular"):
-        shutil.copytree(source / name, target / name)
-    return target
-
-
 @pytest.mark.parametrize("meta", ["        config: {meta: {pii: email}}\n", ""])
 def test_build_fails_when_a_public_model_exposes_personal_data(org: dict, tmp_path: Path, meta: str) -> None:
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     (project / "models" / "marts" / "leaky_mart.sql").write_text(
         "select user_email, sum(cost_usd) as cost_usd from {{ ref('fct_usage_events') }} group by 1\n")
     (project / "models" / "marts" / "_leaky.yml").write_text(textwrap.dedent("""\
