@@ -22,7 +22,7 @@ KEY_A = "test-key-a-0123456789abcdef"
 KEY_B = "test-key-b-fedcba9876543210"
 
 
-def write_leaky_records(people_csv: Path, target: Path) -> None:
+def write_leaky_records(people_csv: Path, target: Path, leak_provider: bool = True) -> None:
     """Valid usage records that hide directory identities in every free-text field."""
     with people_csv.open(encoding="utf-8") as handle:
         people = list(csv.DictReader(handle))[:25]
@@ -32,7 +32,7 @@ def write_leaky_records(people_csv: Path, target: Path) -> None:
         lines.append(json.dumps({
             "request_id": f"leak-{i}",
             "occurred_at": "2026-10-03T09:00:00Z",
-            "provider": "anthropic" if i % 2 else f"{email}",
+            "provider": f"{email}" if leak_provider and i % 2 == 0 else "anthropic",
             "model": f"claude-sonnet-4-6-{email.upper()}",
             "user_email": email.upper(),
             "application": f"app for {email}",
@@ -257,3 +257,74 @@ def test_readers_never_see_errors_while_runs_publish(org: dict, tmp_path: Path) 
         out, _ = reader.communicate(timeout=60)
     reads, errors, messages = out.split(" ", 2)
     assert int(reads) > 20 and int(errors) == 0, messages
+
+
+def _leaky_source_records(folder: Path, people: list[dict]) -> None:
+    """Valid records of the source formats that hide identities in every free-text field."""
+    otel_lines, litellm_rows = [], []
+    for i, person in enumerate(people[:10]):
+        email = person["email"]
+        attrs = [
+            {"key": "event.name", "value": {"stringValue": "api_request"}},
+            {"key": "event.timestamp", "value": {"stringValue": "2026-10-02T10:00:00Z"}},
+            {"key": "session.id", "value": {"stringValue": f"session of {email.upper()}"}},
+            {"key": "user.email", "value": {"stringValue": email}},
+            {"key": "user.account_uuid", "value": {"stringValue": person["employee_id"]}},
+            {"key": "request_id", "value": {"stringValue": f"req_leak_{i}"}},
+            {"key": "model", "value": {"stringValue": f"claude-sonnet-4-6 for {person['full_name']}"}},
+            {"key": "input_tokens", "value": {"intValue": "10"}},
+            {"key": "output_tokens", "value": {"intValue": "10"}},
+        ]
+        resource = [{"key": "team.id", "value": {"stringValue": email}}]
+        otel_lines.append(json.dumps({"resourceLogs": [{"resource": {"attributes": resource}, "scopeLogs": [
+            {"logRecords": [{"body": {"stringValue": "claude_code.api_request"}, "attributes": attrs}]}]}]}))
+        litellm_rows.append([f"litellm-leak-{i}", "acompletion", f"sk-{email}", "0.01", "20", "10", "10",
+                             "2026-10-02 10:00:00", "2026-10-02 10:00:01", f"openai/{email}", "gpt-5.5", "openai",
+                             f"user-{person['employee_id']}", email, email,
+                             "org-1", json.dumps({"requester": email, "name": person["full_name"]}),
+                             json.dumps([email]), "success"])
+    (folder / "leaky-otel.jsonl").write_text("\n".join(otel_lines) + "\n", encoding="utf-8")
+    with (folder / "leaky-litellm.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
+                         "completion_tokens", "startTime", "endTime", "model", "model_group", "custom_llm_provider",
+                         "user", "end_user", "team_id", "organization_id", "metadata", "request_tags", "status"])
+        writer.writerows(litellm_rows)
+
+
+def test_no_identity_reaches_the_published_file_from_any_format(tmp_path: Path) -> None:
+    home, env = tmp_path / "home", {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
+    identifiers: set[str] = set()
+    for seed, fmt in enumerate(("canonical", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs",
+                                "anthropic-usage-report", "openai-usage")):
+        out = tmp_path / fmt  # another seed each: other traffic, so no format's requests are all duplicates
+        run_cli(home, "generate", "--out", str(out), "--users", "40", "--days", "3", "--format", fmt,
+                "--seed", str(40 + seed))
+        identifiers |= directory_identifiers(out / "people.csv")
+        if fmt == "claude-code-jsonl":
+            with (out / "transcript-users.csv").open(encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    run_cli(home, "land", "--user", row["user_email"], str(out / "claude-code-jsonl" / row["folder"]),
+                            env=env)
+            run_cli(home, "land", str(out / "people.csv"), env=env)
+        else:
+            run_cli(home, "land", str(out), env=env)
+        for owners in out.glob("api-key-owners.csv"):
+            with owners.open(encoding="utf-8") as handle:
+                identifiers |= {r["key_id"].lower() for r in csv.DictReader(handle) if r["key_type"] == "openai_user"}
+        for spend in out.glob("litellm-spendlogs-*.csv"):
+            with spend.open(encoding="utf-8") as handle:
+                identifiers |= {r["api_key"].lower() for r in csv.DictReader(handle)}
+    with (tmp_path / "canonical" / "people.csv").open(encoding="utf-8") as handle:
+        people = list(csv.DictReader(handle))
+    leaky = tmp_path / "leaky"
+    leaky.mkdir()
+    _leaky_source_records(leaky, people)
+    write_leaky_records(tmp_path / "canonical" / "people.csv", leaky / "leaky-canonical.jsonl", leak_provider=False)
+    run_cli(home, "run", str(leaky), env=env)
+    formats = query(home / "token_ledger.duckdb",
+                    "select count(distinct source_format) from restricted.fct_usage_events")
+    assert formats == [(6,)]
+    assert scan(home / "analytics.duckdb", identifiers | {"corp.example", "partner.example"}) == []
+    emails = {i for i in identifiers if "@" in i}
+    assert scan(home / "analytics.duckdb", unkeyed_digests(emails)) == []

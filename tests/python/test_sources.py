@@ -63,6 +63,7 @@ def test_claude_code_transcript_fixture(tmp_path: Path) -> None:
     assert "quarantined 1 records" in result.out
     # EXPECTED.md: 3 requests; input 20; output 1300; cache read 72000; 5m 13500; 1h 2000; 1 person
     assert totals(home) == (3, 20, 1300, 72000, 13500, 2000, 1)
+    assert published_totals(home) == (3, 20, 1300, 72000, 13500, 2000)
     assert quarantine(home) == {("session-a.jsonl", 6): "field 'input_tokens' is not a whole number"}
 
 
@@ -71,6 +72,7 @@ def test_litellm_spendlogs_fixture(tmp_path: Path) -> None:
     run_cli(home, "run", str(FIXTURES / "litellm-spendlogs"))
     # EXPECTED.md: 3 requests; input 3600; output 920; cache read 8500; cache write 4000; 2 people
     assert totals(home) == (3, 3600, 920, 8500, 4000, 0, 2)
+    assert published_totals(home) == (3, 3600, 920, 8500, 4000, 0)
     assert quarantine(home) == {("spendlogs.csv", 6): "field 'starttime' is not an ISO-8601 timestamp"}
     models = dict(query(home / "token_ledger.duckdb",
                         "select request_id, model_id from restricted.fct_usage_events"))
@@ -83,6 +85,7 @@ def test_anthropic_usage_report_fixture(tmp_path: Path) -> None:
     run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"))
     # EXPECTED.md: input 4800; output 2220; cache read 120000; 5m 4000; no request counts
     assert totals(home) == (0, 4800, 2220, 120000, 4000, 0, 0)
+    assert published_totals(home) == (0, 4800, 2220, 120000, 4000, 0)
     assert quarantine(home) == {("page-2.json", 2): "field 'uncached_input_tokens' is negative"}
     teams = dict(query(home / "token_ledger.duckdb",
                        "select team_id, sum(input_tokens) from restricted.fct_usage_events group by 1"))
@@ -94,6 +97,7 @@ def test_openai_usage_fixture(tmp_path: Path) -> None:
     run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"))
     # EXPECTED.md: uncached input 24000; cache read 1000; output 4900; 52 requests; grace by user id
     assert totals(home) == (52, 24000, 4900, 1000, 0, 0, 1)
+    assert published_totals(home) == (52, 24000, 4900, 1000, 0, 0)
     assert quarantine(home) == {("page-1.json", 3): "input_cached_tokens exceeds input_tokens"}
     owners = set(query(home / "token_ledger.duckdb",
                        "select user_email, team_id, service_tier from restricted.fct_usage_events"))
