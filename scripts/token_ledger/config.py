@@ -74,3 +74,8 @@ def min_group_size() -> int:
     if value < 1:
         raise LedgerError(f"TOKEN_LEDGER_MIN_GROUP_SIZE must be at least 1, got {value}")
     return value
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for every connection (it spills to disk beyond it)."""
+    return os.environ.get("TOKEN_LEDGER_MEMORY_LIMIT", "4GB").strip() or "4GB"

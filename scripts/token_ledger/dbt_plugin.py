@@ -13,6 +13,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from token_ledger.config import memory_limit
 from token_ledger.pseudonym import hmac_pads, resolve_key
 
 
@@ -26,6 +27,7 @@ class Plugin(BasePlugin):
         conn.execute("set variable ledger_hmac_inner = ?", [inner])
         conn.execute("set variable ledger_hmac_outer = ?", [outer])
         conn.execute("set TimeZone = 'UTC'")
+        conn.execute(f"set memory_limit = '{memory_limit()}'")
 
     def configure_connection(self, conn: Any) -> None:
         self._configure(conn)

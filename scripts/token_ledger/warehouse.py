@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from token_ledger.config import Home
+from token_ledger.config import Home, memory_limit
 
 RAW_DDL = """
 create schema if not exists raw;
@@ -55,6 +55,7 @@ from raw.litellm_spend_logs
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
+    con.execute(f"set memory_limit = '{memory_limit()}'")
     return con
 
 
