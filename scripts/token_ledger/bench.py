@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
+from token_ledger import warehouse
 from token_ledger.config import Home, project_dir
 from token_ledger.dbt_runner import build
 from token_ledger.errors import LedgerError
@@ -105,7 +104,7 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         seconds["day_alone"] = time.monotonic() - start
 
         start = time.monotonic()
-        con = duckdb.connect()
+        con = warehouse.connect()
         files = [str(p) for p in days[:30]]
         con.execute(f"create table floor as {FLOOR_SQL}",
                     {"files": files, "catalog": str(project_dir() / "seeds" / "price_catalog.csv")})

@@ -28,6 +28,7 @@ class Plugin(BasePlugin):
         conn.execute("set variable ledger_hmac_outer = ?", [outer])
         conn.execute("set TimeZone = 'UTC'")
         conn.execute(f"set memory_limit = '{memory_limit()}'")
+        conn.execute("set enable_progress_bar = false")
 
     def configure_connection(self, conn: Any) -> None:
         self._configure(conn)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
-
+from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.generate import generate
 from token_ledger.pipeline import run
 
 
 def summary(home: Home) -> str:
-    con = duckdb.connect(str(home.published_db), read_only=True)
+    con = warehouse.connect(home.published_db, read_only=True)
     try:
         total, requests, tokens, first, last = con.execute(
             "select sum(cost_usd), sum(requests), sum(total_tokens), min(usage_date), max(usage_date) "

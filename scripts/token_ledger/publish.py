@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError
 
@@ -50,7 +51,7 @@ def publish(home: Home, before_replace: Callable[[], None] | None = None) -> lis
     for stale in home.root.glob(f".{home.published_db.name}.*.tmp"):
         stale.unlink(missing_ok=True)  # left by a publish that was killed; never the live file
     tmp = home.root / f".{home.published_db.name}.{os.getpid()}.tmp"
-    con = duckdb.connect(str(tmp))
+    con = warehouse.connect(tmp)
     try:
         con.execute(f"attach {_sql_string(str(home.private_db))} as private (read_only)")
         for model in models:

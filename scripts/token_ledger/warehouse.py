@@ -52,10 +52,13 @@ from raw.litellm_spend_logs
 """
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=read_only)
+def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory when no path) set up the project's way: UTC, the memory
+    limit, and no progress bar of DuckDB's own on stdout (ours go to stderr on a terminal)."""
+    con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{memory_limit()}'")
+    con.execute("set enable_progress_bar = false")
     return con
 
 

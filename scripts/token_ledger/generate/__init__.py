@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from token_ledger import warehouse
 from token_ledger.errors import LedgerError
 from token_ledger.generate import sources
 from token_ledger.generate.org import build_org
@@ -54,9 +55,8 @@ def generate(
     org = build_org(rng, users, start, days)
     events = build_usage(rng, org.people, PROFILES[profile], start, days, target_events=target_events)
 
-    con = duckdb.connect()
+    con = warehouse.connect()
     try:
-        con.execute("set TimeZone = 'UTC'")
         prepare(con, org, events)
         if file_format:
             files = []
