@@ -230,51 +230,24 @@ forecasts as (
 ),
 
 people as (
-    -- equi-joins per owner type (an OR of join conditions would be a nested loop)
-    select
-        owner_periods.budget_id,
-        owner_periods.owner_type,
-        owner_periods.owner_id,
-        owner_periods.period_start,
-        count(distinct events.user_email) as people
-    from owner_periods
-    inner join events
-        on
-            owner_periods.owner_type = 'organisation'
-            and owner_periods.period_start <= events.usage_date
-            and owner_periods.period_end > events.usage_date
-    group by all
-    union all
-    select
-        owner_periods.budget_id,
-        owner_periods.owner_type,
-        owner_periods.owner_id,
-        owner_periods.period_start,
-        count(distinct events.user_email) as people
-    from owner_periods
-    inner join events
-        on
-            owner_periods.owner_type = 'team'
-            and owner_periods.owner_id = events.team_id
-            and owner_periods.period_start <= events.usage_date
-            and owner_periods.period_end > events.usage_date
-    group by all
-    union all
-    select
-        owner_periods.budget_id,
-        owner_periods.owner_type,
-        owner_periods.owner_id,
-        owner_periods.period_start,
-        count(distinct events.user_email) as people
-    from owner_periods
-    inner join events
-        on
-            owner_periods.owner_type = 'cost_center'
-            and owner_periods.owner_id = events.cost_center
-            and owner_periods.period_start <= events.usage_date
-            and owner_periods.period_end > events.usage_date
-    group by all
-    union all
+    -- one equi-join per owner type (an OR of join conditions would be a nested loop)
+    {% for owner_type, column in [('organisation', none), ('team', 'team_id'), ('cost_center', 'cost_center')] -%}
+        select
+            owner_periods.budget_id,
+            owner_periods.owner_type,
+            owner_periods.owner_id,
+            owner_periods.period_start,
+            count(distinct events.user_email) as people
+        from owner_periods
+        inner join events
+            on
+                owner_periods.owner_type = '{{ owner_type }}'
+                {% if column %}and owner_periods.owner_id = events.{{ column }}{% endif %}
+                and owner_periods.period_start <= events.usage_date
+                and owner_periods.period_end > events.usage_date
+        group by all
+        union all
+    {% endfor -%}
     select
         budget_id,
         owner_type,

@@ -5,50 +5,25 @@ events as (
 ),
 
 by_owner as (
-    select
-        usage_date,
-        'organisation' as owner_type,
-        'organisation' as owner_id,
-        cast(null as varchar) as allowance_tier,
-        cost_usd,
-        total_tokens,
-        requests,
-        user_email
-    from events
-    union all
-    select
-        usage_date,
-        'cost_center' as owner_type,
-        cost_center as owner_id,
-        cast(null as varchar) as allowance_tier,
-        cost_usd,
-        total_tokens,
-        requests,
-        user_email
-    from events
-    union all
-    select
-        usage_date,
-        'team' as owner_type,
-        team_id as owner_id,
-        cast(null as varchar) as allowance_tier,
-        cost_usd,
-        total_tokens,
-        requests,
-        user_email
-    from events
-    union all
-    select
-        usage_date,
-        'person' as owner_type,
-        user_email as owner_id,
-        coalesce(allowance_tier, 'standard') as allowance_tier,
-        cost_usd,
-        total_tokens,
-        requests,
-        user_email
-    from events
-    where user_email is not null
+    {% for owner_type, owner_id, tier in [
+        ("'organisation'", "'organisation'", "cast(null as varchar)"),
+        ("'cost_center'", "cost_center", "cast(null as varchar)"),
+        ("'team'", "team_id", "cast(null as varchar)"),
+        ("'person'", "user_email", "coalesce(allowance_tier, 'standard')"),
+    ] -%}
+        select
+            usage_date,
+            {{ owner_type }} as owner_type,
+            {{ owner_id }} as owner_id,
+            {{ tier }} as allowance_tier,
+            cost_usd,
+            total_tokens,
+            requests,
+            user_email
+        from events
+        {% if owner_type == "'person'" %}where user_email is not null{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 daily as (
