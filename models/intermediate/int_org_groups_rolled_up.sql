@@ -6,13 +6,13 @@
 with
 
 events as (
-    -- the materialised events (not the upstream views), so history is not recomputed
+    -- the materialised daily person facts (not the upstream views), so history is not recomputed
     select
         usage_date,
         team_id,
         cost_center,
         user_email
-    from {{ ref('fct_usage_events') }}
+    from {{ ref('fct_person_usage_daily') }}
 ),
 
 team_months as (

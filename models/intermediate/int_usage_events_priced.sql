@@ -152,23 +152,31 @@ costed as (
     select
         *,
         case when has_list_price then 'priced' else 'unpriced' end as price_status,
-        cast(
-            {{ per_mtok_cost('input_tokens', 'list_input_rate') }}
-            + {{ per_mtok_cost('output_tokens', 'list_output_rate') }}
-            + {{ per_mtok_cost('cache_read_tokens', 'list_cache_read_rate') }}
-            + {{ per_mtok_cost('cache_write_5m_tokens', 'list_cache_write_5m_rate') }}
-            + {{ per_mtok_cost('cache_write_1h_tokens', 'list_cache_write_1h_rate') }}
-            as decimal(38, 15)
-        ) as list_cost_usd,
-        cast(
-            {{ per_mtok_cost('input_tokens', 'input_rate') }}
-            + {{ per_mtok_cost('output_tokens', 'output_rate') }}
-            + {{ per_mtok_cost('cache_read_tokens', 'cache_read_rate') }}
-            + {{ per_mtok_cost('cache_write_5m_tokens', 'cache_write_5m_rate') }}
-            + {{ per_mtok_cost('cache_write_1h_tokens', 'cache_write_1h_rate') }}
-            as decimal(38, 15)
-        ) as cost_usd
+        {{ per_mtok_cost([
+            ('input_tokens', 'list_input_rate'),
+            ('output_tokens', 'list_output_rate'),
+            ('cache_read_tokens', 'list_cache_read_rate'),
+            ('cache_write_5m_tokens', 'list_cache_write_5m_rate'),
+            ('cache_write_1h_tokens', 'list_cache_write_1h_rate'),
+        ]) }} as list_cost_usd
     from effective_rates
+),
+
+final as (
+    select
+        *,
+        -- without an override the company pays the list price (and is spared a second costing)
+        case
+            when has_override then {{ per_mtok_cost([
+                ('input_tokens', 'input_rate'),
+                ('output_tokens', 'output_rate'),
+                ('cache_read_tokens', 'cache_read_rate'),
+                ('cache_write_5m_tokens', 'cache_write_5m_rate'),
+                ('cache_write_1h_tokens', 'cache_write_1h_rate'),
+            ]) }}
+            else list_cost_usd
+        end as cost_usd
+    from costed
 )
 
-select * from costed
+select * from final

@@ -8,7 +8,7 @@
 with
 
 events as (
-    select * from {{ ref('fct_usage_events') }}
+    select * from {{ ref('fct_person_usage_daily') }}
 ),
 
 org_groups as (

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from token_ledger import warehouse
 from token_ledger.config import Home, project_dir
-from token_ledger.dbt_runner import build
+from token_ledger.dbt_runner import build, run_dbt
 from token_ledger.errors import LedgerError
 from token_ledger.landing import land_paths
 from token_ledger.publish import publish
@@ -98,6 +98,7 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         build(bench_home, build_args)
         seconds["incremental_day"] = time.monotonic() - start
         alone = Home.resolve(str(work / "alone"))
+        run_dbt(alone, ["parse"], quiet=True)  # like the history run, it starts with the project parsed
         start = time.monotonic()
         land_paths(alone, [str(inputs / "people.csv"), extra_day])
         build(alone, build_args)

@@ -42,6 +42,8 @@ def erase(home: Home, email: str) -> int:
         if "fct_usage_events" in incremental:
             removed += con.execute("delete from restricted.fct_usage_events where user_email = ?",
                                    [normalized]).fetchone()[0]
+        if "fct_person_usage_daily" in incremental:
+            con.execute("delete from restricted.fct_person_usage_daily where user_email = ?", [normalized])
         configure(con, home.root)
         con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
                     [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])

@@ -13,16 +13,19 @@ from token_ledger.pseudonym import configure
 
 
 def land_paths(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None,
-               after_first_file: Callable[[], None] | None = None) -> LandReport:
+               after_first_file: Callable[[], None] | None = None,
+               after_bulk_insert: Callable[[], None] | None = None) -> LandReport:
     files = discover(paths)
     with warehouse.private(home) as con:
         configure(con, home.root)
         progress = bar("land", len(files))
         try:
-            report = land_files(con, files[:1], fmt=fmt, user=user, progress=progress)
+            report = land_files(con, files[:1], fmt=fmt, user=user, progress=progress,
+                                after_bulk_insert=after_bulk_insert)
             if after_first_file:
                 after_first_file()
-            rest = land_files(con, files[1:], fmt=fmt, user=user, progress=progress)
+            rest = land_files(con, files[1:], fmt=fmt, user=user, progress=progress,
+                              after_bulk_insert=after_bulk_insert)
             return report.merge(rest)
         finally:
             progress.close()

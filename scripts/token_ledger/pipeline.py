@@ -163,7 +163,8 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
         errors: list[str] = []
 
         def do_land() -> bool:
-            report = land_paths(home, paths, fmt=fmt, user=user, after_first_file=lambda: fault_point(home, "land"))
+            report = land_paths(home, paths, fmt=fmt, user=user, after_first_file=lambda: fault_point(home, "land"),
+                                after_bulk_insert=lambda: fault_point(home, "land-bulk"))
             record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
             record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
             print(report.line())

@@ -31,6 +31,12 @@ create table if not exists raw.quarantine (
     raw_record varchar,
     loaded_at timestamp not null
 );
+-- batches a bulk landing inserted but has not finished checking: discarded if it crashed
+create table if not exists raw.pending_batches (
+    batch_id varchar not null,
+    table_name varchar not null,
+    loaded_at timestamp not null
+);
 create table if not exists raw.erasures (
     subject_key varchar not null,
     erased_at timestamp not null
@@ -41,15 +47,34 @@ create table if not exists raw.erasures (
 # every per-request record already landed, whatever its format: what landing dedups against
 REQUEST_KEYS_VIEW = """
 create or replace view raw.request_keys as
-select lower(trim(provider)) as provider, request_id, occurred_at from raw.canonical_events
+select lower(trim(provider)) as provider, request_id, occurred_at, _batch_id, _loaded_at from raw.canonical_events
 union all
-select 'anthropic', request_id, occurred_at from raw.claude_code_otel_events where request_id is not null
+select 'anthropic', request_id, occurred_at, _batch_id, _loaded_at from raw.claude_code_otel_events
+where request_id is not null
 union all
-select 'anthropic', coalesce(request_id, message_id), occurred_at from raw.claude_code_transcript_messages
+select 'anthropic', coalesce(request_id, message_id), occurred_at, _batch_id, _loaded_at
+from raw.claude_code_transcript_messages
 union all
-select lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1))), request_id, starttime
+select lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1))), request_id, starttime,
+    _batch_id, _loaded_at
 from raw.litellm_spend_logs
 """
+
+
+def discard_pending(con: duckdb.DuckDBPyConnection) -> int:
+    """Remove the rows of bulk landings that never finished (killed between their insert and
+    their checks): their files have no load batch, so the next landing lands them again."""
+    from token_ledger.land.formats import FORMATS
+
+    tables = {spec.table for spec in FORMATS.values()}
+    removed = 0
+    pending = con.execute("select batch_id, table_name, loaded_at from raw.pending_batches").fetchall()
+    for batch, table, loaded in pending:
+        if table in tables:
+            removed += con.execute(f"delete from raw.{table} where _loaded_at = ? and _batch_id = ?",
+                                   [loaded, batch]).fetchone()[0]
+    con.execute("delete from raw.pending_batches")
+    return removed
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -75,6 +100,7 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 for statement in spec.ddl():
                     con.execute(statement)
             con.execute(REQUEST_KEYS_VIEW)
+            discard_pending(con)
         yield con
     finally:
         con.close()

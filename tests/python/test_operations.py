@@ -60,11 +60,11 @@ def test_incremental_history_equals_a_full_refresh(month: dict, tmp_path: Path) 
     for chunk in range(0, len(month["days"]), 3):  # a scheduled run every few days' files
         run_cli(home, "land", *map(str, month["days"][chunk:chunk + 3]), env=ENV)
         run_cli(home, "build", env=ENV)
-    incremental = query(home / "token_ledger.duckdb", "select * exclude (source_loaded_at) "
-                        "from restricted.fct_usage_events order by event_id")
+    facts = ["select * exclude (source_loaded_at) from restricted.fct_usage_events order by event_id",
+             "select * exclude (source_loaded_at) from restricted.fct_person_usage_daily order by all"]
+    incremental = [query(home / "token_ledger.duckdb", sql) for sql in facts]
     run_cli(home, "build", "--", "--full-refresh", env=ENV)
-    full = query(home / "token_ledger.duckdb", "select * exclude (source_loaded_at) "
-                 "from restricted.fct_usage_events order by event_id")
+    full = [query(home / "token_ledger.duckdb", sql) for sql in facts]
     assert incremental == full
     run_cli(home, "validate", env=ENV)
     run_cli(home, "publish", env=ENV)
@@ -95,7 +95,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("step", ["land", "build", "publish"])
+@pytest.mark.parametrize("step", ["land", "land-bulk", "build", "publish"])
 def test_kill_9_at_each_step_loses_nothing(month: dict, tmp_path: Path, step: str) -> None:
     home = tmp_path / "home"
     days = month["days"]
@@ -116,6 +116,12 @@ def test_kill_9_at_each_step_loses_nothing(month: dict, tmp_path: Path, step: st
     # the published file is exactly as it was, and readable
     assert _digest(home / "analytics.duckdb") == published
     query(home / "analytics.duckdb", "select count(*) from fct_usage_daily")
+    if step == "land-bulk":  # killed between the bulk insert and its checks: the rows are pending
+        assert query(home / "token_ledger.duckdb", "select count(*) from raw.pending_batches")[0][0] > 0
     # the next run completes the work: nothing lost, nothing doubled
     run_cli(home, "run", *map(str, days[7:]), env=ENV)
     assert marts(home) == month["reference"]
+    assert query(home / "token_ledger.duckdb", "select count(*) from raw.pending_batches") == [(0,)]
+    landed = query(home / "token_ledger.duckdb", "select count(*) from raw.canonical_events")
+    assert landed == query(month["reference_home"] / "token_ledger.duckdb",
+                           "select count(*) from raw.canonical_events")

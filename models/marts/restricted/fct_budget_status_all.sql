@@ -20,7 +20,7 @@ events as (
         team_id,
         cost_center,
         user_email
-    from {{ ref('fct_usage_events') }}
+    from {{ ref('fct_person_usage_daily') }}
 ),
 
 as_of as (

@@ -17,19 +17,24 @@
 -- depends_on: {{ ref('stg_litellm__spend_logs') }}, {{ ref('stg_anthropic__usage_buckets') }}
 -- depends_on: {{ ref('stg_openai__usage_buckets') }}
 {%- set fingerprint = reference_fingerprint() %}
+{%- set days_to_build = incremental_days('occurred_at', fingerprint) %}
 
 with
 
 priced_events as (
     select * from {{ ref('int_usage_events_priced') }}
-    where {{ incremental_days('occurred_at', fingerprint) }}
+    where {{ days_to_build }}
 ),
 
+-- the people from a scan of their own (reading priced_events twice would make DuckDB buffer it)
 user_keys as (
     select
         user_email,
         {{ pseudonymize('user_email') }} as user_key
-    from (select distinct user_email from priced_events) as distinct_users
+    from (
+        select distinct user_email from {{ ref('int_usage_events_reconciled') }}
+        where {{ days_to_build }}
+    ) as distinct_users
 ),
 
 final as (

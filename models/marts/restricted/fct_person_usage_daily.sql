@@ -1,0 +1,83 @@
+{#-
+    The events summed per day and person (with the person's team, cost centre and allowance
+    tier at the time) and per provider × model × application × price status: one tenth of the
+    rows or fewer, so the daily marts, budgets and anomaly baselines read this, not every
+    request. Incremental by usage day like fct_usage_events, with the same rule for which
+    days to rebuild (days with newly landed records; every day when reference data changed).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='usage_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+-- depends_on: {{ ref('price_catalog') }}, {{ ref('price_overrides') }}, {{ ref('model_match_rules') }}
+-- depends_on: {{ ref('provider_aliases') }}, {{ ref('int_directory_memberships_historized') }}
+-- depends_on: {{ ref('stg_key_owners__api_key_owners') }}, {{ ref('stg_canonical__usage_events') }}
+-- depends_on: {{ ref('stg_claude_code__api_requests') }}, {{ ref('stg_claude_code__transcript_messages') }}
+-- depends_on: {{ ref('stg_litellm__spend_logs') }}, {{ ref('stg_anthropic__usage_buckets') }}
+-- depends_on: {{ ref('stg_openai__usage_buckets') }}
+{%- set fingerprint = reference_fingerprint() %}
+
+with
+
+events as (
+    select * from {{ ref('fct_usage_events') }}
+    where {{ incremental_days('usage_date', fingerprint) }}
+),
+
+daily as (
+    select
+        usage_date,
+        user_email,
+        user_key,
+        team_id,
+        cost_center,
+        allowance_tier,
+        provider,
+        catalog_provider,
+        model_id,
+        application,
+        price_status,
+        sum(requests) as requests,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(cache_write_5m_tokens) as cache_write_5m_tokens,
+        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(list_cost_usd) as list_cost_usd,
+        sum(cost_usd) as cost_usd,
+        max(source_loaded_at) as source_loaded_at
+    from events
+    group by all
+),
+
+final as (
+    select
+        usage_date,
+        user_email,
+        user_key,
+        team_id,
+        cost_center,
+        allowance_tier,
+        provider,
+        catalog_provider,
+        model_id,
+        application,
+        price_status,
+        cast(requests as bigint) as requests,
+        cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens,
+        cast(cache_read_tokens as bigint) as cache_read_tokens,
+        cast(cache_write_5m_tokens as bigint) as cache_write_5m_tokens,
+        cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
+        cast(total_tokens as bigint) as total_tokens,
+        cast(list_cost_usd as decimal(38, 15)) as list_cost_usd,
+        cast(cost_usd as decimal(38, 15)) as cost_usd,
+        source_loaded_at,
+        '{{ fingerprint }}' as reference_fingerprint
+    from daily
+)
+
+select * from final

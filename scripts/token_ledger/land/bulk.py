@@ -1,0 +1,276 @@
+"""Many canonical JSON Lines files landed in one pass of DuckDB's parallel JSON reader.
+
+The per-file path (`land._land_one`) reads a file into temp tables, works out a reason for
+every record and then inserts; that is the careful path, and the reference. This one is for
+the bulk of scheduled work, clean files: one `insert … select` over all of them, keeping
+only records that pass a cheap predicate which never accepts what the careful path rejects.
+A file whose landed count then differs from its line count (a bad record, a blank line),
+or that holds an email the careful path would reject, is taken out again and returned, so
+the caller lands it the careful way: quarantine rows with their lines and reasons come
+from one place only. Everything happens in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from token_ledger.land.fields import SERVICE_TIERS, Field, typed_sql
+from token_ledger.land.formats import LandingSpec
+from token_ledger.land.readers import _quote
+from token_ledger.pseudonym import hmac_sql
+
+EMAIL_RULE = "regexp_full_match(trim({v}), '[^@\\s]+@[^@\\s]+')"
+
+
+@dataclass(frozen=True)
+class Pending:
+    path: Path
+    digest: str
+    lines: int
+
+
+@dataclass(frozen=True)
+class Landed:
+    path: Path
+    landed: int
+    ignored: int
+
+
+def _bare(v: str) -> str:
+    """A value `nullif(trim(v), '')` leaves as it is (DuckDB's trim removes spaces)."""
+    return f"({v} <> '' and not starts_with({v}, ' ') and not ends_with({v}, ' '))"
+
+
+def _stored(field: Field) -> str:
+    """The value landed: what the careful path lands whenever `_accepted` holds."""
+    v = field.col
+    return {
+        "text": v,
+        "email": v,
+        "json_object": v,  # a JSON-typed column holds the value's JSON text
+        "tier": f"lower({v})",
+        "count": f"try_cast({v} as bigint)",
+    }.get(field.kind, typed_sql(field).replace(f"nullif(trim({v}), '')", v))
+
+
+def _accepted(field: Field) -> str:
+    """Cheap checks on the text: never true where the careful path would reject or land a
+    different value (it may be false where the careful path accepts: that file then goes the
+    careful way). Conversions of required fields are checked after the insert (no NULLs),
+    emails per distinct value."""
+    v = field.col
+    tiers = ", ".join(f"'{tier}'" for tier in SERVICE_TIERS)
+    ok = {
+        "text": _bare(v),
+        "email": _bare(v),
+        "tier": f"lower({v}) in ({tiers})",
+        "json_object": f"starts_with({v}, '{{')",
+        "count": f"{_bare(v)} and not contains({v}, '.') and not contains({v}, 'e') and not contains({v}, 'E') "
+                 f"and not starts_with({v}, '-')",
+    }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
+    return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
+
+
+def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending], batch_ids: list[str],
+            loaded_at: dt.datetime) -> None:
+    fields = spec.fields
+    columns = "{" + ", ".join(
+        f"{_quote(f.name)}: '{'json' if f.kind == 'json_object' else 'varchar'}'" for f in fields) + "}"
+    values = ", ".join(f"{_quote(f.name)} as {f.col}" for f in fields)
+    target = ", ".join(_quote(f.name) for f in fields)
+    con.execute(
+        f"""
+        insert into raw.{spec.table} ({target}, _file, _line, _batch_id, _loaded_at)
+        select {", ".join(_stored(f) for f in fields)}, $resolved[list_position($files, filename)], null,
+            $batches[list_position($files, filename)], $loaded
+        from (
+            select filename, {values}
+            from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns},
+                filename = true)
+        ) as source
+        where {" and ".join(_accepted(f) for f in fields)}
+        """,
+        {"files": [str(p.path) for p in files], "resolved": [str(p.path.resolve()) for p in files],
+         "batches": batch_ids, "loaded": loaded_at},
+    )
+
+
+def _new_rows(spec: LandingSpec) -> str:
+    return f"raw.{spec.table} where _loaded_at = $loaded and _batch_id in (select batch_id from bulk_files)"
+
+
+def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> set[str]:
+    """Batches to take out again: count differs from the file's lines, rows not in file order,
+    a required value that did not convert, or an email the careful path rejects."""
+    required_null = " or ".join(f"{_quote(f.name)} is null" for f in spec.fields if f.required) or "false"
+    con.execute(
+        f"""
+        create or replace temp table bulk_counts as
+        select _batch_id as batch_id, count(*) as n, min(rowid) as first_row, max(rowid) as last_row,
+            count(*) filter (where {required_null}) as unconverted
+        from {_new_rows(spec)}
+        group by 1
+        """,
+        {"loaded": loaded},
+    )
+    bad = {row[0] for row in con.execute(
+        """
+        select f.batch_id from bulk_files as f left join bulk_counts as c using (batch_id)
+        where c.n is distinct from f.lines or c.last_row - c.first_row + 1 <> c.n or c.unconverted > 0
+        """
+    ).fetchall()}
+    for field in (f for f in spec.fields if f.kind == "email"):
+        bad |= {row[0] for row in con.execute(
+            f"""
+            with emails as (select distinct _batch_id, {_quote(field.name)} as v from {_new_rows(spec)})
+            select distinct _batch_id from emails where v is not null and not {EMAIL_RULE.format(v='v')}
+            """,
+            {"loaded": loaded},
+        ).fetchall()}
+    return bad
+
+
+def _delete_batches(con: duckdb.DuckDBPyConnection, spec: LandingSpec, batches: set[str], loaded: dt.datetime) -> None:
+    if batches:
+        con.execute(f"delete from raw.{spec.table} where _loaded_at = ? and list_contains(?, _batch_id)",
+                    [loaded, sorted(batches)])
+        con.execute("delete from bulk_files where list_contains(?, batch_id)", [sorted(batches)])
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
+    """`_line` from the row's place: a clean file's records were inserted contiguously in file order."""
+    con.execute(
+        f"""
+        update raw.{spec.table} as r set _line = r.rowid - c.first_row + 1
+        from bulk_counts as c
+        where r._batch_id = c.batch_id and r._loaded_at = $loaded
+            and c.batch_id in (select batch_id from bulk_files)
+        """,
+        {"loaded": loaded},
+    )
+
+
+def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
+    if not spec.identity_column or not con.execute("select count(*) from raw.erasures").fetchone()[0]:
+        return
+    column = _quote(spec.identity_column)
+    con.execute(
+        f"""
+        insert into bulk_ignored
+        select _batch_id, rowid from {_new_rows(spec)}
+            and lower(trim({column})) in (
+                select identity from (select distinct lower(trim({column})) as identity from {_new_rows(spec)})
+                where {hmac_sql('identity')} in (select subject_key from raw.erasures)
+            )
+        """,
+        {"loaded": loaded},
+    )
+
+
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
+    """Requests landed before (any per-request format, nearby days) or earlier in this batch:
+    the first landed copy wins, in file order then line order."""
+    con.execute(
+        f"""
+        create or replace temp table bulk_keys as
+        select _batch_id, rowid as row_id, lower(provider) || '|' || request_id as request_key, occurred_at
+        from {_new_rows(spec)}
+        """,
+        {"loaded": loaded},
+    )
+    bounds = con.execute("select min(occurred_at), max(occurred_at) from bulk_keys").fetchone()
+    if bounds[0] is None:
+        return
+    con.execute(
+        """
+        insert into bulk_ignored
+        with repeated as (
+            select request_key from bulk_keys group by 1 having count(*) > 1
+        ),
+        earlier as (
+            select provider || '|' || request_id as request_key from raw.request_keys
+            where occurred_at between $low - interval 1 day and $high + interval 1 day
+                and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
+        ),
+        within_batch as (
+            select k._batch_id, k.row_id
+            from bulk_keys as k
+            inner join bulk_files as f on k._batch_id = f.batch_id
+            where k.request_key in (select request_key from repeated)
+            qualify row_number() over (partition by k.request_key order by f.seq, k.row_id) > 1
+        ),
+        landed_before as (
+            select _batch_id, row_id from bulk_keys where request_key in (select request_key from earlier)
+        )
+        select _batch_id, row_id from within_batch
+        union
+        select _batch_id, row_id from landed_before
+        except
+        select batch_id, row_id from bulk_ignored
+        """,
+        {"low": bounds[0], "high": bounds[1], "loaded": loaded},
+    )
+
+
+def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
+              loaded_at: dt.datetime, after_insert: Callable[[], None] | None = None,
+              ) -> tuple[list[Landed], list[Pending]]:
+    """Land the clean files among `files` in one transaction; return what landed and the files
+    to land the careful way. A file the JSON reader cannot read at all makes the whole pass
+    fail: the caller then lands each file on its own."""
+    batch_ids = [f"{loaded_at:%Y%m%dT%H%M%S%f}-{p.digest[:12]}" for p in files]
+    # 1. the records, committed as pending: checking inside the inserting transaction would make
+    #    DuckDB re-append every row at commit; a crash before step 2 leaves them to `discard_pending`
+    con.execute("begin transaction")
+    try:
+        con.executemany("insert into raw.pending_batches values (?, ?, ?)",
+                        [[batch, spec.table, loaded_at] for batch in batch_ids])
+        _insert(con, spec, files, batch_ids, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    if after_insert:
+        after_insert()
+    # 2. check, number lines, drop duplicates and erased people, record the batches
+    con.execute("begin transaction")
+    try:
+        con.execute("create or replace temp table bulk_files (seq int, batch_id varchar, digest varchar, "
+                    "file_path varchar, lines bigint)")
+        con.executemany("insert into bulk_files values (?, ?, ?, ?, ?)",
+                        [[i, b, p.digest, str(p.path.resolve()), p.lines] for i, (b, p) in
+                         enumerate(zip(batch_ids, files, strict=True))])
+        con.execute("create or replace temp table bulk_ignored (batch_id varchar, row_id bigint)")
+        unclean = _reject_unclean(con, spec, loaded_at)
+        _delete_batches(con, spec, unclean, loaded_at)
+        _number_lines(con, spec, loaded_at)
+        _drop_erased(con, spec, loaded_at)
+        _drop_duplicates(con, spec, loaded_at)
+        con.execute(f"delete from raw.{spec.table} where _loaded_at = ? and rowid in "
+                    "(select row_id from bulk_ignored)", [loaded_at])
+        rows = con.execute(
+            """
+            select f.file_path, c.n - coalesce(i.n, 0), coalesce(i.n, 0), f.batch_id, f.digest
+            from bulk_files as f
+            inner join bulk_counts as c using (batch_id)
+            left join (select batch_id, count(*) as n from bulk_ignored group by 1) as i using (batch_id)
+            order by f.seq
+            """
+        ).fetchall()
+        con.executemany(
+            "insert into raw.load_batches values (?, ?, ?, ?, ?, ?, 0, ?)",
+            [[batch, spec.name, path, digest, loaded_at, landed, ignored]
+             for path, landed, ignored, batch, digest in rows],
+        )
+        con.execute("delete from raw.pending_batches where list_contains(?, batch_id)", [batch_ids])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    landed = [Landed(Path(path), n, ignored) for path, n, ignored, _, _ in rows]
+    return landed, [p for p, b in zip(files, batch_ids, strict=True) if b in unclean]

@@ -1,0 +1,95 @@
+"""Bulk landing (many canonical JSON Lines files in one pass) lands exactly what landing each
+file on its own, the careful way, lands: the same records with the same line numbers, the
+same quarantine rows, the same duplicates dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_cli
+from token_ledger import warehouse
+from token_ledger.config import Home
+from token_ledger.land import LandReport, _land_careful, checksum, land_files
+from token_ledger.land.detect import detect
+from token_ledger.land.formats import FORMATS
+from token_ledger.pseudonym import configure
+
+RAW = "select * exclude (_batch_id, _loaded_at) from raw.canonical_events order by _file, _line"
+QUARANTINE = "select file_path, line_number, reason, raw_record from raw.quarantine order by all"
+BATCHES = ("select file_path, source_format, rows_landed, rows_quarantined, rows_skipped from raw.load_batches "
+           "order by all")
+
+
+def _tables(home: Home) -> dict[str, list]:
+    with warehouse.private(home, read_only=True) as con:
+        return {sql: con.execute(sql).fetchall() for sql in (RAW, QUARANTINE, BATCHES)}
+
+
+def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
+    """Files the bulk pass must not land itself, and repeats it must drop."""
+    records = [json.loads(line) for line in days[0].read_text().splitlines()[:6]]
+    later = [json.loads(line) for line in days[1].read_text().splitlines()[:3]]
+
+    def write(name: str, lines: list[str]) -> Path:
+        path = inputs / name
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        return path
+
+    def fresh(record: dict, suffix: str, **changes: object) -> str:
+        return json.dumps({**record, "request_id": record["request_id"] + suffix, **changes})
+
+    return [
+        # spaces the careful path trims; a whole number written as 12.0; an email in capitals
+        write("padded.jsonl", [fresh(records[0], "-p1", provider=" anthropic "),
+                               fresh(records[1], "-p2", input_tokens="  12 "),
+                               fresh(records[2], "-p3", user_email=records[2]["user_email"].upper())]),
+        # a bad record, a blank line and a fractional token count among good ones
+        write("bad.jsonl", [fresh(records[3], "-b1"), "{not json", fresh(records[4], "-b2"), "",
+                            fresh(records[5], "-b3", output_tokens=12.0), fresh(records[0], "-b4")]),
+        # an address the careful path rejects
+        write("emails.jsonl", [fresh(records[1], "-e1", user_email="nobody"), fresh(records[2], "-e2")]),
+        # requests landed already from another file, twice within this one, and one new
+        write("repeats.jsonl", [json.dumps(later[0]), json.dumps(later[1]), json.dumps(later[1]),
+                                fresh(later[2], "-r1")]),
+    ]
+
+
+def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "40", "--days", "4", "--seed", "5")
+    days = sorted(inputs.glob("usage-*.jsonl"))
+    files = [inputs / "people.csv", *days, *_tricky_files(inputs, days)]
+
+    bulk_home, careful_home = Home.resolve(str(tmp_path / "bulk")), Home.resolve(str(tmp_path / "careful"))
+    with warehouse.private(bulk_home) as con:
+        configure(con, bulk_home.root)
+        bulk_report = land_files(con, files)
+    careful_report = LandReport()
+    with warehouse.private(careful_home) as con:
+        configure(con, careful_home.root)
+        for path in files:
+            digest, lines = checksum(path)
+            _land_careful(con, path, FORMATS[detect(path)], digest, lines, None, careful_report)
+
+    assert not bulk_report.errors and not careful_report.errors
+    bulk, careful = _tables(bulk_home), _tables(careful_home)
+    assert bulk[RAW] == careful[RAW]
+    assert bulk[QUARANTINE] == careful[QUARANTINE]
+    assert bulk[BATCHES] == careful[BATCHES]
+    assert (bulk_report.records_landed, bulk_report.records_quarantined, bulk_report.records_ignored) == (
+        careful_report.records_landed, careful_report.records_quarantined, careful_report.records_ignored)
+
+    # independently of either path: the quarantine holds the two bad lines of bad.jsonl, the
+    # bad address, and every landed record sits at its line of its file
+    assert [(Path(f).name, line) for f, line, _, _ in bulk[QUARANTINE]] == [
+        ("bad.jsonl", 2), ("bad.jsonl", 5), ("emails.jsonl", 1)]
+    texts = {path: path.read_text().splitlines() for path in files}
+    for row in bulk[RAW]:
+        request_id, file_name, line = row[0], Path(row[-2]), row[-1]
+        assert json.loads(texts[file_name][line - 1])["request_id"].strip() == request_id
+    # repeats: the two already-landed requests and the second copy within the file are dropped
+    repeats = [b for b in bulk[BATCHES] if b[0].endswith("repeats.jsonl")]
+    assert [(landed, skipped) for _, _, landed, _, skipped in repeats] == [(1, 3)]
+    lines = sum(len([t for t in texts[p] if t.strip()]) for p in files if p.suffix == ".jsonl")
+    assert lines == sum(b[2] + b[3] + b[4] for b in bulk[BATCHES] if b[1] == "canonical")
