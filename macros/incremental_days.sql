@@ -33,11 +33,15 @@
             {%- if days | length == 0 -%}
                 false
             {%- else -%}
-                {%- set literals = [] -%}
-                {%- for day in days -%}
-                    {%- do literals.append("date '" ~ day ~ "'") -%}
+                {#- day ranges, not cast(... as date) in (...): DuckDB prunes row groups by range -#}
+                {%- set ranges = [] -%}
+                {%- for day in days | sort -%}
+                    {%- do ranges.append(
+                        "(" ~ day_expression ~ " >= date '" ~ day ~ "' and " ~ day_expression
+                        ~ " < date '" ~ day ~ "' + 1)"
+                    ) -%}
                 {%- endfor -%}
-                cast({{ day_expression }} as date) in ({{ literals | join(', ') }})
+                ({{ ranges | join(' or ') }})
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

@@ -23,6 +23,7 @@ from token_ledger.land.fields import SERVICE_TIERS, Field, typed_sql
 from token_ledger.land.formats import LandingSpec
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
+from token_ledger.warehouse import discard_pending
 
 EMAIL_RULE = "regexp_full_match(trim({v}), '[^@\\s]+@[^@\\s]+')"
 
@@ -262,15 +263,17 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
             order by f.seq
             """
         ).fetchall()
-        con.executemany(
-            "insert into raw.load_batches values (?, ?, ?, ?, ?, ?, 0, ?)",
-            [[batch, spec.name, path, digest, loaded_at, landed, ignored]
-             for path, landed, ignored, batch, digest in rows],
-        )
+        if rows:
+            con.executemany(
+                "insert into raw.load_batches values (?, ?, ?, ?, ?, ?, 0, ?)",
+                [[batch, spec.name, path, digest, loaded_at, landed, ignored]
+                 for path, landed, ignored, batch, digest in rows],
+            )
         con.execute("delete from raw.pending_batches where list_contains(?, batch_id)", [batch_ids])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
+        discard_pending(con)  # the inserted records go again; the caller lands the files another way
         raise
     landed = [Landed(Path(path), n, ignored) for path, n, ignored, _, _ in rows]
     return landed, [p for p, b in zip(files, batch_ids, strict=True) if b in unclean]
