@@ -4,6 +4,7 @@ safety (kill -9 at every step), and no overlapping runs."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -54,12 +55,31 @@ def test_twice_reverse_order_and_late_files_give_the_same_marts(month: dict, tmp
     assert marts(home) == month["reference"]
 
 
-def test_incremental_history_equals_a_full_refresh(month: dict, tmp_path: Path) -> None:
+def _hourly_files(days: list[Path], out: Path) -> list[Path]:
+    """The daily files cut into one file per hour of occurred_at, as an hourly export delivers them."""
+    out.mkdir()
+    hours: dict[str, list[str]] = {}
+    for day in days:
+        for line in day.read_text(encoding="utf-8").splitlines():
+            hours.setdefault(json.loads(line)["occurred_at"][:13], []).append(line)
+    for hour, lines in hours.items():
+        (out / f"usage-{hour.replace(':', '-')}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sorted(out.iterdir())
+
+
+def test_scheduled_runs_over_hourly_files_equal_a_full_refresh(month: dict, tmp_path: Path) -> None:
+    """Two weeks of hourly files picked up by scheduled runs every 31 hours (so most days are
+    split across runs and rebuilt as they fill up), one hour held back and delivered late."""
     home = tmp_path / "home"
+    hourly = _hourly_files(month["days"], tmp_path / "hourly")
+    late = hourly[len(hourly) // 3]
+    on_time = [f for f in hourly if f != late]
     run_cli(home, "land", str(month["people"]), env=ENV)
-    for chunk in range(0, len(month["days"]), 3):  # a scheduled run every few days' files
-        run_cli(home, "land", *map(str, month["days"][chunk:chunk + 3]), env=ENV)
+    for start in range(0, len(on_time), 31):
+        run_cli(home, "land", *map(str, on_time[start:start + 31]), env=ENV)
         run_cli(home, "build", env=ENV)
+    run_cli(home, "land", str(late), env=ENV)
+    run_cli(home, "build", env=ENV)
     facts = ["select * exclude (source_loaded_at) from restricted.fct_usage_events order by event_id",
              "select * exclude (source_loaded_at) from restricted.fct_person_usage_daily order by all"]
     incremental = [query(home / "token_ledger.duckdb", sql) for sql in facts]
