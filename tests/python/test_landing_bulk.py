@@ -61,14 +61,20 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
     days = sorted(inputs.glob("usage-*.jsonl"))
     files = [inputs / "people.csv", *days, *_tricky_files(inputs, days)]
 
+    # a later delivery: two requests landed by the first call, one new
+    old = days[2].read_text().splitlines()[:2]
+    again = inputs / "later" / "again.jsonl"
+    again.parent.mkdir()
+    again.write_text("\n".join([*old, json.dumps({**json.loads(old[0]), "request_id": "req-new"})]) + "\n")
+
     bulk_home, careful_home = Home.resolve(str(tmp_path / "bulk")), Home.resolve(str(tmp_path / "careful"))
     with warehouse.private(bulk_home) as con:
         configure(con, bulk_home.root)
-        bulk_report = land_files(con, files)
+        bulk_report = land_files(con, files).merge(land_files(con, [again]))
     careful_report = LandReport()
     with warehouse.private(careful_home) as con:
         configure(con, careful_home.root)
-        for path in files:
+        for path in [*files, again]:
             digest, lines = checksum(path)
             _land_careful(con, path, FORMATS[detect(path)], digest, lines, None, careful_report)
 
@@ -84,12 +90,14 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
     # bad address, and every landed record sits at its line of its file
     assert [(Path(f).name, line) for f, line, _, _ in bulk[QUARANTINE]] == [
         ("bad.jsonl", 2), ("bad.jsonl", 5), ("emails.jsonl", 1)]
-    texts = {path: path.read_text().splitlines() for path in files}
+    texts = {path: path.read_text().splitlines() for path in [*files, again]}
     for row in bulk[RAW]:
         request_id, file_name, line = row[0], Path(row[-2]), row[-1]
         assert json.loads(texts[file_name][line - 1])["request_id"].strip() == request_id
     # repeats: the two already-landed requests and the second copy within the file are dropped
     repeats = [b for b in bulk[BATCHES] if b[0].endswith("repeats.jsonl")]
     assert [(landed, skipped) for _, _, landed, _, skipped in repeats] == [(1, 3)]
-    lines = sum(len([t for t in texts[p] if t.strip()]) for p in files if p.suffix == ".jsonl")
+    assert [(b[2], b[4]) for b in bulk[BATCHES] if b[0].endswith("again.jsonl")] == [(1, 2)]
+    files.append(again)
+    lines = sum(len([t for t in p.read_text().splitlines() if t.strip()]) for p in files if p.suffix == ".jsonl")
     assert lines == sum(b[2] + b[3] + b[4] for b in bulk[BATCHES] if b[1] == "canonical")

@@ -176,45 +176,51 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.d
 def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
     """Requests landed before (any per-request format, nearby days) or earlier in this batch:
     the first landed copy wins, in file order then line order."""
-    con.execute(
-        f"""
-        create or replace temp table bulk_keys as
-        select _batch_id, rowid as row_id, lower(provider) || '|' || request_id as request_key, occurred_at
-        from {_new_rows(spec)}
-        """,
-        {"loaded": loaded},
-    )
-    bounds = con.execute("select min(occurred_at), max(occurred_at) from bulk_keys").fetchone()
+    params = {"loaded": loaded}
+    bounds = con.execute(f"select min(occurred_at), max(occurred_at) from {_new_rows(spec)}", params).fetchone()
     if bounds[0] is None:
         return
-    con.execute(
+    window = {**params, "low": bounds[0], "high": bounds[1]}
+    earlier_sql = """
+        select provider, request_id from raw.request_keys
+        where occurred_at between $low - interval 1 day and $high + interval 1 day
+            and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
+    """
+    landed_before = ""
+    if con.execute(f"select count(*) from ({earlier_sql} limit 1)", window).fetchone()[0]:
+        landed_before = """
+        union
+        select new_rows._batch_id, new_rows.row_id
+        from new_rows
+        semi join earlier on new_rows.provider_key = earlier.provider and new_rows.request_id = earlier.request_id
         """
+    con.execute(
+        f"""
         insert into bulk_ignored
-        with repeated as (
-            select request_key from bulk_keys group by 1 having count(*) > 1
+        with new_rows as (
+            select _batch_id, rowid as row_id, lower(provider) as provider_key, request_id
+            from {_new_rows(spec)}
         ),
-        earlier as (
-            select provider || '|' || request_id as request_key from raw.request_keys
-            where occurred_at between $low - interval 1 day and $high + interval 1 day
-                and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
+        earlier as ({earlier_sql}),
+        repeated as (
+            select provider_key, request_id from new_rows group by all having count(*) > 1
         ),
         within_batch as (
-            select k._batch_id, k.row_id
-            from bulk_keys as k
-            inner join bulk_files as f on k._batch_id = f.batch_id
-            where k.request_key in (select request_key from repeated)
-            qualify row_number() over (partition by k.request_key order by f.seq, k.row_id) > 1
-        ),
-        landed_before as (
-            select _batch_id, row_id from bulk_keys where request_key in (select request_key from earlier)
+            select new_rows._batch_id, new_rows.row_id
+            from new_rows
+            semi join repeated
+                on new_rows.provider_key = repeated.provider_key and new_rows.request_id = repeated.request_id
+            inner join bulk_files on new_rows._batch_id = bulk_files.batch_id
+            qualify row_number() over (
+                partition by new_rows.provider_key, new_rows.request_id order by bulk_files.seq, new_rows.row_id
+            ) > 1
         )
-        select _batch_id, row_id from within_batch
-        union
-        select _batch_id, row_id from landed_before
+        select * from within_batch
+        {landed_before}
         except
         select batch_id, row_id from bulk_ignored
         """,
-        {"low": bounds[0], "high": bounds[1], "loaded": loaded},
+        window,
     )
 
 
