@@ -39,45 +39,19 @@ daily as (
         model_id,
         application,
         price_status,
-        sum(requests) as requests,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(cache_write_5m_tokens) as cache_write_5m_tokens,
-        sum(cache_write_1h_tokens) as cache_write_1h_tokens,
-        sum(total_tokens) as total_tokens,
-        sum(list_cost_usd) as list_cost_usd,
-        sum(cost_usd) as cost_usd,
-        max(source_loaded_at) as source_loaded_at
+        cast(sum(requests) as bigint) as requests,
+        cast(sum(input_tokens) as bigint) as input_tokens,
+        cast(sum(output_tokens) as bigint) as output_tokens,
+        cast(sum(cache_read_tokens) as bigint) as cache_read_tokens,
+        cast(sum(cache_write_5m_tokens) as bigint) as cache_write_5m_tokens,
+        cast(sum(cache_write_1h_tokens) as bigint) as cache_write_1h_tokens,
+        cast(sum(total_tokens) as bigint) as total_tokens,
+        cast(sum(list_cost_usd) as decimal(38, 15)) as list_cost_usd,
+        cast(sum(cost_usd) as decimal(38, 15)) as cost_usd,
+        max(source_loaded_at) as source_loaded_at,
+        '{{ fingerprint }}' as reference_fingerprint
     from events
     group by all
-),
-
-final as (
-    select
-        usage_date,
-        user_email,
-        user_key,
-        team_id,
-        cost_center,
-        allowance_tier,
-        provider,
-        catalog_provider,
-        model_id,
-        application,
-        price_status,
-        cast(requests as bigint) as requests,
-        cast(input_tokens as bigint) as input_tokens,
-        cast(output_tokens as bigint) as output_tokens,
-        cast(cache_read_tokens as bigint) as cache_read_tokens,
-        cast(cache_write_5m_tokens as bigint) as cache_write_5m_tokens,
-        cast(cache_write_1h_tokens as bigint) as cache_write_1h_tokens,
-        cast(total_tokens as bigint) as total_tokens,
-        cast(list_cost_usd as decimal(38, 15)) as list_cost_usd,
-        cast(cost_usd as decimal(38, 15)) as cost_usd,
-        source_loaded_at,
-        '{{ fingerprint }}' as reference_fingerprint
-    from daily
 )
 
-select * from final
+select * from daily

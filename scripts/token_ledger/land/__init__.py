@@ -20,7 +20,7 @@ from token_ledger.errors import LedgerError
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.fields import SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec
+from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -35,6 +35,13 @@ class LandReport:
     records_quarantined: int = 0
     records_ignored: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def add(self, landed: int, quarantined: int, ignored: int) -> None:
+        """Count one landed file."""
+        self.files_landed += 1
+        self.records_landed += landed
+        self.records_quarantined += quarantined
+        self.records_ignored += ignored
 
     def merge(self, other: LandReport) -> LandReport:
         return LandReport(
@@ -186,12 +193,6 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
     ).fetchone()[0]
 
 
-def _is_jsonl(path: Path) -> bool:
-    with path.open("rb") as handle:
-        first = handle.read(1)
-    return first == b"{"
-
-
 def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
                report: LandReport, progress, after_insert: Callable[[], None] | None = None) -> None:
     """Clean files in one pass; a file DuckDB's JSON reader rejects outright is found by halving."""
@@ -206,9 +207,7 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
             return
         landed, unclean = [], files
     for item in landed:
-        report.files_landed += 1
-        report.records_landed += item.landed
-        report.records_ignored += item.ignored
+        report.add(item.landed, 0, item.ignored)
     if progress is not None:
         progress.update(len(landed))
     for item in unclean:
@@ -225,10 +224,7 @@ def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec,
     except duckdb.Error as exc:
         report.errors.append(f"{path}: {str(exc).splitlines()[0]}")
         return
-    report.files_landed += 1
-    report.records_landed += landed
-    report.records_quarantined += quarantined
-    report.records_ignored += ignored
+    report.add(landed, quarantined, ignored)
 
 
 def _checksums(files: list[Path]) -> dict[Path, tuple[str, int] | OSError]:
@@ -265,7 +261,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             digest, lines = sums[path]
             if digest in seen or _already_landed(con, digest):
                 report.files_skipped += 1
-            elif name == "canonical" and _is_jsonl(path):
+            elif name == "canonical" and canonical_layout(path) == "jsonl":
                 together.append(bulk.Pending(path, digest, lines))
                 seen.add(digest)
                 continue

@@ -7,7 +7,8 @@ only records that pass a cheap predicate which never accepts what the careful pa
 A file whose landed count then differs from its line count (a bad record, a blank line),
 or that holds an email the careful path would reject, is taken out again and returned, so
 the caller lands it the careful way: quarantine rows with their lines and reasons come
-from one place only. Everything happens in one transaction.
+from one place only. The records are committed as pending first, then checked, numbered and
+recorded in a second transaction (see `land_bulk`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from token_ledger.land.fields import SERVICE_TIERS, Field, typed_sql
+from token_ledger.land.fields import EMAIL_PATTERN, SERVICE_TIERS, Field, typed_sql
 from token_ledger.land.formats import LandingSpec
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 from token_ledger.warehouse import discard_pending
-
-EMAIL_RULE = "regexp_full_match(trim({v}), '[^@\\s]+@[^@\\s]+')"
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,8 @@ def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         bad |= {row[0] for row in con.execute(
             f"""
             with emails as (select distinct _batch_id, {_quote(field.name)} as v from {_new_rows(spec)})
-            select distinct _batch_id from emails where v is not null and not {EMAIL_RULE.format(v='v')}
+            select distinct _batch_id from emails
+            where v is not null and not regexp_full_match(trim(v), {EMAIL_PATTERN})
             """,
             {"loaded": loaded},
         ).fetchall()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SERVICE_TIERS = ("standard", "batch", "priority", "flex")
+EMAIL_PATTERN = "'[^@\\s]+@[^@\\s]+'"  # SQL literal: something@something, no spaces
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _rules(field: Field) -> list[tuple[str, str]]:
         rules.append((f"{present} and try_cast(trim({v}) as date) is null",
                       f"field '{field.name}' is not a date (YYYY-MM-DD)"))
     elif field.kind == "email":
-        rules.append((f"{present} and not regexp_full_match(trim({v}), '[^@\\s]+@[^@\\s]+')",
+        rules.append((f"{present} and not regexp_full_match(trim({v}), {EMAIL_PATTERN})",
                       f"field '{field.name}' is not an email address"))
     elif field.kind == "decimal":
         rules.append((f"{present} and try_cast(trim({v}) as decimal(18, 9)) is null",
@@ -81,7 +82,7 @@ def good_sql(fields: list[Field]) -> str:
             "bool": f"{t} is not null",
             "tier": f"{t} in ({', '.join(repr(x) for x in SERVICE_TIERS)})",
             "json_object": f"json_type({t}) = 'OBJECT'",
-            "email": f"regexp_full_match({v}, '[^@\\s]+@[^@\\s]+')",
+            "email": f"regexp_full_match({v}, {EMAIL_PATTERN})",
             "text": "true",
         }[field.kind]
         checks.append(f"({ok})" if field.required else f"({v} is null or ({ok}))")

@@ -61,19 +61,24 @@ class LandingSpec:
         return statements
 
 
+def canonical_layout(path: Path) -> str:
+    """How a canonical file is written: 'parquet', 'jsonl' or 'csv' (from its first bytes)."""
+    with path.open("rb") as handle:
+        if handle.read(4) == b"PAR1":
+            return "parquet"
+        handle.seek(0)
+        first = next((line.strip() for line in handle if line.strip()), b"")
+    if first.startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        return "jsonl"
+    return "csv"
+
+
 def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                       lines: int | None = None) -> list[tuple[str, str]]:
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PAR1":
+    layout = canonical_layout(path)
+    if layout == "parquet":
         return readers.parquet(con, path, fields)
-    first = b""
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.strip():
-                first = line.strip()
-                break
-    if first.startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+    if layout == "jsonl":
         return readers.jsonl(con, path, fields, lines=lines)
     return readers.csv(con, path, fields)
 
