@@ -49,6 +49,12 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
                             fresh(records[5], "-b3", output_tokens=12.0), fresh(records[0], "-b4")]),
         # an address the careful path rejects
         write("emails.jsonl", [fresh(records[1], "-e1", user_email="nobody"), fresh(records[2], "-e2")]),
+        # counts DuckDB's own cast would take but the careful rules do not
+        write("lenient.jsonl", [fresh(records[0], "-l1"), fresh(records[1], "-l2", input_tokens="+5"),
+                                fresh(records[2], "-l3", input_tokens="0x10"),
+                                fresh(records[3], "-l4", output_tokens="1_000"),
+                                fresh(records[4], "-l5", output_tokens="7\t"),
+                                fresh(records[5], "-l6", cache_read_tokens="99999999999999999999")]),
         # requests landed already from another file, twice within this one, and one new
         write("repeats.jsonl", [json.dumps(later[0]), json.dumps(later[1]), json.dumps(later[1]),
                                 fresh(later[2], "-r1")]),
@@ -89,7 +95,8 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
     # independently of either path: the quarantine holds the two bad lines of bad.jsonl, the
     # bad address, and every landed record sits at its line of its file
     assert [(Path(f).name, line) for f, line, _, _ in bulk[QUARANTINE]] == [
-        ("bad.jsonl", 2), ("bad.jsonl", 5), ("emails.jsonl", 1)]
+        ("bad.jsonl", 2), ("bad.jsonl", 5), ("emails.jsonl", 1),
+        *(("lenient.jsonl", line) for line in range(2, 7))]
     texts = {path: path.read_text().splitlines() for path in [*files, again]}
     for row in bulk[RAW]:
         request_id, file_name, line = row[0], Path(row[-2]), row[-1]

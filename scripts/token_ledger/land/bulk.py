@@ -70,8 +70,9 @@ def _accepted(field: Field) -> str:
         "email": _bare(v),
         "tier": f"lower({v}) in ({tiers})",
         "json_object": f"starts_with({v}, '{{')",
-        "count": f"{_bare(v)} and not contains({v}, '.') and not contains({v}, 'e') and not contains({v}, 'E') "
-                 f"and not starts_with({v}, '-')",
+        # digits only (DuckDB's cast would take '+5', '12.0', '1e3', '0x10', '1_000', '5\t'),
+        # at most 18 of them (always within bigint: a larger value goes the careful way)
+        "count": f"regexp_full_match({v}, '[0-9]{{1,18}}')",
     }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
     return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
 
@@ -202,8 +203,15 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
             from {_new_rows(spec)}
         ),
         earlier as ({earlier_sql}),
+        -- grouping 64-bit hashes is far cheaper than grouping the keys; a collision only adds
+        -- a candidate, the keys themselves decide below
+        repeated_hashes as (
+            select hash(provider_key, request_id) as key_hash from new_rows group by 1 having count(*) > 1
+        ),
         repeated as (
-            select provider_key, request_id from new_rows group by all having count(*) > 1
+            select provider_key, request_id from new_rows
+            where hash(provider_key, request_id) in (select key_hash from repeated_hashes)
+            group by all having count(*) > 1
         ),
         within_batch as (
             select new_rows._batch_id, new_rows.row_id

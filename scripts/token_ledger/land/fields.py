@@ -75,7 +75,8 @@ def good_sql(fields: list[Field]) -> str:
         v, t = f"nullif(trim({field.col}), '')", f"t_{field.name}"
         present = f"{v} is not null"
         ok = {
-            "count": f"({t} is not null and {t} <= 9223372036854775807 and not contains({v}, '.'))",
+            # the digits rule as well: DuckDB's cast alone takes '+5', '12.0', '0x10', '1_000'
+            "count": f"({t} is not null and {t} <= 9223372036854775807 and regexp_full_match({v}, '[0-9]+'))",
             "timestamp": f"{t} is not null",
             "date": f"{t} is not null",
             "decimal": f"{t} is not null",
