@@ -10,12 +10,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
 ) }}
--- depends_on: {{ ref('price_catalog') }}, {{ ref('price_overrides') }}, {{ ref('model_match_rules') }}
--- depends_on: {{ ref('provider_aliases') }}, {{ ref('int_directory_memberships_historized') }}
--- depends_on: {{ ref('stg_key_owners__api_key_owners') }}, {{ ref('stg_canonical__usage_events') }}
--- depends_on: {{ ref('stg_claude_code__api_requests') }}, {{ ref('stg_claude_code__transcript_messages') }}
--- depends_on: {{ ref('stg_litellm__spend_logs') }}, {{ ref('stg_anthropic__usage_buckets') }}
--- depends_on: {{ ref('stg_openai__usage_buckets') }}
+{{ incremental_days_dependencies() }}
 {%- set fingerprint = reference_fingerprint() %}
 {%- set days_to_build = incremental_days('occurred_at', fingerprint) %}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 SERVICE_TIERS = ("standard", "batch", "priority", "flex")
 EMAIL_PATTERN = "'[^@\\s]+@[^@\\s]+'"  # SQL literal: something@something, no spaces
+DIGITS_PATTERN = "'[0-9]+'"  # SQL literal: a whole number as plain digits (no sign, point, exponent)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def _rules(field: Field) -> list[tuple[str, str]]:
     if field.kind == "count":
         rules += [
             (f"{present} and regexp_full_match(trim({v}), '-[0-9]+')", f"field '{field.name}' is negative"),
-            (f"{present} and not regexp_full_match(trim({v}), '[0-9]+')",
+            (f"{present} and not regexp_full_match(trim({v}), {DIGITS_PATTERN})",
              f"field '{field.name}' is not a whole number"),
             (f"{present} and try_cast(trim({v}) as bigint) is null", f"field '{field.name}' is out of range"),
         ]
@@ -76,7 +77,7 @@ def good_sql(fields: list[Field]) -> str:
         present = f"{v} is not null"
         ok = {
             # the digits rule as well: DuckDB's cast alone takes '+5', '12.0', '0x10', '1_000'
-            "count": f"({t} is not null and {t} <= 9223372036854775807 and regexp_full_match({v}, '[0-9]+'))",
+            "count": f"({t} is not null and {t} <= 9223372036854775807 and regexp_full_match({v}, {DIGITS_PATTERN}))",
             "timestamp": f"{t} is not null",
             "date": f"{t} is not null",
             "decimal": f"{t} is not null",
