@@ -65,7 +65,7 @@ allocated as (
 
 remainder_events as (
     select
-        md5('bucket|' || bucket_id) as event_id,
+        {{ event_uuid("'bucket|' || bucket_id") }} as event_id,
         source_format,
         provider,
         'bucket:' || bucket_id as request_id,

@@ -63,7 +63,7 @@ unioned as (
 
 final as (
     select
-        md5(provider || '|' || request_id) as event_id,
+        {{ event_uuid("provider || '|' || request_id") }} as event_id,
         source_format,
         provider,
         request_id,

@@ -10,9 +10,13 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
+
+if TYPE_CHECKING:
+    from operations import OperationsMonth
 
 
 @dataclass
@@ -150,3 +154,29 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Month:
     bad_lines, good = write_bad_file(bad_file)
     run_cli(home, "run", str(inputs), str(bad_file))
     return Month(home=home, inputs=inputs, bad_file=bad_file, bad_lines=bad_lines, good_in_bad_file=good)
+
+
+@pytest.fixture(scope="session")
+def ops_month(tmp_path_factory: pytest.TempPathFactory) -> OperationsMonth:
+    from operations import operations_month as build
+
+    return build(tmp_path_factory.mktemp("operations"))
+
+
+# Modules in decreasing running time (seconds on 2 cores, 2026-11-24), so that pytest-xdist's
+# two workers, each taking a whole module at a time (--dist loadfile, in collection order with
+# --no-loadscope-reorder), finish at about the same time. Unlisted modules run last.
+SLOWEST_FIRST = {
+    "test_operations.py": 260,
+    "test_privacy.py": 250,
+    "test_sources.py": 215,
+    "test_scheduled_runs.py": 210,
+    "test_finops.py": 110,
+    "test_foundation.py": 60,
+    "test_pricing.py": 35,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
