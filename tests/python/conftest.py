@@ -173,6 +173,7 @@ SLOWEST_FIRST = {
     "test_scheduled_runs.py": 210,
     "test_finops.py": 110,
     "test_foundation.py": 60,
+    "test_bench.py": 55,
     "test_pricing.py": 35,
 }
 
