@@ -4,6 +4,22 @@ events as (
     select * from {{ ref('fct_person_usage_daily') }}
 ),
 
+-- one row per person and day (and team, in case of a move that day) before the four rollups:
+-- a fraction of the per-model rows, so the union below stays small
+people_daily as (
+    select
+        usage_date,
+        user_email,
+        team_id,
+        cost_center,
+        allowance_tier,
+        sum(cost_usd) as cost_usd,
+        sum(total_tokens) as total_tokens,
+        sum(requests) as requests
+    from events
+    group by all
+),
+
 by_owner as (
     {% for owner_type, owner_id, tier in [
         ("'organisation'", "'organisation'", "cast(null as varchar)"),
@@ -20,7 +36,7 @@ by_owner as (
             total_tokens,
             requests,
             user_email
-        from events
+        from people_daily
         {% if owner_type == "'person'" %}where user_email is not null{% endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
