@@ -1,5 +1,5 @@
 """Scheduled operation: idempotent and order-independent landing, incremental builds, crash
-safety (kill -9 at every step), and no overlapping runs."""
+safety (kill -9 at every step), no overlapping runs, and an upgrade that keeps every event id."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import query, run_cli
@@ -84,3 +85,37 @@ def test_kill_9_at_each_step_loses_nothing(ops_month: OperationsMonth, tmp_path:
     landed = query(home / "token_ledger.duckdb", "select count(*) from raw.canonical_events")
     assert landed == query(ops_month.reference_home / "token_ledger.duckdb",
                            "select count(*) from raw.canonical_events")
+
+
+def test_event_ids_stored_as_text_by_earlier_versions_convert_in_place(ops_month: OperationsMonth,
+                                                                       tmp_path: Path) -> None:
+    """Earlier versions stored event_id as MD5 hex text; the next build turns the column into
+    UUIDs with every id unchanged, so history built before and after the upgrade equals a full
+    refresh."""
+    home = tmp_path / "home"
+    shutil.copytree(ops_month.reference_home, home)
+    (home / "run.lock").unlink(missing_ok=True)
+    private = home / "token_ledger.duckdb"
+    con = duckdb.connect(str(private))
+    try:
+        # what earlier versions stored: md5(provider || '|' || request_id) as text, for report
+        # buckets md5('bucket|' || bucket_id)
+        con.execute("alter table restricted.fct_usage_events alter event_id type varchar using case "
+                    "when starts_with(request_id, 'bucket:') then md5('bucket|' || request_id[8:]) "
+                    "else md5(provider || '|' || request_id) end")
+    finally:
+        con.close()
+    run_cli(home, "generate", "--out", str(tmp_path / "next"), "--users", "60", "--days", "1",
+            "--start", "2026-10-31", "--seed", "10")
+    run_cli(home, "land", *map(str, sorted((tmp_path / "next").glob("usage-*.jsonl"))), env=ENV)
+    run_cli(home, "build", "--", "--exclude", "resource_type:test", "resource_type:unit_test", env=ENV)
+    ids = "select event_id, provider, request_id from restricted.fct_usage_events order by all"
+    upgraded = query(private, ids)
+    assert query(private, "select distinct typeof(event_id) from restricted.fct_usage_events") == [("UUID",)]
+    assert len(upgraded) > len(query(ops_month.reference_home / "token_ledger.duckdb", ids))
+    run_cli(home, "build", "--", "--full-refresh", "--exclude", "resource_type:test", "resource_type:unit_test",
+            env=ENV)
+    assert query(private, ids) == upgraded
+    # the id is the MD5 of provider and request id, as it was (checked here with Python's md5)
+    assert all(str(event_id).replace("-", "") == hashlib.md5(f"{provider}|{request_id}".encode()).hexdigest()
+               for event_id, provider, request_id in upgraded if not request_id.startswith("bucket:"))
