@@ -108,23 +108,33 @@ series as (
             and cast(calendar.day as date) = daily.usage_date
 ),
 
-baselines as (
+-- the three quartiles of each metric as one window aggregate (a list): one pass over each
+-- frame instead of three
+baseline_quartiles as (
     select
         *,
         count(*) over baseline_window as baseline_days,
-        quantile_cont(cost_usd, 0.5) over baseline_window as cost_median,
-        quantile_cont(cost_usd, 0.25) over baseline_window as cost_q1,
-        quantile_cont(cost_usd, 0.75) over baseline_window as cost_q3,
+        quantile_cont(cost_usd, [0.25, 0.5, 0.75]) over baseline_window as cost_quartiles,
         count(cost_per_request) over baseline_window as cpr_days,
-        quantile_cont(cost_per_request, 0.5) over baseline_window as cpr_median,
-        quantile_cont(cost_per_request, 0.25) over baseline_window as cpr_q1,
-        quantile_cont(cost_per_request, 0.75) over baseline_window as cpr_q3
+        quantile_cont(cost_per_request, [0.25, 0.5, 0.75]) over baseline_window as cpr_quartiles
     from series
     window baseline_window as (
         partition by scope, scope_id, is_weekend
         order by usage_date
         rows between {{ var('anomaly_baseline_days') }} preceding and 1 preceding
     )
+),
+
+baselines as (
+    select
+        * exclude (cost_quartiles, cpr_quartiles),
+        cost_quartiles[1] as cost_q1,
+        cost_quartiles[2] as cost_median,
+        cost_quartiles[3] as cost_q3,
+        cpr_quartiles[1] as cpr_q1,
+        cpr_quartiles[2] as cpr_median,
+        cpr_quartiles[3] as cpr_q3
+    from baseline_quartiles
 ),
 
 floors as (
