@@ -14,8 +14,9 @@ spend as (
     select * from {{ ref('fct_owner_spend_daily') }}
 ),
 
+-- who was active where and when: only counted (distinct people per owner), so one row each
 events as (
-    select
+    select distinct
         usage_date,
         team_id,
         cost_center,
