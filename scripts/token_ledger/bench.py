@@ -106,6 +106,8 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         seconds["publish"] = time.monotonic() - start
 
         history_db = work / "history.duckdb"
+        with warehouse.private(bench_home) as con:
+            con.execute("checkpoint")  # everything in the file itself, none of it in a WAL
         shutil.copyfile(bench_home.private_db, history_db)
         alone = Home.resolve(str(work / "alone"))
         samples["incremental_day"] = _timed_repeats(
