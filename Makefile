@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint prices clean
+.PHONY: setup demo test test-month lint prices clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# 720 hourly runs over a generated month (about 40 minutes; not part of `make test`)
+test-month: setup
+	$(BIN)/python -m pytest -m month -n 0
 
 prices: setup
 	$(BIN)/python -m token_ledger.prices

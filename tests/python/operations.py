@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,3 +40,15 @@ def operations_month(root: Path) -> OperationsMonth:
     run_cli(reference, "run", str(inputs), env=ENV)
     return OperationsMonth(inputs=inputs, days=sorted(inputs.glob("usage-*.jsonl")), people=inputs / "people.csv",
                            reference=marts(reference), reference_home=reference)
+
+
+def hourly_files(days: list[Path], out: Path) -> list[Path]:
+    """The daily files cut into one file per hour of occurred_at, as an hourly export delivers them."""
+    out.mkdir()
+    hours: dict[str, list[str]] = {}
+    for day in days:
+        for line in day.read_text(encoding="utf-8").splitlines():
+            hours.setdefault(json.loads(line)["occurred_at"][:13], []).append(line)
+    for hour, lines in hours.items():
+        (out / f"usage-{hour.replace(':', '-')}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sorted(out.iterdir())

@@ -65,7 +65,13 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "40", "--days", "4", "--seed", "5")
     days = sorted(inputs.glob("usage-*.jsonl"))
-    files = [inputs / "people.csv", *days, *_tricky_files(inputs, days)]
+    # a blank line between two records, before three clean days in the same pass: that file
+    # goes the careful way, and the days after it keep their own line numbers
+    first = [json.loads(line) for line in days[0].read_text().splitlines()[:2]]
+    blank = inputs / "blank.jsonl"
+    blank.write_text("\n".join([json.dumps({**first[0], "request_id": first[0]["request_id"] + "-k1"}), "",
+                                json.dumps({**first[1], "request_id": first[1]["request_id"] + "-k2"})]) + "\n")
+    files = [inputs / "people.csv", days[0], blank, *days[1:], *_tricky_files(inputs, days)]
 
     # a later delivery: two requests landed by the first call, one new
     old = days[2].read_text().splitlines()[:2]

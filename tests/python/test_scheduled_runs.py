@@ -4,23 +4,10 @@ run it beside the other operations tests)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from conftest import query, run_cli
-from operations import ENV, OperationsMonth, marts
-
-
-def _hourly_files(days: list[Path], out: Path) -> list[Path]:
-    """The daily files cut into one file per hour of occurred_at, as an hourly export delivers them."""
-    out.mkdir()
-    hours: dict[str, list[str]] = {}
-    for day in days:
-        for line in day.read_text(encoding="utf-8").splitlines():
-            hours.setdefault(json.loads(line)["occurred_at"][:13], []).append(line)
-    for hour, lines in hours.items():
-        (out / f"usage-{hour.replace(':', '-')}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return sorted(out.iterdir())
+from operations import ENV, OperationsMonth, hourly_files, marts
 
 
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
@@ -31,7 +18,7 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
     and delivered last. The runs build the models without the data tests (those run at the
     end): the incremental state is what is under test."""
     home = tmp_path / "home"
-    hourly = _hourly_files(ops_month.days, tmp_path / "hourly")
+    hourly = hourly_files(ops_month.days, tmp_path / "hourly")
     days = sorted({f.name[6:16] for f in hourly})  # usage-YYYY-MM-DDTHH.jsonl; hours without usage have no file
     assert len(days) == 30
     late = hourly[len(hourly) // 3]
