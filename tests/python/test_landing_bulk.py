@@ -26,6 +26,11 @@ def _tables(home: Home) -> dict[str, list]:
         return {sql: con.execute(sql).fetchall() for sql in (RAW, QUARANTINE, BATCHES)}
 
 
+def fresh(record: dict, suffix: str, **changes: object) -> str:
+    """The record as a new request (its id with a suffix), with some fields changed."""
+    return json.dumps({**record, "request_id": record["request_id"] + suffix, **changes})
+
+
 def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
     """Files the bulk pass must not land itself, and repeats it must drop."""
     records = [json.loads(line) for line in days[0].read_text().splitlines()[:6]]
@@ -35,9 +40,6 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
         path = inputs / name
         path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return path
-
-    def fresh(record: dict, suffix: str, **changes: object) -> str:
-        return json.dumps({**record, "request_id": record["request_id"] + suffix, **changes})
 
     return [
         # spaces the careful path trims; a whole number written as 12.0; an email in capitals
@@ -69,8 +71,7 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path) -> None:
     # goes the careful way, and the days after it keep their own line numbers
     first = [json.loads(line) for line in days[0].read_text().splitlines()[:2]]
     blank = inputs / "blank.jsonl"
-    blank.write_text("\n".join([json.dumps({**first[0], "request_id": first[0]["request_id"] + "-k1"}), "",
-                                json.dumps({**first[1], "request_id": first[1]["request_id"] + "-k2"})]) + "\n")
+    blank.write_text("\n".join([fresh(first[0], "-k1"), "", fresh(first[1], "-k2")]) + "\n")
     files = [inputs / "people.csv", days[0], blank, *days[1:], *_tricky_files(inputs, days)]
 
     # a later delivery: two requests landed by the first call, one new

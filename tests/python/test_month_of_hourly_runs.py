@@ -19,7 +19,6 @@ from conftest import dedup, query, read_jsonl, run_cli
 from operations import ENV, OperationsMonth, hourly_files, marts
 
 HOURS = 720
-MODELS_ONLY = ["--quiet", "build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
 def _deliveries(hourly: list[Path], month_start: dt.datetime) -> list[list[Path]]:
@@ -51,6 +50,7 @@ def test_720_hourly_runs_equal_a_full_refresh_and_one_clean_run(
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
+    from token_ledger.bench import MODELS_ONLY
     from token_ledger.config import Home, project_dir
     from token_ledger.dbt_runner import dbt_env
     from token_ledger.landing import land_paths
@@ -74,7 +74,7 @@ def test_720_hourly_runs_equal_a_full_refresh_and_one_clean_run(
             report = land_paths(home, list(map(str, files)))
             assert not report.errors, report.errors
             landed, skipped = landed + report.files_landed, skipped + report.files_skipped
-        built = dbt.invoke(MODELS_ONLY)
+        built = dbt.invoke(["build", *MODELS_ONLY])
         assert built.success, f"hourly run {hour}: {built.exception}"
     # dbt-duckdb keeps its DuckDB instance open between invocations in one process: close it,
     # so the read-only queries and the CLI below can open the file
