@@ -194,3 +194,33 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
             digests.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
         assert digests[0] == digests[1], fmt
     shutil.rmtree(tmp_path / "canonical")
+
+
+def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) -> None:
+    """DuckDB's file readers take glob patterns: `usage[1].jsonl` must be read as itself, not as
+    `usage1.jsonl` beside it (both landing paths, and a CSV file whose pattern matches nothing)."""
+    home, generated, inputs = tmp_path / "home", tmp_path / "generated", tmp_path / "in"
+    run_cli(home, "generate", "--out", str(generated), "--users", "12", "--days", "2")
+    lines = [line for day in sorted(generated.glob("usage-*.jsonl")) for line in day.read_text().splitlines()]
+    quarter = len(lines) // 4
+    inputs.mkdir()
+    files = {  # name: its lines
+        "usage[1].jsonl": lines[:quarter],  # the bulk pass, beside a file its name matches as a pattern
+        "usage1.jsonl": lines[quarter:2 * quarter],
+        "late[2].jsonl": [*lines[2 * quarter:3 * quarter], "{not json"],  # the careful path
+        "late2.jsonl": lines[3 * quarter:],
+    }
+    for name, content in files.items():
+        (inputs / name).write_text("".join(f"{line}\n" for line in content), encoding="utf-8")
+    shutil.copy(generated / "people.csv", inputs / "people[all].csv")
+    run_cli(home, "land", str(inputs))
+    db = home / "token_ledger.duckdb"
+    for name, content in files.items():
+        expected = sorted(json.loads(line)["request_id"] for line in content if line.startswith('{"'))
+        landed = query(db, "select request_id from raw.canonical_events where _file = ? order by 1",
+                       [str((inputs / name).resolve())])
+        assert [r[0] for r in landed] == expected, name
+    assert query(db, "select file_path, line_number from raw.quarantine") == [
+        (str((inputs / "late[2].jsonl").resolve()), quarter + 1)]
+    people = len((generated / "people.csv").read_text().splitlines()) - 1
+    assert query(db, "select count(*) from raw.people")[0][0] == people

@@ -22,7 +22,7 @@ import duckdb
 
 from token_ledger.land.fields import EMAIL_PATTERN, SERVICE_TIERS, Field, typed_sql
 from token_ledger.land.formats import LandingSpec
-from token_ledger.land.readers import _quote
+from token_ledger.land.readers import _quote, file_pattern
 from token_ledger.pseudonym import hmac_sql
 from token_ledger.warehouse import discard_pending
 
@@ -87,16 +87,16 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
     con.execute(
         f"""
         insert into raw.{spec.table} ({target}, _file, _line, _batch_id, _loaded_at)
-        select {", ".join(_stored(f) for f in fields)}, $resolved[list_position($files, filename)], null,
-            $batches[list_position($files, filename)], $loaded
+        -- file_index: the file's place in $files, from 0
+        select {", ".join(_stored(f) for f in fields)}, $resolved[cast(file_index as bigint) + 1], null,
+            $batches[cast(file_index as bigint) + 1], $loaded
         from (
-            select filename, {values}
-            from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns},
-                filename = true)
+            select file_index, {values}
+            from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns})
         ) as source
         where {" and ".join(_accepted(f) for f in fields)}
         """,
-        {"files": [str(p.path) for p in files], "resolved": [str(p.path.resolve()) for p in files],
+        {"files": [file_pattern(p.path) for p in files], "resolved": [str(p.path.resolve()) for p in files],
          "batches": batch_ids, "loaded": loaded_at},
     )
 

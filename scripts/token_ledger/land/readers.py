@@ -5,6 +5,7 @@ DuckDB's own readers do the work; nothing here loops over records in Python.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,13 @@ JSONL_PRE_RULES = [
 CSV_PRE_RULES = [("_csv_error is not null", "'malformed CSV row: ' || _csv_error")]
 
 
+def file_pattern(path: Path | str) -> str:
+    """A path as DuckDB's file readers take it: they read a glob pattern, so `*`, `?` and `[`
+    in a file's own name are matched literally (`[*]`, `[?]`, `[[]`). Unescaped, a file named
+    `usage[1].jsonl` would be read as `usage1.jsonl`."""
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -36,7 +44,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             select row_number() over () as _line, raw as _raw from {LINE_READER}
         ) where nullif(trim(_raw), '') is not null
         """,
-        [str(path)],
+        [file_pattern(path)],
     )
 
 
@@ -86,7 +94,7 @@ def jsonl_fast(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], 
                 'OBJECT' as _type, {values}
             from read_json(?, format = 'newline_delimited', records = 'true', columns = {columns})
             """,
-            [str(path)],
+            [file_pattern(path)],
         )
     except duckdb.Error:
         return False
@@ -218,7 +226,7 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str) ->
     A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
     result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results.
     """
-    text = con.execute("select content from read_text(?)", [str(path)]).fetchone()[0]
+    text = con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
     whole = con.execute("select json_valid(?)", [text]).fetchone()[0]
     if whole:
         con.execute(
@@ -287,7 +295,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list
             "create or replace temp table csv_rows as select row_number() over () as _ord, * from "
             "read_csv(?, header = true, all_varchar = true, ignore_errors = true, store_rejects = true, "
             "rejects_table = 'reject_errors', rejects_scan = 'reject_scans')",
-            [str(path)],
+            [file_pattern(path)],
         )
     except duckdb.Error as exc:
         raise LedgerError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from exc
@@ -326,7 +334,7 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
     try:
         con.execute(
             "create or replace temp table pq_rows as select * from read_parquet(?, file_row_number = true)",
-            [str(path)],
+            [file_pattern(path)],
         )
     except duckdb.Error as exc:
         raise LedgerError(f"{path}: cannot be read as Parquet ({str(exc).splitlines()[0]})") from exc
