@@ -91,6 +91,17 @@ def test_landing_twice_changes_nothing(month: Month) -> None:
     assert after == before
 
 
+def test_request_ids_are_stored_uncompressed(month: Month) -> None:
+    """Nearly unique strings are declared `using compression uncompressed` (the landing DDL,
+    the model's column_compression): other strings keep DuckDB's own choice."""
+    def methods(table: str, column: str) -> set[str]:
+        return {row[0] for row in query(month.private, "select compression from pragma_storage_info(?) "
+                                        "where column_name = ? and compression <> 'Constant'", [table, column])}
+    for table in ("raw.canonical_events", "restricted.fct_usage_events"):
+        assert methods(table, "request_id") == {"Uncompressed"}
+        assert methods(table, "provider") and "Uncompressed" not in methods(table, "provider")
+
+
 def test_usage_attributed_to_the_team_at_the_time(month: Month) -> None:
     import csv
 

@@ -4,16 +4,19 @@ same quarantine rows, the same duplicates dropped."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from conftest import run_cli
 from token_ledger import warehouse
 from token_ledger.config import Home
-from token_ledger.land import LandReport, _land_careful, checksum, land_files
+from token_ledger.land import LandReport, _land_careful, land_files
 from token_ledger.land import bulk as bulk_landing
+from token_ledger.land.checksums import checksum
 from token_ledger.land.detect import detect
 from token_ledger.land.formats import FORMATS
 from token_ledger.pseudonym import configure
@@ -123,3 +126,29 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path, files_per_upda
     files.append(again)
     lines = sum(len([t for t in p.read_text().splitlines() if t.strip()]) for p in files if p.suffix == ".jsonl")
     assert lines == sum(b[2] + b[3] + b[4] for b in bulk[BATCHES] if b[1] == "canonical")
+
+
+def test_files_landed_under_sha256_digests_are_still_skipped(tmp_path: Path) -> None:
+    """A file is recorded by its BLAKE3 digest; a warehouse landed by an earlier version holds
+    SHA-256 digests, and a file landed then is still skipped when it is delivered again."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "20", "--days", "3", "--seed", "9")
+    days = sorted(inputs.glob("usage-*.jsonl"))
+    home = Home.resolve(str(tmp_path / "home"))
+    with warehouse.private(home) as con:
+        configure(con, home.root)
+        first = land_files(con, [inputs / "people.csv", days[0], days[1]])
+        recorded = dict(con.execute("select file_path, file_checksum from raw.load_batches").fetchall())
+        assert recorded[str(days[0].resolve())] == "blake3:" + blake3(days[0].read_bytes()).hexdigest()
+        # as an earlier version recorded them
+        for path in (days[0], days[1]):
+            con.execute("update raw.load_batches set file_checksum = ? where file_path = ?",
+                        [hashlib.sha256(path.read_bytes()).hexdigest(), str(path.resolve())])
+        landed = con.execute("select count(*) from raw.canonical_events").fetchone()[0]
+        again = land_files(con, [days[1], days[0], days[2]])
+        assert (again.files_skipped, again.files_landed) == (2, 1)
+        assert con.execute("select count(*) from raw.canonical_events").fetchone()[0] == (
+            landed + len(days[2].read_text().splitlines()) - again.records_ignored)
+        # and a file landed under its new digest is skipped as well
+        assert land_files(con, [days[2]]).files_skipped == 1
+    assert not first.errors and not again.errors

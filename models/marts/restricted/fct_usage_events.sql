@@ -3,12 +3,15 @@
     newly landed records, whatever their age (so late files and out-of-order files are handled
     with no fixed lookback), and every day when reference data changed (see incremental_days).
     `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
+    Request ids are nearly all distinct: stored uncompressed (see create_table_as), which
+    saves about 1 s of CPU per 10 M events for about 150 MB more disk.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    column_compression={'request_id': 'uncompressed'},
 ) }}
 {{ incremental_days_dependencies() }}
 {%- set fingerprint = reference_fingerprint() %}

@@ -8,25 +8,22 @@ its bad records into `raw.quarantine` (file, line, reason), and one row in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from token_ledger.errors import LedgerError
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
+from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
 from token_ledger.land.fields import SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
 FORMAT_NAMES = ("auto", *FORMATS)
-NEWLINE = ord("\n")
 
 
 @dataclass
@@ -66,23 +63,6 @@ class LandReport:
         )
 
 
-def checksum(path: Path) -> tuple[str, int]:
-    """The file's SHA-256 and its number of lines, in one pass. Both release the GIL (hashlib
-    on large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel."""
-    digest = hashlib.sha256()
-    lines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-            lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE))
-            last = chunk[-1:]
-    return digest.hexdigest(), lines + (0 if last == b"\n" else 1)
-
-
-def _already_landed(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
-    return con.execute("select count(*) from raw.load_batches where file_checksum = ?", [digest]).fetchone()[0] > 0
-
-
 def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
               user: str | None, loaded_at: dt.datetime) -> tuple[int, int, int]:
     con.execute("drop table if exists ignored_records")
@@ -94,13 +74,13 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     readers.attach_raw_lines(con, path)
     erased = _drop_erased(con, spec, user)
     duplicates = _drop_duplicates(con, spec)
-    batch_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
+    batch = batch_id(loaded_at, digest)
     file_name = str(path.resolve())
     columns = [f.name for f in spec.fields]
     casts = [f"cast(t_{f.name} as {SQL_TYPES[f.kind]})" if f.kind == "count" else f"t_{f.name}"
              for f in spec.fields]
     extra_cols, extra_vals = spec.extra_columns(user)
-    params = {"file": file_name, "batch": batch_id, "loaded": loaded_at}
+    params = {"file": file_name, "batch": batch, "loaded": loaded_at}
     insert_params = {**params, "user": user} if spec.user_column else params
     con.execute("begin transaction")
     try:
@@ -230,17 +210,6 @@ def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec,
     report.add(landed, quarantined, ignored)
 
 
-def _checksums(files: list[Path]) -> dict[Path, tuple[str, int] | OSError]:
-    """Each file's checksum and line count, two files at a time (hashing releases the GIL)."""
-    def one(path: Path) -> tuple[str, int] | OSError:
-        try:
-            return checksum(path)
-        except OSError as exc:
-            return exc
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(files, pool.map(one, files), strict=True))
-
-
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
                progress=None, after_bulk_insert: Callable[[], None] | None = None) -> LandReport:
     """Land each file; a file that cannot be read is reported and nothing of it lands.
@@ -250,7 +219,8 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     if fmt not in FORMAT_NAMES:
         raise LedgerError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
     report = LandReport()
-    sums = _checksums(files)
+    sums = checksums(files)
+    legacy = has_legacy(con)
     seen: set[str] = set()
     together: list[bulk.Pending] = []
     for path in files:
@@ -262,7 +232,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             if isinstance(sums[path], OSError):
                 raise LedgerError(f"{path}: cannot be read ({sums[path].strerror})")
             digest, lines = sums[path]
-            if digest in seen or _already_landed(con, digest):
+            if digest in seen or already_landed(con, digest, path, legacy):
                 report.files_skipped += 1
             elif name == "canonical" and canonical_layout(path) == "jsonl":
                 together.append(bulk.Pending(path, digest, lines))

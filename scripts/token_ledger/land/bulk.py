@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from token_ledger.land.checksums import batch_id
 from token_ledger.land.fields import EMAIL_PATTERN, SERVICE_TIERS, Field, typed_sql
 from token_ledger.land.formats import LandingSpec
 from token_ledger.land.readers import _quote, file_pattern
@@ -210,23 +211,21 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
         ),
         earlier as ({earlier_sql}),
         -- grouping 64-bit hashes is far cheaper than grouping the keys; a collision only adds
-        -- a candidate, the keys themselves decide below
+        -- a candidate, the keys themselves decide below (a candidate alone with its key is first)
         repeated_hashes as (
             select hash(provider_key, request_id) as key_hash from new_rows group by 1 having count(*) > 1
         ),
-        repeated as (
-            select provider_key, request_id from new_rows
+        candidates as (
+            select _batch_id, row_id, provider_key, request_id from new_rows
             where hash(provider_key, request_id) in (select key_hash from repeated_hashes)
-            group by all having count(*) > 1
         ),
         within_batch as (
-            select new_rows._batch_id, new_rows.row_id
-            from new_rows
-            semi join repeated
-                on new_rows.provider_key = repeated.provider_key and new_rows.request_id = repeated.request_id
-            inner join bulk_files on new_rows._batch_id = bulk_files.batch_id
+            select candidates._batch_id, candidates.row_id
+            from candidates
+            inner join bulk_files on candidates._batch_id = bulk_files.batch_id
             qualify row_number() over (
-                partition by new_rows.provider_key, new_rows.request_id order by bulk_files.seq, new_rows.row_id
+                partition by candidates.provider_key, candidates.request_id
+                order by bulk_files.seq, candidates.row_id
             ) > 1
         )
         select * from within_batch
@@ -244,7 +243,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
     """Land the clean files among `files` in one transaction; return what landed and the files
     to land the careful way. A file the JSON reader cannot read at all makes the whole pass
     fail: the caller then lands each file on its own."""
-    batch_ids = [f"{loaded_at:%Y%m%dT%H%M%S%f}-{p.digest[:12]}" for p in files]
+    batch_ids = [batch_id(loaded_at, p.digest) for p in files]
     # 1. the records, committed as pending: checking inside the inserting transaction would make
     #    DuckDB re-append every row at commit; a crash before step 2 leaves them to `discard_pending`
     con.execute("begin transaction")

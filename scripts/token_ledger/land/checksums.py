@@ -1,0 +1,77 @@
+"""What identifies a landed file: its content digest, and the batch id built from it.
+
+A file's digest is BLAKE3 (`blake3:<hex>`): a cryptographic hash, about 2.5 times faster
+than SHA-256 here (4.4 GB of JSON Lines: 1.24 CPU-seconds against 3.0). Warehouses landed
+before it hold SHA-256 digests (64 hex digits, no prefix); while any is there, a file whose
+BLAKE3 digest is new is also looked up by its SHA-256, so a file landed before the change is
+still skipped when it is delivered again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+import numpy as np
+from blake3 import blake3
+
+PREFIX = "blake3:"
+NEWLINE = ord("\n")
+CHUNK = 1 << 22
+
+
+def checksum(path: Path) -> tuple[str, int]:
+    """The file's digest and its number of lines, in one pass. Both release the GIL (BLAKE3 on
+    large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel."""
+    digest = blake3(max_threads=1)
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+            lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE))
+            last = chunk[-1:]
+    return PREFIX + digest.hexdigest(), lines + (0 if last == b"\n" else 1)
+
+
+def checksums(files: list[Path]) -> dict[Path, tuple[str, int] | OSError]:
+    """Each file's digest and line count, two files at a time."""
+    def one(path: Path) -> tuple[str, int] | OSError:
+        try:
+            return checksum(path)
+        except OSError as exc:
+            return exc
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(files, pool.map(one, files), strict=True))
+
+
+def legacy_checksum(path: Path) -> str:
+    """The SHA-256 digest earlier versions recorded for the file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def has_legacy(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any landed file was recorded by its SHA-256 digest."""
+    return con.execute(
+        "select count(*) from raw.load_batches where not starts_with(file_checksum, ?)", [PREFIX]
+    ).fetchone()[0] > 0
+
+
+def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool) -> bool:
+    """Whether a file with this content was landed before (by either digest)."""
+    return _recorded(con, digest) or (legacy and _recorded(con, legacy_checksum(path)))
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    return con.execute("select count(*) from raw.load_batches where file_checksum = ?", [digest]).fetchone()[0] > 0
+
+
+def batch_id(loaded_at: dt.datetime, digest: str) -> str:
+    """A batch's id: when it was loaded and the start of its file's digest."""
+    return f"{loaded_at:%Y%m%dT%H%M%S%f}-{digest.removeprefix(PREFIX)[:12]}"
