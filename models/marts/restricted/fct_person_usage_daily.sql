@@ -25,7 +25,6 @@ daily as (
     select
         usage_date,
         user_email,
-        user_key,
         team_id,
         cost_center,
         allowance_tier,
@@ -47,6 +46,42 @@ daily as (
         '{{ fingerprint }}' as reference_fingerprint
     from events
     group by all
+),
+
+-- the pseudonym once per person (HMAC over the day's distinct emails, not every request)
+user_keys as (
+    select
+        user_email,
+        {{ pseudonymize('user_email') }} as user_key
+    from (select distinct user_email from daily) as distinct_users
+),
+
+final as (
+    select
+        daily.usage_date,
+        daily.user_email,
+        user_keys.user_key,
+        daily.team_id,
+        daily.cost_center,
+        daily.allowance_tier,
+        daily.provider,
+        daily.catalog_provider,
+        daily.model_id,
+        daily.application,
+        daily.price_status,
+        daily.requests,
+        daily.input_tokens,
+        daily.output_tokens,
+        daily.cache_read_tokens,
+        daily.cache_write_5m_tokens,
+        daily.cache_write_1h_tokens,
+        daily.total_tokens,
+        daily.list_cost_usd,
+        daily.cost_usd,
+        daily.source_loaded_at,
+        daily.reference_fingerprint
+    from daily
+    left join user_keys on daily.user_email = user_keys.user_email
 )
 
-select * from daily
+select * from final

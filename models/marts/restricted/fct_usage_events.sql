@@ -24,17 +24,6 @@ priced_events as (
     where {{ days_to_build }}
 ),
 
--- the people from a scan of their own (reading priced_events twice would make DuckDB buffer it)
-user_keys as (
-    select
-        user_email,
-        {{ pseudonymize('user_email') }} as user_key
-    from (
-        select distinct user_email from {{ ref('int_usage_events_reconciled') }}
-        where {{ days_to_build }}
-    ) as distinct_users
-),
-
 final as (
     select
         priced_events.event_id,
@@ -47,7 +36,6 @@ final as (
         priced_events.model_id,
         priced_events.catalog_provider,
         priced_events.user_email,
-        user_keys.user_key,
         priced_events.team_id,
         priced_events.cost_center,
         priced_events.allowance_tier,
@@ -72,7 +60,6 @@ final as (
         priced_events.loaded_at as source_loaded_at,
         '{{ fingerprint }}' as reference_fingerprint
     from priced_events
-    left join user_keys on priced_events.user_email = user_keys.user_email
 )
 
 select * from final
