@@ -21,7 +21,7 @@ class Field:
     required: bool = False
     # nearly every value distinct (request ids): stored uncompressed, since DuckDB's dictionary
     # + FSST compression of such a column costs about 0.75 s per 10 M rows (for 180 MB of disk)
-    distinct: bool = False
+    mostly_unique: bool = False
 
     @property
     def col(self) -> str:
@@ -136,14 +136,14 @@ SQL_TYPES = {
 
 def table_ddl(table: str, fields: list[Field], extra: list[str]) -> str:
     """CREATE TABLE for a raw table: the typed fields, extra columns, then the load metadata."""
-    columns = [f"{f.name} {SQL_TYPES[f.kind]}" + (" using compression uncompressed" if f.distinct else "")
+    columns = [f"{f.name} {SQL_TYPES[f.kind]}" + (" using compression uncompressed" if f.mostly_unique else "")
                for f in fields] + [f"{c} varchar" for c in extra]
     columns += ["_file varchar", "_line bigint", "_batch_id varchar", "_loaded_at timestamp"]
     return f"create table if not exists raw.{table} ({', '.join(columns)})"
 
 
 CANONICAL_FIELDS = [
-    Field("request_id", "text", required=True, distinct=True),
+    Field("request_id", "text", required=True, mostly_unique=True),
     Field("occurred_at", "timestamp", required=True),
     Field("provider", "text", required=True),
     Field("model", "text", required=True),
@@ -173,7 +173,7 @@ PEOPLE_FIELDS = [
 ]
 
 OTEL_FIELDS = [
-    Field("request_id", "text", distinct=True),
+    Field("request_id", "text", mostly_unique=True),
     Field("occurred_at", "timestamp", required=True),
     Field("session_id", "text"),
     Field("model", "text", required=True),
@@ -191,8 +191,8 @@ OTEL_FIELDS = [
 ]
 
 TRANSCRIPT_FIELDS = [
-    Field("message_id", "text", distinct=True),
-    Field("request_id", "text", distinct=True),
+    Field("message_id", "text", mostly_unique=True),
+    Field("request_id", "text", mostly_unique=True),
     Field("occurred_at", "timestamp", required=True),
     Field("session_id", "text"),
     Field("version", "text"),
@@ -218,7 +218,7 @@ TRANSCRIPT_PATHS = {
 }
 
 LITELLM_FIELDS = [
-    Field("request_id", "text", required=True, distinct=True),
+    Field("request_id", "text", required=True, mostly_unique=True),
     Field("call_type", "text"),
     Field("api_key", "text"),
     Field("spend", "decimal"),
