@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,11 +29,10 @@ def checksum(path: Path) -> tuple[str, int]:
     large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel."""
     digest = blake3(max_threads=1)
     lines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-            lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE))
-            last = chunk[-1:]
+    for chunk in _chunks(path):
+        digest.update(chunk)
+        lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE))
+        last = chunk[-1:]
     return PREFIX + digest.hexdigest(), lines + (0 if last == b"\n" else 1)
 
 
@@ -50,10 +50,14 @@ def checksums(files: list[Path]) -> dict[Path, tuple[str, int] | OSError]:
 def legacy_checksum(path: Path) -> str:
     """The SHA-256 digest earlier versions recorded for the file."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
+    for chunk in _chunks(path):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from iter(lambda: handle.read(CHUNK), b"")
 
 
 def has_legacy(con: duckdb.DuckDBPyConnection) -> bool:
