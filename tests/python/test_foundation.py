@@ -55,8 +55,8 @@ def test_planted_bad_records_are_quarantined_with_line_and_reason(month: Month) 
     rows = query(month.private, "select line_number, reason from raw.quarantine where file_path = ? order by 1",
                  [str(month.bad_file.resolve())])
     assert dict(rows) == month.bad_lines
-    landed = query(month.private, "select count(*) from raw.canonical_events where _file = ?",
-                   [str(month.bad_file.resolve())])[0][0]
+    landed = query(month.private, "select count(*) from raw.canonical_events where _batch_id in "
+                   "(select batch_id from raw.load_batches where file_path = ?)", [str(month.bad_file.resolve())])[0][0]
     assert landed == month.good_in_bad_file
     batch = query(month.private, "select rows_landed, rows_quarantined from raw.load_batches where file_path = ?",
                   [str(month.bad_file.resolve())])
@@ -228,7 +228,8 @@ def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) 
     db = home / "token_ledger.duckdb"
     for name, content in files.items():
         expected = sorted(json.loads(line)["request_id"] for line in content if line.startswith('{"'))
-        landed = query(db, "select request_id from raw.canonical_events where _file = ? order by 1",
+        landed = query(db, "select request_id from raw.canonical_events where _batch_id in "
+                       "(select batch_id from raw.load_batches where file_path = ?) order by 1",
                        [str((inputs / name).resolve())])
         assert [r[0] for r in landed] == expected, name
     assert query(db, "select file_path, line_number from raw.quarantine") == [

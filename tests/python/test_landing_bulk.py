@@ -21,7 +21,9 @@ from token_ledger.land.detect import detect
 from token_ledger.land.formats import FORMATS
 from token_ledger.pseudonym import configure
 
-RAW = "select * exclude (_batch_id, _loaded_at) from raw.canonical_events order by _file, _line"
+# each record with the file it came from (its batch's file_path)
+RAW = ("select r.* exclude (_batch_id, _loaded_at, _line), b.file_path, r._line from raw.canonical_events as r "
+       "inner join raw.load_batches as b on r._batch_id = b.batch_id order by b.file_path, r._line")
 QUARANTINE = "select file_path, line_number, reason, raw_record from raw.quarantine order by all"
 BATCHES = ("select file_path, source_format, rows_landed, rows_quarantined, rows_skipped from raw.load_batches "
            "order by all")
@@ -152,3 +154,31 @@ def test_files_landed_under_sha256_digests_are_still_skipped(tmp_path: Path) -> 
         # and a file landed under its new digest is skipped as well
         assert land_files(con, [days[2]]).files_skipped == 1
     assert not first.errors and not again.errors
+
+
+def test_raw_tables_of_earlier_versions_drop_their_per_record_file_column(tmp_path: Path) -> None:
+    """Earlier versions kept each record's file path in the raw tables (`_file`); the batch's
+    file_path says the same. Opening such a warehouse drops the column and nothing else."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "20", "--days", "2", "--seed", "4")
+    days = sorted(inputs.glob("usage-*.jsonl"))
+    home = Home.resolve(str(tmp_path / "home"))
+    with warehouse.private(home) as con:
+        configure(con, home.root)
+        assert not land_files(con, [inputs / "people.csv", days[0]]).errors
+        # as an earlier version left it
+        con.execute("alter table raw.canonical_events add column _file varchar")
+        con.execute("update raw.canonical_events as r set _file = b.file_path from raw.load_batches as b "
+                    "where r._batch_id = b.batch_id")
+        before = con.execute("select * exclude (_file) from raw.canonical_events order by _batch_id, _line").fetchall()
+    with warehouse.private(home) as con:
+        columns = [r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = 'canonical_events'"
+        ).fetchall()]
+        after = con.execute("select * from raw.canonical_events order by _batch_id, _line").fetchall()
+        report = land_files(con, [days[1]])
+        total = con.execute("select count(*) from raw.canonical_events").fetchone()[0]
+    assert "_file" not in columns
+    assert after == before and len(before) > 0
+    assert not report.errors and report.files_landed == 1
+    assert total == len(before) + report.records_landed

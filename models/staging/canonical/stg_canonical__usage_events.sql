@@ -21,7 +21,6 @@ renamed as (
         coalesce(service_tier, 'standard') as service_tier,
         reported_cost_usd,
         tags,
-        _file as source_file,
         _line as source_line,
         _batch_id as batch_id,
         _loaded_at as loaded_at

@@ -27,7 +27,7 @@ renamed as (
         team_id as source_team_id,
         cost_center as source_cost_center,
         _loaded_at as loaded_at,
-        _file as source_file,
+        _batch_id as batch_id,
         _line as source_line
     from source
 ),
@@ -36,7 +36,7 @@ deduplicated as (
     select *
     from renamed
     qualify row_number() over (
-        partition by request_id order by loaded_at, source_file, source_line
+        partition by request_id order by loaded_at, batch_id, source_line
     ) = 1
 )
 

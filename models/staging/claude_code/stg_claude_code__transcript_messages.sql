@@ -27,7 +27,7 @@ renamed as (
         'standard' as service_tier,
         cost_usd as reported_cost_usd,
         _loaded_at as loaded_at,
-        _file as source_file,
+        _batch_id as batch_id,
         _line as source_line
     from source
 ),

@@ -40,7 +40,7 @@ renamed as (
         spend as reported_cost_usd,
         team_id as source_team_id,
         _loaded_at as loaded_at,
-        _file as source_file,
+        _batch_id as batch_id,
         _line as source_line
     from parsed
 ),

@@ -81,13 +81,13 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
              for f in spec.fields]
     extra_cols, extra_vals = spec.extra_columns(user)
     params = {"file": file_name, "batch": batch, "loaded": loaded_at}
-    insert_params = {**params, "user": user} if spec.user_column else params
+    insert_params = {"batch": batch, "loaded": loaded_at, **({"user": user} if spec.user_column else {})}
     con.execute("begin transaction")
     try:
         con.execute(
             f"insert into raw.{spec.table} ({', '.join(map(_quote, columns + extra_cols))}, "
-            "_file, _line, _batch_id, _loaded_at) "
-            f"select {', '.join(casts + extra_vals)}, $file, _line, $batch, $loaded "
+            "_line, _batch_id, _loaded_at) "
+            f"select {', '.join(casts + extra_vals)}, _line, $batch, $loaded "
             "from checked where _reason is null",
             insert_params,
         )

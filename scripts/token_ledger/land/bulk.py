@@ -90,18 +90,16 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
     target = ", ".join(_quote(f.name) for f in fields)
     con.execute(
         f"""
-        insert into raw.{spec.table} ({target}, _file, _line, _batch_id, _loaded_at)
+        insert into raw.{spec.table} ({target}, _line, _batch_id, _loaded_at)
         -- file_index: the file's place in $files, from 0
-        select {", ".join(_stored(f) for f in fields)}, $resolved[cast(file_index as bigint) + 1], null,
-            $batches[cast(file_index as bigint) + 1], $loaded
+        select {", ".join(_stored(f) for f in fields)}, null, $batches[cast(file_index as bigint) + 1], $loaded
         from (
             select file_index, {values}
             from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns})
         ) as source
         where {" and ".join(_accepted(f) for f in fields)}
         """,
-        {"files": [file_pattern(p.path) for p in files], "resolved": [str(p.path.resolve()) for p in files],
-         "batches": batch_ids, "loaded": loaded_at},
+        {"files": [file_pattern(p.path) for p in files], "batches": batch_ids, "loaded": loaded_at},
     )
 
 

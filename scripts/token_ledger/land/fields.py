@@ -138,7 +138,8 @@ def table_ddl(table: str, fields: list[Field], extra: list[str]) -> str:
     """CREATE TABLE for a raw table: the typed fields, extra columns, then the load metadata."""
     columns = [f"{f.name} {SQL_TYPES[f.kind]}" + (" using compression uncompressed" if f.mostly_unique else "")
                for f in fields] + [f"{c} varchar" for c in extra]
-    columns += ["_file varchar", "_line bigint", "_batch_id varchar", "_loaded_at timestamp"]
+    # the file a record came from is raw.load_batches.file_path of its _batch_id
+    columns += ["_line bigint", "_batch_id varchar", "_loaded_at timestamp"]
     return f"create table if not exists raw.{table} ({', '.join(columns)})"
 
 

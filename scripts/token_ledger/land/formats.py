@@ -54,10 +54,13 @@ class LandingSpec:
         return [], []
 
     def ddl(self) -> list[str]:
-        """CREATE TABLE, then ADD COLUMN for fields added since an older warehouse was created."""
+        """CREATE TABLE, then ADD COLUMN for fields added since an older warehouse was created,
+        and DROP COLUMN for the per-record file path older warehouses kept (the batch's
+        `file_path` in raw.load_batches says the same once per file)."""
         statements = [table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])]
         statements += [f"alter table raw.{self.table} add column if not exists {f.name} {SQL_TYPES[f.kind]}"
                        for f in self.fields]
+        statements.append(f"alter table raw.{self.table} drop column if exists _file")
         return statements
 
 
