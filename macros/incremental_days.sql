@@ -3,16 +3,27 @@
     `day_expression` selecting the days to (re)build: every day with a raw record landed after
     the model's watermark (max source_loaded_at), or every day when the reference data the
     model depends on (prices, aliases, the directory, key owners) changed since the last build
-    (its fingerprint differs). Outside incremental runs: true.
+    (its fingerprint differs from the one record_reference_fingerprint recorded, or none was
+    recorded). Outside incremental runs: true.
 #}
 {% macro incremental_days(day_expression, fingerprint) -%}
     {%- if not (execute and is_incremental()) -%}
         true
     {%- else -%}
-        {%- set state = run_query(
-            "select max(source_loaded_at), min(reference_fingerprint), max(reference_fingerprint) from " ~ this
-        ).rows[0] -%}
-        {%- if state[0] is none or state[1] != fingerprint or state[2] != fingerprint -%}
+        {%- set state_relation = incremental_state_relation() -%}
+        {%- set recorded = none -%}
+        {%- set state_exists = run_query(
+            "select count(*) from duckdb_tables() where database_name = '" ~ state_relation.database
+            ~ "' and schema_name = '" ~ state_relation.schema ~ "' and table_name = '" ~ state_relation.identifier ~ "'"
+        ).rows[0][0] -%}
+        {%- if state_exists -%}
+            {%- set rows = run_query(
+                "select reference_fingerprint from " ~ state_relation ~ " where model_name = '" ~ this.identifier ~ "'"
+            ).rows -%}
+            {%- set recorded = rows[0][0] if rows | length else none -%}
+        {%- endif -%}
+        {%- set state = run_query("select max(source_loaded_at) from " ~ this).rows[0] -%}
+        {%- if state[0] is none or recorded != fingerprint -%}
             true
         {%- else -%}
             {%- set landed = [] -%}

@@ -10,6 +10,7 @@
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ record_reference_fingerprint() }}",
 ) }}
 {{ incremental_days_dependencies() }}
 {%- set fingerprint = reference_fingerprint() %}
@@ -42,8 +43,7 @@ daily as (
         cast(sum(total_tokens) as bigint) as total_tokens,
         cast(sum(list_cost_usd) as decimal(38, 15)) as list_cost_usd,
         cast(sum(cost_usd) as decimal(38, 15)) as cost_usd,
-        max(source_loaded_at) as source_loaded_at,
-        '{{ fingerprint }}' as reference_fingerprint
+        max(source_loaded_at) as source_loaded_at
     from events
     group by all
 ),
@@ -78,8 +78,7 @@ final as (
         daily.total_tokens,
         daily.list_cost_usd,
         daily.cost_usd,
-        daily.source_loaded_at,
-        daily.reference_fingerprint
+        daily.source_loaded_at
     from daily
     left join user_keys on daily.user_email = user_keys.user_email
 )

@@ -11,6 +11,7 @@
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="{{ record_reference_fingerprint() }}",
     column_compression={'request_id': 'uncompressed'},
 ) }}
 {{ incremental_days_dependencies() }}
@@ -57,8 +58,7 @@ final as (
         priced_events.cost_usd,
         priced_events.price_status,
         priced_events.reported_cost_usd,
-        priced_events.loaded_at as source_loaded_at,
-        '{{ fingerprint }}' as reference_fingerprint
+        priced_events.loaded_at as source_loaded_at
     from priced_events
 )
 
