@@ -1,8 +1,9 @@
 {#-
-    The events summed per day and person (with the person's team, cost centre and allowance
-    tier at the time) and per provider × model × application × price status: one tenth of the
-    rows or fewer, so the daily marts, budgets and anomaly baselines read this, not every
-    request. Incremental by usage day like fct_usage_events, with the same rule for which
+    The events summed per day and person (with the person's team and cost centre at the time)
+    and per provider × model × application × price status: one tenth of the rows or fewer, so
+    the daily marts, budgets and anomaly baselines read this, not every request. The person's
+    allowance tier that day comes from the directory history here, once per row (directory
+    entries take effect from a date, so a person has one tier per day), not from every event. Incremental by usage day like fct_usage_events, with the same rule for which
     days to rebuild (days with newly landed records; every day when reference data changed).
 -#}
 {{ config(
@@ -22,13 +23,16 @@ events as (
     where {{ incremental_days('usage_date', fingerprint) }}
 ),
 
+memberships as (
+    select * from {{ ref('int_directory_memberships_historized') }}
+),
+
 daily as (
     select
         usage_date,
         user_email,
         team_id,
         cost_center,
-        allowance_tier,
         provider,
         catalog_provider,
         model_id,
@@ -63,7 +67,7 @@ final as (
         user_keys.user_key,
         daily.team_id,
         daily.cost_center,
-        daily.allowance_tier,
+        memberships.allowance_tier,
         daily.provider,
         daily.catalog_provider,
         daily.model_id,
@@ -81,6 +85,11 @@ final as (
         daily.source_loaded_at
     from daily
     left join user_keys on daily.user_email = user_keys.user_email
+    left join memberships
+        on
+            daily.user_email = memberships.email
+            and daily.usage_date >= memberships.valid_from
+            and daily.usage_date < memberships.valid_to
 )
 
 select * from final

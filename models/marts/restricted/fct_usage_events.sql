@@ -39,7 +39,6 @@ final as (
         priced_events.user_email,
         priced_events.team_id,
         priced_events.cost_center,
-        priced_events.allowance_tier,
         priced_events.application,
         priced_events.requests,
         priced_events.input_tokens,
