@@ -3,8 +3,9 @@
     and per provider × model × application × price status: one tenth of the rows or fewer, so
     the daily marts, budgets and anomaly baselines read this, not every request. The person's
     allowance tier that day comes from the directory history here, once per row (directory
-    entries take effect from a date, so a person has one tier per day), not from every event. Incremental by usage day like fct_usage_events, with the same rule for which
-    days to rebuild (days with newly landed records; every day when reference data changed).
+    entries take effect from a date, so a person has one tier per day), not from every event.
+    Incremental by usage day like fct_usage_events, with the same rule for which days to
+    rebuild (days with newly landed records; every day when reference data changed).
 -#}
 {{ config(
     materialized='incremental',
