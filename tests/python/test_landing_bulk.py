@@ -130,13 +130,18 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path, files_per_upda
     assert lines == sum(b[2] + b[3] + b[4] for b in bulk[BATCHES] if b[1] == "canonical")
 
 
+def _generated(tmp_path: Path, days: int, seed: int) -> tuple[Path, list[Path], Home]:
+    """A small generated input (its folder and daily usage files) and an empty home."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "20", "--days", str(days),
+            "--seed", str(seed))
+    return inputs, sorted(inputs.glob("usage-*.jsonl")), Home.resolve(str(tmp_path / "home"))
+
+
 def test_files_landed_under_sha256_digests_are_still_skipped(tmp_path: Path) -> None:
     """A file is recorded by its BLAKE3 digest; a warehouse landed by an earlier version holds
     SHA-256 digests, and a file landed then is still skipped when it is delivered again."""
-    inputs = tmp_path / "in"
-    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "20", "--days", "3", "--seed", "9")
-    days = sorted(inputs.glob("usage-*.jsonl"))
-    home = Home.resolve(str(tmp_path / "home"))
+    inputs, days, home = _generated(tmp_path, 3, 9)
     with warehouse.private(home) as con:
         configure(con, home.root)
         first = land_files(con, [inputs / "people.csv", days[0], days[1]])
@@ -159,10 +164,7 @@ def test_files_landed_under_sha256_digests_are_still_skipped(tmp_path: Path) -> 
 def test_raw_tables_of_earlier_versions_drop_their_per_record_file_column(tmp_path: Path) -> None:
     """Earlier versions kept each record's file path in the raw tables (`_file`); the batch's
     file_path says the same. Opening such a warehouse drops the column and nothing else."""
-    inputs = tmp_path / "in"
-    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "20", "--days", "2", "--seed", "4")
-    days = sorted(inputs.glob("usage-*.jsonl"))
-    home = Home.resolve(str(tmp_path / "home"))
+    inputs, days, home = _generated(tmp_path, 2, 4)
     with warehouse.private(home) as con:
         configure(con, home.root)
         assert not land_files(con, [inputs / "people.csv", days[0]]).errors
