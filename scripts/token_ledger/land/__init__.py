@@ -80,8 +80,9 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     casts = [f"cast(t_{f.name} as {SQL_TYPES[f.kind]})" if f.kind == "count" else f"t_{f.name}"
              for f in spec.fields]
     extra_cols, extra_vals = spec.extra_columns(user)
-    params = {"file": file_name, "batch": batch, "loaded": loaded_at}
-    insert_params = {"batch": batch, "loaded": loaded_at, **({"user": user} if spec.user_column else {})}
+    row = {"batch": batch, "loaded": loaded_at}  # what every landed record carries
+    params = {**row, "file": file_name}
+    insert_params = {**row, "user": user} if spec.user_column else row
     con.execute("begin transaction")
     try:
         con.execute(
