@@ -151,13 +151,13 @@ def _write_log(home: Home, record: RunRecord) -> None:
 
 def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> int:
     from token_ledger import alerts
-    from token_ledger.dbt_runner import build
+    from token_ledger.dbt_runner import Dbt, build
     from token_ledger.landing import land_paths
     from token_ledger.publish import publish
     from token_ledger.retention import purge_raw
     from token_ledger.validate import validate
 
-    with run_lock(home):
+    with run_lock(home), Dbt(home) as dbt:  # dbt gets ready while the files land
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = RunRecord(run_id=f"{started:%Y%m%dT%H%M%S%f}-{os.getpid()}", started_at=started)
         errors: list[str] = []
@@ -173,7 +173,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
 
         def do_build() -> bool:
             fault_point(home, "build", pause=False)  # dbt itself takes long enough to be killed mid-build
-            record.dbt_exit_code = build(home)
+            record.dbt_exit_code = build(home, dbt=dbt)
             record.dbt = dbt_counts(home)
             return record.dbt_exit_code == 0
 

@@ -1,0 +1,76 @@
+"""The dbt process that gets ready while files land: it parses the project without opening
+the warehouse, runs the one command it is given with that parse, and exits with dbt's code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import query, run_cli
+
+KEY = "test-key-dbt-process"
+PARSE_REPORT = '"command_name": "parse", "command_success": true'
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKEN_LEDGER_PSEUDONYM_KEY", KEY)
+
+
+def _wait_for(log: Path, text: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="ignore"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not in {log} after {seconds} s")
+
+
+def test_dbt_gets_ready_while_the_warehouse_is_being_written(tmp_path: Path) -> None:
+    from token_ledger import warehouse
+    from token_ledger.config import Home
+    from token_ledger.dbt_runner import Dbt
+
+    home = Home.resolve(str(tmp_path / "home"))
+    run_cli(home.root, "generate", "--out", str(tmp_path / "in"), "--users", "20", "--days", "2")
+    run_cli(home.root, "land", str(tmp_path / "in"))
+    log = home.root / "dbt" / "logs" / "dbt.log"
+    with Dbt(home) as dbt:
+        with warehouse.private(home) as con:
+            # the warehouse is held for writing, as landing holds it, until dbt has parsed the project
+            _wait_for(log, PARSE_REPORT)
+            con.execute("create table raw.written_meanwhile as select 1 as one")
+        parsed_at = log.read_text().count("Running with dbt")
+        assert dbt.run(["build", "--select", "+fct_usage_events", "--exclude", "resource_type:test"]) == 0
+
+    invocations = log.read_text().split("Running with dbt")
+    assert len(invocations) == parsed_at + 2  # what came before, the parse, the build
+    build_log = invocations[-1]
+    assert "partial parsing" not in build_log and "full parse" not in build_log  # it used that parse
+    assert not Path(f"{home.private_db}.wal").exists()  # and left the warehouse checkpointed
+    landed = query(home.private_db, "select count(*) from raw.canonical_events")[0][0]
+    built = query(home.private_db, "select count(*), count(distinct event_id) from restricted.fct_usage_events")
+    assert landed > 0 and built == [(landed, landed)]
+    assert query(home.private_db, "select one from raw.written_meanwhile") == [(1,)]
+
+
+def test_dbt_with_nothing_to_run_exits_without_touching_the_warehouse(tmp_path: Path) -> None:
+    from token_ledger.config import Home
+    from token_ledger.dbt_runner import Dbt
+
+    home = Home.resolve(str(tmp_path / "home"))
+    with Dbt(home) as dbt:
+        _wait_for(home.root / "dbt" / "logs" / "dbt.log", PARSE_REPORT)
+    assert dbt._process.returncode == 0
+    assert not home.private_db.exists()
+
+
+def test_dbt_exit_codes_reach_the_caller(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    usage = run_cli(home, "build", "--", "--no-such-option", check=False)
+    assert usage.code == 2 and "No such option" in usage.err
+    # a model that fails to build: the warehouse has no raw tables yet
+    failed = run_cli(home, "build", "--", "--select", "stg_canonical__usage_events", check=False)
+    assert failed.code == 1 and "ERROR=1" in failed.out
