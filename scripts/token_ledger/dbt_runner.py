@@ -2,8 +2,8 @@
 
 dbt runs in a child process (`token_ledger.dbt_worker`) that imports dbt and parses the
 project as soon as it starts, so a caller with other work first (landing) starts it early and
-hands it the command when that work is done: the 2.5 s of getting dbt ready overlap the work
-instead of following it.
+hands it the command when that work is done: the 2.5 s of getting dbt ready use the CPU that
+work leaves idle (at the lowest priority) instead of following it.
 """
 
 from __future__ import annotations
