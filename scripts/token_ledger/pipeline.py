@@ -157,7 +157,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
     from token_ledger.retention import purge_raw
     from token_ledger.validate import validate
 
-    with run_lock(home), Dbt(home) as dbt:  # dbt gets ready while the files land
+    with run_lock(home), Dbt(home, ahead=bool(paths)) as dbt:  # dbt gets ready while the files land
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = RunRecord(run_id=f"{started:%Y%m%dT%H%M%S%f}-{os.getpid()}", started_at=started)
         errors: list[str] = []
