@@ -88,9 +88,10 @@ class Dbt:
         self._send(json.dumps([*(["--quiet"] if quiet else []), *args]))
         return self._process.wait()
 
-    def close(self) -> None:
-        self._send("")  # nothing (more) to run: the child exits
-        self._process.wait()
+    def close(self) -> int:
+        """End the child (it runs nothing more) and return its exit code."""
+        self._send("")
+        return self._process.wait()
 
     def _send(self, line: str) -> None:
         """The child's one line of input; a second one is never read, so it is not sent."""

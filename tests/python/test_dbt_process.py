@@ -61,9 +61,9 @@ def test_dbt_with_nothing_to_run_exits_without_touching_the_warehouse(tmp_path: 
     from token_ledger.dbt_runner import Dbt
 
     home = Home.resolve(str(tmp_path / "home"))
-    with Dbt(home) as dbt:
-        _wait_for(home.root / "dbt" / "logs" / "dbt.log", PARSE_REPORT)
-    assert dbt._process.returncode == 0
+    dbt = Dbt(home)
+    _wait_for(home.root / "dbt" / "logs" / "dbt.log", PARSE_REPORT)
+    assert dbt.close() == 0
     assert not home.private_db.exists()
 
 
