@@ -203,7 +203,7 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
     con.execute(
         f"""
         insert into bulk_ignored
-        with new_rows as (
+        with new_rows as not materialized (
             select _batch_id, rowid as row_id, lower(provider) as provider_key, request_id
             from {_new_rows(spec)}
         ),
