@@ -1,10 +1,22 @@
-{# FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed quantity. #}
+{#-
+    FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed
+    quantity. Incremental by charge day like fct_usage_daily (rebuilt by input digest: the
+    days whose fct_usage_daily rows changed; see changed_input_days).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='ChargePeriodStart',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ record_day_input_digests('cast(ChargePeriodStart as date)', fct_focus_costs_inputs()) }}",
+) }}
 -- FOCUS column names are case-sensitive for the tools that read them: keep them quoted
 -- noqa: disable=RF06
 with
 
 daily as (
     select * from {{ ref('fct_usage_daily') }}
+    where {{ changed_input_days('usage_date', fct_focus_costs_inputs()) }}
 ),
 
 final as (

@@ -1,7 +1,23 @@
+{#-
+    Incremental by usage day (delete+insert), rebuilt by input digest: a day's rows are a
+    function of that day's person facts and of its month's published groups, so a run rebuilds
+    only the days whose inputs changed (see changed_input_days): the new day of an hourly run,
+    a late file's day, an erased person's days, every day of a month where a team crossed k.
+    `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='usage_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ record_day_input_digests('usage_date', fct_usage_daily_inputs()) }}",
+) }}
+
 with
 
 events as (
     select * from {{ ref('fct_person_usage_daily') }}
+    where {{ changed_input_days('usage_date', fct_usage_daily_inputs()) }}
 ),
 
 org_groups as (

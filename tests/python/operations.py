@@ -15,6 +15,7 @@ MARTS = {
     "rpt_token_leaderboard": "select * from rpt_token_leaderboard order by all",
     "fct_budget_status": "select * exclude (as_of_date) from fct_budget_status order by all",
     "fct_usage_anomalies": "select * from fct_usage_anomalies order by all",
+    "fct_focus_costs": "select * from fct_focus_costs order by all",
 }
 
 

@@ -31,6 +31,31 @@ def test_twice_reverse_order_and_late_files_give_the_same_marts(ops_month: Opera
     assert marts(home) == ops_month.reference
 
 
+def test_a_change_to_a_months_groups_rebuilds_its_days_with_no_new_data(ops_month: OperationsMonth,
+                                                                       tmp_path: Path) -> None:
+    """The daily marts rebuild a day when its inputs change: here no record is new, only k (so
+    which teams are published as themselves that month); every day must follow, as a full
+    refresh with the same k does."""
+    home = tmp_path / "home"
+    shutil.copytree(ops_month.reference_home, home)
+    (home / "run.lock").unlink(missing_ok=True)
+    private = home / "token_ledger.duckdb"
+    daily = "select * from marts.fct_usage_daily order by all"
+    focus = "select * from marts.fct_focus_costs order by all"
+    teams = "select count(distinct team_id) from marts.fct_usage_daily"
+    models = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+    k20 = {**ENV, "TOKEN_LEDGER_MIN_GROUP_SIZE": "20"}
+    before = query(private, teams)[0][0]
+    run_cli(home, "build", "--", *models, env=k20)
+    incremental = query(private, daily), query(private, focus)
+    assert query(private, teams)[0][0] < before  # larger k: fewer teams published as themselves
+    run_cli(home, "build", "--", "--full-refresh", *models, env=k20)
+    assert (query(private, daily), query(private, focus)) == incremental
+    # and nothing changed: no day is rebuilt (the digests recorded match), the rows stay
+    run_cli(home, "build", "--", *models, env=k20)
+    assert (query(private, daily), query(private, focus)) == incremental
+
+
 def test_a_second_concurrent_run_exits_with_a_clear_message(ops_month: OperationsMonth, tmp_path: Path) -> None:
     home = tmp_path / "home"
     shutil.copytree(ops_month.reference_home, home)
