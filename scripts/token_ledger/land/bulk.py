@@ -203,6 +203,8 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
     con.execute(
         f"""
         insert into bulk_ignored
+        -- read twice (to find repeated keys, then their rows), not materialised in between:
+        -- DuckDB would copy every new row first (10 M rows: 1 s of the 2 s)
         with new_rows as not materialized (
             select _batch_id, rowid as row_id, lower(provider) as provider_key, request_id
             from {_new_rows(spec)}
