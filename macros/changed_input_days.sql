@@ -30,20 +30,9 @@
                 "select current_inputs.usage_date from (" ~ input_digests_sql ~ ") as current_inputs "
                 ~ "left join " ~ state_relation ~ " as recorded on recorded.model_name = '" ~ this.identifier
                 ~ "' and recorded.usage_date = current_inputs.usage_date "
-                ~ "where recorded.input_digest is distinct from current_inputs.input_digest order by 1"
+                ~ "where recorded.input_digest is distinct from current_inputs.input_digest"
             ).columns[0].values() -%}
-            {%- if days | length == 0 -%}
-                false
-            {%- else -%}
-                {%- set ranges = [] -%}
-                {%- for day in days -%}
-                    {%- do ranges.append(
-                        "(" ~ day_expression ~ " >= date '" ~ day ~ "' and " ~ day_expression
-                        ~ " < date '" ~ day ~ "' + 1)"
-                    ) -%}
-                {%- endfor -%}
-                ({{ ranges | join(' or ') }})
-            {%- endif -%}
+            {{- day_ranges(day_expression, days) -}}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -41,19 +41,7 @@
                 ) -%}
             {%- endfor -%}
             {%- set days = run_query(landed | join(" union ")).columns[0].values() -%}
-            {%- if days | length == 0 -%}
-                false
-            {%- else -%}
-                {#- day ranges, not cast(... as date) in (...): DuckDB prunes row groups by range -#}
-                {%- set ranges = [] -%}
-                {%- for day in days | sort -%}
-                    {%- do ranges.append(
-                        "(" ~ day_expression ~ " >= date '" ~ day ~ "' and " ~ day_expression
-                        ~ " < date '" ~ day ~ "' + 1)"
-                    ) -%}
-                {%- endfor -%}
-                ({{ ranges | join(' or ') }})
-            {%- endif -%}
+            {{- day_ranges(day_expression, days) -}}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
