@@ -6,8 +6,9 @@
     of which only `columns` matter (the published groups, not their head counts: a team's count
     changes with every new day); `constants`: relations that apply to every day (seeds);
     `settings`: values of vars the mart reads. Rows are digested by an order-independent sum of
-    row hashes (whole rows but for `by_month`): about 0.05 s per million rows. DuckDB's hash may change between versions: the
-    digests then all differ once, and every day is rebuilt once.
+    row hashes (whole rows but for `by_month`): about 0.05 s per million rows. DuckDB's hash
+    may change between versions: the digests then all differ once, and every day is rebuilt
+    once.
 #}
 {% macro day_input_digests(by_day, by_month=none, constants=[], settings=[]) -%}
     {%- set constant_digests = [] -%}

@@ -51,7 +51,7 @@ def test_a_change_to_a_months_groups_rebuilds_its_days_with_no_new_data(ops_mont
     assert query(private, teams)[0][0] < before  # larger k: fewer teams published as themselves
     run_cli(home, "build", "--", "--full-refresh", *models, env=k20)
     assert (query(private, daily), query(private, focus)) == incremental
-    # and nothing changed: no day is rebuilt (the digests recorded match), the rows stay
+    # and a build with nothing changed leaves the rows as they are
     run_cli(home, "build", "--", *models, env=k20)
     assert (query(private, daily), query(private, focus)) == incremental
 
