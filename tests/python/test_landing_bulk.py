@@ -54,6 +54,14 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
         write("padded.jsonl", [fresh(records[0], "-p1", provider=" anthropic "),
                                fresh(records[1], "-p2", input_tokens="  12 "),
                                fresh(records[2], "-p3", user_email=records[2]["user_email"].upper())]),
+        # values the bulk pass checks once per distinct value, each alone in an otherwise clean
+        # file: spaces around a provider, a model, an application, an email; an empty
+        # application (the careful path lands NULL)
+        write("value-provider.jsonl", [fresh(records[0], "-v1"), fresh(records[1], "-v2", provider="anthropic ")]),
+        write("value-model.jsonl", [fresh(records[2], "-v3", model=" " + records[2]["model"])]),
+        write("value-application.jsonl", [fresh(records[3], "-v4", application=records[3]["application"] + " ")]),
+        write("value-email.jsonl", [fresh(records[4], "-v5", user_email=" " + records[4]["user_email"])]),
+        write("value-empty.jsonl", [fresh(records[5], "-v6", application="")]),
         # a bad record, a blank line and a fractional token count among good ones
         write("bad.jsonl", [fresh(records[3], "-b1"), "{not json", fresh(records[4], "-b2"), "",
                             fresh(records[5], "-b3", output_tokens=12.0), fresh(records[0], "-b4")]),
@@ -65,9 +73,10 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
                                 fresh(records[3], "-l4", output_tokens="1_000"),
                                 fresh(records[4], "-l5", output_tokens="7\t"),
                                 fresh(records[5], "-l6", cache_read_tokens="99999999999999999999")]),
-        # requests landed already from another file, twice within this one, and one new
+        # requests landed already from another file, twice within this one, and two new: the
+        # same request id from two providers is two requests
         write("repeats.jsonl", [json.dumps(later[0]), json.dumps(later[1]), json.dumps(later[1]),
-                                fresh(later[2], "-r1")]),
+                                fresh(later[2], "-r1"), fresh(later[2], "-r1", provider="openai")]),
     ]
 
 
@@ -123,7 +132,7 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path, files_per_upda
         assert json.loads(texts[file_name][line - 1])["request_id"].strip() == request_id
     # repeats: the two already-landed requests and the second copy within the file are dropped
     repeats = [b for b in bulk[BATCHES] if b[0].endswith("repeats.jsonl")]
-    assert [(landed, skipped) for _, _, landed, _, skipped in repeats] == [(1, 3)]
+    assert [(landed, skipped) for _, _, landed, _, skipped in repeats] == [(2, 3)]
     assert [(b[2], b[4]) for b in bulk[BATCHES] if b[0].endswith("again.jsonl")] == [(1, 2)]
     files.append(again)
     lines = sum(len([t for t in p.read_text().splitlines() if t.strip()]) for p in files if p.suffix == ".jsonl")

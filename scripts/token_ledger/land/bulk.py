@@ -5,9 +5,10 @@ every record and then inserts; that is the careful path, and the reference. This
 the bulk of scheduled work, clean files: one `insert … select` over all of them, keeping
 only records that pass a cheap predicate which never accepts what the careful path rejects.
 A file whose landed count then differs from its line count (a bad record, a blank line),
-or that holds an email the careful path would reject, is taken out again and returned, so
-the caller lands it the careful way: quarantine rows with their lines and reasons come
-from one place only. The records are committed as pending first, then checked, numbered and
+or that holds a value the careful path would reject or trim (emails and few-valued text such
+as providers are checked once per distinct value, after the insert), is taken out again and
+returned, so the caller lands it the careful way: quarantine rows with their lines and
+reasons come from one place only. The records are committed as pending first, then checked, numbered and
 recorded in a second transaction (see `land_bulk`).
 """
 
@@ -62,16 +63,33 @@ def _stored(field: Field) -> str:
     }.get(field.kind, typed_sql(field).replace(f"nullif(trim({v}), '')", v))
 
 
+def _checked_per_value(field: Field) -> bool:
+    """Checked once per distinct value after the insert (`_reject_unclean`), not per record:
+    emails, and text with few distinct values. 10 M records: 0.5 s less in the insert, for
+    0.1 s per distinct-value query."""
+    return field.kind == "email" or (field.kind == "text" and field.few_values)
+
+
+def _value_ok(field: Field) -> str:
+    """A value `_checked_per_value` lets through: landed as read, exactly what the careful path
+    lands from it."""
+    v = field.col
+    if field.kind == "email":  # the pattern allows no spaces: nothing to trim either
+        return f"regexp_full_match({v}, {EMAIL_PATTERN})"
+    return _bare(v)
+
+
 def _accepted(field: Field) -> str:
     """Cheap checks on the text: never true where the careful path would reject or land a
     different value (it may be false where the careful path accepts: that file then goes the
-    careful way). Conversions of required fields are checked after the insert (no NULLs),
-    emails per distinct value."""
+    careful way), but for the values checked per distinct value after the insert. Conversions
+    of required fields are checked after the insert too (no NULLs)."""
     v = field.col
+    if _checked_per_value(field):
+        return f"{v} is not null" if field.required else "true"
     tiers = ", ".join(f"'{tier}'" for tier in SERVICE_TIERS)
     ok = {
         "text": _bare(v),
-        "email": _bare(v),
         "tier": f"lower({v}) in ({tiers})",
         "json_object": f"starts_with({v}, '{{')",
         # digits only (DuckDB's cast would take '+5', '12.0', '1e3', '0x10', '1_000', '5\t'),
@@ -109,7 +127,8 @@ def _new_rows(spec: LandingSpec) -> str:
 
 def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> set[str]:
     """Batches to take out again: count differs from the file's lines, rows not in file order,
-    a required value that did not convert, or an email the careful path rejects."""
+    a required value that did not convert, or a value checked per distinct value (an email, a
+    provider) that the careful path would reject or trim."""
     required_null = " or ".join(f"{_quote(f.name)} is null" for f in spec.fields if f.required) or "false"
     con.execute(
         f"""
@@ -127,12 +146,16 @@ def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         where c.n is distinct from f.lines or c.last_row - c.first_row + 1 <> c.n or c.unconverted > 0
         """
     ).fetchall()}
-    for field in (f for f in spec.fields if f.kind == "email"):
+    # each email column on its own (many values), the few-valued columns together
+    per_value = [f for f in spec.fields if _checked_per_value(f)]
+    groups = [[f] for f in per_value if f.kind == "email"] + [[f for f in per_value if f.kind != "email"]]
+    for group in filter(None, groups):
+        columns = ", ".join(f"{_quote(f.name)} as {f.col}" for f in group)
+        rejected = " or ".join(f"({f.col} is not null and not {_value_ok(f)})" for f in group)
         bad |= {row[0] for row in con.execute(
             f"""
-            with emails as (select distinct _batch_id, {_quote(field.name)} as v from {_new_rows(spec)})
-            select distinct _batch_id from emails
-            where v is not null and not regexp_full_match(trim(v), {EMAIL_PATTERN})
+            with seen as (select distinct _batch_id, {columns} from {_new_rows(spec)})
+            select distinct _batch_id from seen where {rejected}
             """,
             {"loaded": loaded},
         ).fetchall()}
@@ -210,14 +233,16 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
             from {_new_rows(spec)}
         ),
         earlier as ({earlier_sql}),
-        -- grouping 64-bit hashes is far cheaper than grouping the keys; a collision only adds
-        -- a candidate, the keys themselves decide below (a candidate alone with its key is first)
+        -- grouping 64-bit hashes of the request ids is far cheaper than grouping the keys (and
+        -- than hashing the provider too: 0.7 s against 1.1 s for 10 M rows); a collision or the
+        -- same id from two providers only adds a candidate, the keys themselves decide below
+        -- (a candidate alone with its key is first)
         repeated_hashes as (
-            select hash(provider_key, request_id) as key_hash from new_rows group by 1 having count(*) > 1
+            select hash(request_id) as key_hash from new_rows group by 1 having count(*) > 1
         ),
         candidates as (
             select _batch_id, row_id, provider_key, request_id from new_rows
-            where hash(provider_key, request_id) in (select key_hash from repeated_hashes)
+            where hash(request_id) in (select key_hash from repeated_hashes)
         ),
         within_batch as (
             select candidates._batch_id, candidates.row_id

@@ -22,6 +22,9 @@ class Field:
     # nearly every value distinct (request ids): stored uncompressed, since DuckDB's dictionary
     # + FSST compression of such a column costs about 0.75 s per 10 M rows (for 180 MB of disk)
     mostly_unique: bool = False
+    # few distinct values (providers, models): the bulk path checks each distinct value once,
+    # after landing the records as read, instead of every record (see land.bulk)
+    few_values: bool = False
 
     @property
     def col(self) -> str:
@@ -146,10 +149,10 @@ def table_ddl(table: str, fields: list[Field], extra: list[str]) -> str:
 CANONICAL_FIELDS = [
     Field("request_id", "text", required=True, mostly_unique=True),
     Field("occurred_at", "timestamp", required=True),
-    Field("provider", "text", required=True),
-    Field("model", "text", required=True),
+    Field("provider", "text", required=True, few_values=True),
+    Field("model", "text", required=True, few_values=True),
     Field("user_email", "email", required=True),
-    Field("application", "text"),
+    Field("application", "text", few_values=True),
     Field("session_id", "text"),
     Field("input_tokens", "count", required=True),
     Field("output_tokens", "count", required=True),
