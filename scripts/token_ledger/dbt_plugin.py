@@ -13,8 +13,8 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from token_ledger.config import memory_limit
 from token_ledger.pseudonym import hmac_pads, resolve_key
+from token_ledger.warehouse import configure_session
 
 
 class Plugin(BasePlugin):
@@ -26,9 +26,7 @@ class Plugin(BasePlugin):
         inner, outer = self._pads
         conn.execute("set variable ledger_hmac_inner = ?", [inner])
         conn.execute("set variable ledger_hmac_outer = ?", [outer])
-        conn.execute("set TimeZone = 'UTC'")
-        conn.execute(f"set memory_limit = '{memory_limit()}'")
-        conn.execute("set enable_progress_bar = false")
+        configure_session(conn)
 
     def configure_connection(self, conn: Any) -> None:
         self._configure(conn)
