@@ -83,8 +83,7 @@ def configure_session(con: duckdb.DuckDBPyConnection) -> None:
     block allocator as large as the memory limit, so DuckDB keeps the memory blocks it frees
     for reuse instead of handing them back to the system and faulting fresh pages in for the
     next ones (landing and building 10 M events: 1.25 M page faults against 2.0 M, about 1.2
-    CPU-seconds less). It holds at most what DuckDB held at its peak, which the memory limit
-    bounds."""
+    CPU-seconds less; peak resident memory the same, 1.6-1.8 GB landing, 2.3-2.4 GB dbt)."""
     limit = memory_limit()
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"set memory_limit = '{limit}'")
