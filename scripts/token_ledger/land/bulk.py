@@ -8,8 +8,8 @@ A file whose landed count then differs from its line count (a bad record, a blan
 or that holds a value the careful path would reject or trim (emails and few-valued text such
 as providers are checked once per distinct value, after the insert), is taken out again and
 returned, so the caller lands it the careful way: quarantine rows with their lines and
-reasons come from one place only. The records are committed as pending first, then checked, numbered and
-recorded in a second transaction (see `land_bulk`).
+reasons come from one place only. The records are committed as pending first, then checked,
+numbered and recorded in a second transaction (see `land_bulk`).
 """
 
 from __future__ import annotations
