@@ -2,7 +2,7 @@
 
 dbt runs in a child process (`token_ledger.dbt_worker`) that imports dbt and parses the
 project as soon as it starts, so a caller with other work first (landing) starts it early and
-hands it the command when that work is done: the 2.5 s of getting dbt ready use the CPU that
+hands it the command when that work is done: the 2 s of getting dbt ready use the CPU that
 work leaves idle (at the lowest priority) instead of following it.
 """
 

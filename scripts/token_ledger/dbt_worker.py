@@ -1,6 +1,6 @@
 """`python -m token_ledger.dbt_worker`: a dbt process that gets ready before it is needed.
 
-While its parent lands files, a thread imports dbt and parses the project (about 2.5
+While its parent lands files, a thread imports dbt and parses the project (about 2
 CPU-seconds, none of it touching the warehouse), with `--ahead` at the lowest CPU priority: it
 takes only CPU the landing leaves idle, instead of slowing it down. Then it reads one line:
 the dbt arguments as a JSON list, run once, at normal priority, with the parsed project. An
