@@ -13,11 +13,7 @@ import duckdb
 from token_ledger import __version__
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError, LockedError
-
-FORMAT_CHOICES = (
-    "canonical", "people", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs",
-    "anthropic-usage-report", "openai-usage", "api-key-owners",
-)
+from token_ledger.land.formats import FORMATS
 
 
 def _date(text: str) -> dt.date:
@@ -89,9 +85,7 @@ def cmd_run(args: argparse.Namespace, home: Home) -> int:
 def cmd_erase(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.erase import erase
 
-    removed = erase(home, args.user)
-    print(f"erased {removed} records of one person from the private warehouse; "
-          "run `token-ledger run` to carry the erasure into the published file")
+    print(erase(home, args.user).line() + "; run `token-ledger run` to carry the erasure into the published file")
     return 0
 
 
@@ -135,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("land", cmd_land, "land files or folders into the private warehouse")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--format", default="auto", choices=["auto", *FORMAT_CHOICES])
+    p.add_argument("--format", default="auto", choices=["auto", *FORMATS])
     p.add_argument("--user", metavar="EMAIL", help="the person for formats that carry no identity")
 
     p = add("build", cmd_build, "dbt build of the whole project against the private warehouse")
@@ -146,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("run", cmd_run, "land PATHs (if any), build, validate, publish: the scheduled command")
     p.add_argument("paths", nargs="*", metavar="PATH")
-    p.add_argument("--format", default="auto", choices=["auto", *FORMAT_CHOICES])
+    p.add_argument("--format", default="auto", choices=["auto", *FORMATS])
     p.add_argument("--user", metavar="EMAIL")
 
     p = add("erase", cmd_erase, "remove one person's identity and raw records (right to erasure)")

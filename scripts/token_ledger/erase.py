@@ -1,51 +1,122 @@
 """`token-ledger erase --user EMAIL`: the right to erasure in the private warehouse.
 
-Deletes the person's raw records (usage of every format, directory rows, quarantined
-records naming them) and records the erasure by keyed pseudonym only, so later landings of
-old files can be filtered. The next build and publish carry it through the marts.
+Every raw table and identity column comes from the format registry (`land.formats`): the
+person's records go from each raw table, references to them (a manager) are emptied, their
+quarantined records go (matched on the identity as a whole value, never as a substring),
+file names that hold their address are rewritten, and the incremental facts lose their
+rows. The erasure itself is recorded by keyed pseudonym only, so later landings of old
+files drop the person's records. The next build and publish carry it through the marts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import duckdb
 
 from token_ledger import warehouse
 from token_ledger.config import Home
-from token_ledger.errors import LedgerError
+from token_ledger.identity import ERASED, normalize_email
+from token_ledger.land.formats import FORMATS
 from token_ledger.pseudonym import configure, hmac_sql
 
-# raw table -> the column holding the person's email
-IDENTITY_COLUMNS = {
-    "canonical_events": "user_email",
-    "people": "email",
-}
+# the incremental facts keep history between builds: the person's rows go now
+INCREMENTAL_FACTS = {"fct_usage_events": "user_email", "fct_person_usage_daily": "user_email"}
 
 
-def erase(home: Home, email: str) -> int:
-    if "@" not in email:
-        raise LedgerError("--user must be an email address")
-    normalized = email.strip().lower()
-    removed = 0
+@dataclass
+class Erasure:
+    records: dict[str, int] = field(default_factory=dict)  # table -> rows removed
+    references: int = 0  # rows that named the person as someone else's manager
+    quarantined: int = 0
+    file_names: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+    def line(self) -> str:
+        tables = ", ".join(f"{n} from {t}" for t, n in sorted(self.records.items()) if n) or "no records"
+        return (f"erased {self.total} records ({tables}); {self.quarantined} quarantined records; "
+                f"{self.references} manager references emptied; {self.file_names} file names rewritten")
+
+
+def _token_pattern(email: str) -> str:
+    """A regular expression matching the address as a whole token in text (not `val@…` for `al@…`)."""
+    return f"(^|[^a-z0-9._%+-]){re.escape(email)}($|[^a-z0-9.-])"
+
+
+def _quarantined(con: duckdb.DuckDBPyConnection, email: str) -> int:
+    """Quarantined records naming the person: any JSON string value equal to the address, or
+    the address as a whole token in a record that is not JSON."""
+    batches = con.execute(
+        """
+        delete from raw.quarantine
+        where list_contains(
+                list_transform(coalesce(json_extract_string(try_cast(raw_record as json), '$..*'), []),
+                               lambda v: lower(trim(v))), $email)
+            or regexp_matches(lower(raw_record), $pattern)
+        returning batch_id
+        """,
+        {"email": email, "pattern": _token_pattern(email)},
+    ).fetchall()
+    # the batches' counts stay equal to what the quarantine holds
+    counts: dict[str, int] = {}
+    for (batch,) in batches:
+        counts[batch] = counts.get(batch, 0) + 1
+    if counts:
+        con.executemany("update raw.load_batches set rows_quarantined = rows_quarantined - ? where batch_id = ?",
+                        [[n, batch] for batch, n in counts.items()])
+    return len(batches)
+
+
+def _file_names(con: duckdb.DuckDBPyConnection, email: str) -> int:
+    pattern = re.escape(email)
+    count = 0
+    for table in ("load_batches", "quarantine"):
+        count += con.execute(
+            f"update raw.{table} set file_path = regexp_replace(file_path, $pattern, $erased, 'gi') "
+            "where regexp_matches(lower(file_path), $pattern)",
+            {"pattern": pattern, "erased": ERASED},
+        ).fetchone()[0]
+    return count
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
+
+
+def erase(home: Home, email: str) -> Erasure:
+    normalized = normalize_email(email)
+    result = Erasure()
     with warehouse.private(home) as con:
-        tables = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+        raw_tables = _tables(con, "raw")
+        facts = _tables(con, "restricted")
         con.execute("begin transaction")
-        for table, column in IDENTITY_COLUMNS.items():
-            if table in tables:
-                removed += con.execute(
-                    f"delete from raw.{table} where lower(trim({column})) = ?", [normalized]).fetchone()[0]
-        con.execute("update raw.people set manager_email = null where lower(trim(manager_email)) = ?", [normalized])
-        con.execute("delete from raw.quarantine where contains(lower(raw_record), ?)", [normalized])
-        # incremental tables keep history between builds: the person's rows go now
-        incremental = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'restricted'").fetchall()}
-        if "fct_usage_events" in incremental:
-            removed += con.execute("delete from restricted.fct_usage_events where user_email = ?",
-                                   [normalized]).fetchone()[0]
-        if "fct_person_usage_daily" in incremental:
-            con.execute("delete from restricted.fct_person_usage_daily where user_email = ?", [normalized])
+        for spec in FORMATS.values():
+            if spec.table not in raw_tables:
+                continue
+            for column in spec.identity_columns:
+                removed = con.execute(f'delete from raw.{spec.table} where lower(trim("{column}")) = ?',
+                                      [normalized]).fetchone()[0]
+                result.records[spec.table] = result.records.get(spec.table, 0) + removed
+            for column in spec.identity_references:
+                result.references += con.execute(
+                    f'update raw.{spec.table} set "{column}" = null where lower(trim("{column}")) = ?',
+                    [normalized]).fetchone()[0]
+        result.quarantined = _quarantined(con, normalized)
+        result.file_names = _file_names(con, normalized)
+        for table, column in INCREMENTAL_FACTS.items():
+            if table in facts:
+                con.execute(f"delete from restricted.{table} where lower({column}) = ?", [normalized])
         configure(con, home.root)
-        con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
-                    [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        already = con.execute(f"select count(*) from raw.erasures where subject_key = {hmac_sql('?')}",
+                              [normalized]).fetchone()[0]
+        if not already:
+            con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
+                        [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
         con.execute("commit")
-    return removed
+    return result

@@ -13,16 +13,7 @@ import os
 from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError
-
-# raw table -> the column dating its records
-RAW_USAGE = {
-    "canonical_events": "occurred_at",
-    "claude_code_otel_events": "occurred_at",
-    "claude_code_transcript_messages": "occurred_at",
-    "litellm_spend_logs": "starttime",
-    "anthropic_usage_report": "starting_at",
-    "openai_usage": "start_time",
-}
+from token_ledger.land.formats import FORMATS
 
 
 def retention_days() -> int | None:
@@ -50,7 +41,10 @@ def purge_raw(home: Home) -> int:
         if not built:
             return 0
         con.execute("begin transaction")
-        for table, column in RAW_USAGE.items():
+        for spec in FORMATS.values():
+            if not spec.dated_by:
+                continue
+            table, column = spec.table, spec.dated_by
             purged += con.execute(
                 f"delete from raw.{table} where {column} < current_date - ?::integer "
                 f"and cast({column} as date) in (select distinct usage_date from restricted.fct_usage_events)",

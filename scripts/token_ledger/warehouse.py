@@ -44,23 +44,6 @@ create table if not exists raw.erasures (
 """
 
 
-# every per-request record already landed, whatever its format: what landing dedups against
-REQUEST_KEYS_VIEW = """
-create or replace view raw.request_keys as
-select lower(trim(provider)) as provider, request_id, occurred_at, _batch_id, _loaded_at from raw.canonical_events
-union all
-select 'anthropic', request_id, occurred_at, _batch_id, _loaded_at from raw.claude_code_otel_events
-where request_id is not null
-union all
-select 'anthropic', coalesce(request_id, message_id), occurred_at, _batch_id, _loaded_at
-from raw.claude_code_transcript_messages
-union all
-select lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1))), request_id, starttime,
-    _batch_id, _loaded_at
-from raw.litellm_spend_logs
-"""
-
-
 def discard_pending(con: duckdb.DuckDBPyConnection) -> int:
     """Remove the rows of bulk landings that never finished (killed between their insert and
     their checks): their files have no load batch, so the next landing lands them again."""
@@ -106,13 +89,13 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     con = connect(home.private_db, read_only=read_only)
     try:
         if not read_only:
-            from token_ledger.land.formats import FORMATS
+            from token_ledger.land.formats import FORMATS, request_keys_view
 
             con.execute(RAW_DDL)
             for spec in FORMATS.values():
                 for statement in spec.ddl():
                     con.execute(statement)
-            con.execute(REQUEST_KEYS_VIEW)
+            con.execute(request_keys_view())
             discard_pending(con)
         yield con
     finally:

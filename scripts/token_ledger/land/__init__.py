@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
+from token_ledger.identity import EMAIL_IN_TEXT, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
@@ -75,7 +76,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     erased = _drop_erased(con, spec, user)
     duplicates = _drop_duplicates(con, spec)
     batch = batch_id(loaded_at, digest)
-    file_name = str(path.resolve())
+    file_name = recorded_path(con, path)
     columns = [f.name for f in spec.fields]
     casts = [f"cast(t_{f.name} as {SQL_TYPES[f.kind]})" if f.kind == "count" else f"t_{f.name}"
              for f in spec.fields]
@@ -120,12 +121,14 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
     if not spec.request_key:
         return 0
     provider, request_id, occurred = spec.request_key
+    # the key is declared over the raw table's columns: here they are the typed values
+    typed = ", ".join(f"t_{f.name} as {_quote(f.name)}" for f in spec.fields)
     con.execute(
         f"""
         create or replace temp table batch_keys as
         select _line, {provider} || '|' || {request_id} as request_key,
-            cast(try_cast({occurred} as timestamptz) as timestamp) as occurred_at
-        from checked
+            cast({occurred} as timestamp) as occurred_at
+        from (select _line, _reason, {typed} from checked) as records
         where _reason is null and {request_id} is not null
         """
     )
@@ -164,17 +167,33 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
     if spec.user_column:
         erased = con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [user]).fetchone()
         return con.execute("delete from checked").fetchone()[0] if erased[0] else 0
-    column = f"v_{spec.identity_column}"
-    con.execute(
+    removed = 0
+    for name in spec.identity_columns:
+        column = f"v_{name}"
+        con.execute(
+            f"""
+            create or replace temp table erased_identities as
+            select identity from (select distinct lower(trim({column})) as identity from checked) as identities
+            where {hmac_sql('identity')} in (select subject_key from raw.erasures)
+            """
+        )
+        removed += con.execute(
+            f"delete from checked where lower(trim({column})) in (select identity from erased_identities)"
+        ).fetchone()[0]
+    for name in spec.identity_references:  # a mention of an erased person (a manager) is emptied
+        con.execute(f"update checked set v_{name} = null, t_{name} = null "
+                    f"where {hmac_sql(f'v_{name}')} in (select subject_key from raw.erasures)")
+    # a record too broken to read its fields: an erased person's address anywhere in its text
+    removed += con.execute(
         f"""
-        create or replace temp table erased_identities as
-        select identity from (select distinct lower(trim({column})) as identity from checked) as identities
-        where {hmac_sql('identity')} in (select subject_key from raw.erasures)
+        delete from checked
+        where _reason is not null and _raw is not null
+            and list_has_any(
+                list_transform(regexp_extract_all(lower(_raw), '{EMAIL_IN_TEXT}'), lambda e: {hmac_sql('e')}),
+                (select list(subject_key) from raw.erasures))
         """
-    )
-    return con.execute(
-        f"delete from checked where lower(trim({column})) in (select identity from erased_identities)"
     ).fetchone()[0]
+    return removed
 
 
 def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from token_ledger.identity import recorded_path
 from token_ledger.land.checksums import batch_id
 from token_ledger.land.fields import EMAIL_PATTERN, SERVICE_TIERS, Field, typed_sql
 from token_ledger.land.formats import LandingSpec
@@ -288,7 +289,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         con.execute("create or replace temp table bulk_files (seq int, batch_id varchar, digest varchar, "
                     "file_path varchar, lines bigint)")
         con.executemany("insert into bulk_files values (?, ?, ?, ?, ?)",
-                        [[i, b, p.digest, str(p.path.resolve()), p.lines] for i, (b, p) in
+                        [[i, b, p.digest, recorded_path(con, p.path), p.lines] for i, (b, p) in
                          enumerate(zip(batch_ids, files, strict=True))])
         con.execute("create or replace temp table bulk_ignored (batch_id varchar, row_id bigint)")
         unclean = _reject_unclean(con, spec, loaded_at)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
+from token_ledger.land.formats import FORMATS
 
 DATA_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet"}
 
@@ -28,67 +29,61 @@ def discover(paths: list[str]) -> list[Path]:
     return found
 
 
-def _first_line(path: Path) -> str:
+def _first_lines(path: Path, limit: int = 50) -> list[str]:
+    """The file's first non-blank lines (a byte-order mark removed)."""
+    lines: list[str] = []
     with path.open("rb") as handle:
         for raw in handle:
-            line = raw.decode("utf-8", errors="replace").strip()
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
             if line:
-                return line
-    return ""
+                lines.append(line)
+                if len(lines) == limit:
+                    break
+    return lines
 
 
 def _csv_format(header: str, path: Path) -> str:
     columns = {c.strip().strip('"').lower() for c in header.split(",")}
-    if {"email", "team_id", "valid_from"} <= columns:
-        return "people"
-    if {"key_type", "key_id"} <= columns:
-        return "api-key-owners"
-    if {"request_id", "occurred_at"} <= columns:
-        return "canonical"
-    if {"call_type", "spend"} <= columns or {"request_id", "starttime"} <= columns:
-        return "litellm-spendlogs"
-    raise LedgerError(f"{path}: CSV header matches no known format (line 1)")
+    for name, spec in FORMATS.items():
+        if any(required <= columns for required in spec.detect.csv_columns):
+            return name
+    raise LedgerError(f"{path}: line 1: CSV header matches no known format; pass --format")
 
 
-def _json_format(doc: object, path: Path) -> str:
+def _json_format(doc: object, path: Path, line: int) -> str:
+    if isinstance(doc, list) and doc:  # an array of pages: the first decides
+        doc = doc[0]
     if not isinstance(doc, dict):
-        raise LedgerError(f"{path}: line 1 is JSON but not an object; format not recognised")
-    if "resourceLogs" in doc:
-        return "claude-code-otel"
-    if "occurred_at" in doc and "request_id" in doc:
-        return "canonical"
-    transcript_types = ("summary", "user", "assistant")
-    if "sessionId" in doc or ("message" in doc and "uuid" in doc) or doc.get("type") in transcript_types:
-        return "claude-code-jsonl"
-    if "call_type" in doc or "spend" in doc or "startTime" in doc:
-        return "litellm-spendlogs"
-    data = doc.get("data")
-    if isinstance(data, list):
-        text = json.dumps(data[:3])
-        if "uncached_input_tokens" in text or "starting_at" in text:
-            return "anthropic-usage-report"
-        if "num_model_requests" in text or "start_time" in text:
-            return "openai-usage"
-    raise LedgerError(f"{path}: line 1 matches no known format; pass --format")
+        raise LedgerError(f"{path}: line {line} is JSON but not an object; format not recognised")
+    for name, spec in FORMATS.items():
+        if spec.detect.json and spec.detect.json(doc):
+            return name
+    raise LedgerError(f"{path}: line {line} matches no known format; pass --format")
 
 
 def detect(path: Path) -> str:
+    """The format of `path`, from its content: the first record that parses decides (a bad
+    first line does not hide the format of the rest)."""
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic == b"PAR1" or path.suffix.lower() == ".parquet":
-        return "canonical"
-    line = _first_line(path)
-    if not line:
+        return next(name for name, spec in FORMATS.items() if spec.detect.parquet)
+    lines = _first_lines(path)
+    if not lines:
         raise LedgerError(f"{path}: empty file")
-    if line.startswith("{"):
+    if not lines[0].startswith(("{", "[")):
+        return _csv_format(lines[0], path)
+    for number, line in enumerate(lines, start=1):
         try:
-            return _json_format(json.loads(line), path)
+            doc = json.loads(line)
         except json.JSONDecodeError:
-            pass
-        if path.suffix.lower() == ".json":
-            try:
-                return _json_format(json.loads(path.read_text(encoding="utf-8")), path)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise LedgerError(f"{path}: not valid JSON ({exc})") from exc
-        raise LedgerError(f"{path}: line 1 is not valid JSON; format not recognised")
-    return _csv_format(line, path)
+            continue
+        return _json_format(doc, path, number)
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LedgerError(f"{path}: not valid JSON (line {getattr(exc, 'lineno', 1)})") from exc
+        pages = doc if isinstance(doc, list) and doc else [doc]
+        return _json_format(pages[0], path, 1)
+    raise LedgerError(f"{path}: none of the first {len(lines)} lines is valid JSON; format not recognised")

@@ -1,4 +1,13 @@
-"""The input formats `land` understands: where each lands and how it is read."""
+"""The format registry: everything the project knows about each input format, in one place.
+
+One `LandingSpec` per format: how to recognise it (`detect`), how DuckDB's readers read it
+(`reader`, `options`), its fields and their rules (`fields`, `checks`), its request key for
+dedup (`request_key`), the columns that identify a person (`identity_columns`), its raw
+table (`table`), the column dating its records (`dated_by`, for retention) and how its
+records read as usage for validation (`usage`). Detection, dedup, validation, retention and
+erasure are generated from `FORMATS`; nothing else lists formats. Adding a format means one
+entry here, its staging model and its fixtures.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +18,18 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.land import readers
-from token_ledger.land.fields import (
-    ANTHROPIC_REPORT_FIELDS,
-    ANTHROPIC_REPORT_PATHS,
-    CANONICAL_FIELDS,
-    KEY_OWNER_FIELDS,
-    LITELLM_FIELDS,
-    LITELLM_PATHS,
-    OPENAI_USAGE_FIELDS,
-    OPENAI_USAGE_PATHS,
-    OTEL_FIELDS,
-    PEOPLE_FIELDS,
-    SQL_TYPES,
-    TRANSCRIPT_FIELDS,
-    TRANSCRIPT_PATHS,
-    Field,
-    table_ddl,
-)
+from token_ledger.land.fields import SQL_TYPES, Field, table_ddl
+
+
+@dataclass(frozen=True)
+class Detect:
+    """How `--format auto` recognises a format from a file's first record."""
+
+    # a CSV whose header holds all the columns of any of these sets
+    csv_columns: tuple[frozenset[str], ...] = ()
+    # a JSON object (a line, or a whole file) this predicate accepts
+    json: Callable[[dict], bool] | None = None
+    parquet: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,28 @@ class LandingSpec:
     name: str
     table: str
     fields: list[Field]
-    reader: Callable[[duckdb.DuckDBPyConnection, Path, list[Field]], list[tuple[str, str]]]
+    reader: Callable[..., list[tuple[str, str]]]
+    detect: Detect
     needs_user: bool = False
     user_column: str | None = None
-    identity_column: str | None = None  # erased people's records with this email never land
+    # columns whose value is a person's email: the record is that person's (erased with them,
+    # never landed for a person erased before); the first is the one landing filters on
+    identity_columns: tuple[str, ...] = ()
+    # columns that mention another person (a manager): emptied, not deleted, when that person is erased
+    identity_references: tuple[str, ...] = ()
+    dated_by: str | None = None  # the column retention purges by
     options: dict = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)  # cross-field rules (condition, reason)
-    # (provider, request id, occurred at) of a landed record, as SQL over `checked`: a request
-    # already landed, from any per-request format, is not landed again (first landed wins)
+    # (provider, request id, occurred at) as SQL over the raw table's columns: a request already
+    # landed, from any per-request format, is not landed again (first landed wins)
     request_key: tuple[str, str, str] | None = None
+    # the record as usage (source_format, _batch_id, occurred_at, provider, the five token
+    # counts, is_bucket), SQL over the raw table's columns: what validation checks
+    usage: tuple[str, ...] | None = None
+
+    @property
+    def identity_column(self) -> str | None:
+        return self.identity_columns[0] if self.identity_columns else None
 
     def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> list[tuple[str, str]]:
         if self.reader is _canonical_reader:
@@ -71,7 +88,7 @@ def canonical_layout(path: Path) -> str:
             return "parquet"
         handle.seek(0)
         first = next((line.strip() for line in handle if line.strip()), b"")
-    if first.startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+    if first.lstrip(b"\xef\xbb\xbf").startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
     return "csv"
 
@@ -98,6 +115,134 @@ def _exceeds(part: str, whole: str) -> str:
     return f"coalesce(try_cast({part} as bigint) > try_cast({whole} as bigint), false)"
 
 
+def _report_page(*markers: str) -> Callable[[dict], bool]:
+    """A provider report page: a `data` array whose first buckets mention one of `markers`."""
+    def matches(doc: dict) -> bool:
+        data = doc.get("data")
+        return isinstance(data, list) and any(m in repr(data[:3]) for m in markers)
+    return matches
+
+
+def _usage(fmt: str, occurred: str, provider: str, tokens: tuple[str, str, str, str, str],
+           bucket: bool) -> tuple[str, ...]:
+    return (f"'{fmt}'", "_batch_id", occurred, provider, *(f"coalesce({t}, 0)" for t in tokens), str(bucket).lower())
+
+
+USAGE_COLUMNS = ["source_format", "_batch_id", "occurred_at", "provider", "input_tokens", "output_tokens",
+                 "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "is_bucket"]
+
+
+# --- canonical: the project's own format -------------------------------------------------
+
+CANONICAL_FIELDS = [
+    Field("request_id", "text", required=True, mostly_unique=True),
+    Field("occurred_at", "timestamp", required=True),
+    Field("provider", "text", required=True, few_values=True),
+    Field("model", "text", required=True, few_values=True),
+    Field("user_email", "email", required=True),
+    Field("application", "text", few_values=True),
+    Field("session_id", "text"),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_read_tokens", "count"),
+    Field("cache_write_5m_tokens", "count"),
+    Field("cache_write_1h_tokens", "count"),
+    Field("service_tier", "tier"),
+    Field("reported_cost_usd", "decimal"),
+    Field("tags", "json_object"),
+]
+
+# --- people: the directory -----------------------------------------------------------------
+
+PEOPLE_FIELDS = [
+    Field("email", "email", required=True),
+    Field("full_name", "text"),
+    Field("employee_id", "text"),
+    Field("team_id", "text", required=True),
+    Field("team_name", "text"),
+    Field("cost_center", "text"),
+    Field("manager_email", "email"),
+    Field("valid_from", "date", required=True),
+    Field("allowance_tier", "text"),  # optional: the person's budget allowance tier (default standard)
+]
+
+# --- claude-code-otel: OTLP/JSON log exports -------------------------------------------------
+
+OTEL_FIELDS = [
+    Field("request_id", "text", mostly_unique=True),
+    Field("occurred_at", "timestamp", required=True),
+    Field("session_id", "text"),
+    Field("model", "text", required=True),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_read_tokens", "count"),
+    Field("cache_creation_tokens", "count"),
+    Field("cost_usd", "decimal"),
+    Field("duration_ms", "decimal"),
+    Field("user_email", "email", required=True),
+    Field("account_uuid", "text"),
+    Field("organization_id", "text"),
+    Field("team_id", "text"),
+    Field("cost_center", "text"),
+]
+
+# --- claude-code-jsonl: Claude Code's session transcripts ---------------------------------------
+
+TRANSCRIPT_FIELDS = [
+    Field("message_id", "text", mostly_unique=True),
+    Field("request_id", "text", mostly_unique=True),
+    Field("occurred_at", "timestamp", required=True),
+    Field("session_id", "text"),
+    Field("version", "text"),
+    Field("is_sidechain", "bool"),
+    Field("model", "text", required=True),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_creation_input_tokens", "count"),
+    Field("cache_read_input_tokens", "count"),
+    Field("cache_write_5m_tokens", "count"),
+    Field("cache_write_1h_tokens", "count"),
+    Field("cost_usd", "decimal"),
+]
+TRANSCRIPT_PATHS = {
+    "message_id": "$.message.id", "request_id": "$.requestId", "occurred_at": "$.timestamp",
+    "session_id": "$.sessionId", "version": "$.version", "is_sidechain": "$.isSidechain", "model": "$.message.model",
+    "input_tokens": "$.message.usage.input_tokens", "output_tokens": "$.message.usage.output_tokens",
+    "cache_creation_input_tokens": "$.message.usage.cache_creation_input_tokens",
+    "cache_read_input_tokens": "$.message.usage.cache_read_input_tokens",
+    "cache_write_5m_tokens": "$.message.usage.cache_creation.ephemeral_5m_input_tokens",
+    "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
+    "cost_usd": "$.costUSD",
+}
+TRANSCRIPT_USAGE = (
+    "json_exists(_raw, '$.message.usage') "
+    "and coalesce(json_extract_string(_raw, '$.message.model'), '') <> '<synthetic>'"
+)
+
+# --- litellm-spendlogs: the LiteLLM proxy's LiteLLM_SpendLogs table ------------------------------
+
+LITELLM_FIELDS = [
+    Field("request_id", "text", required=True, mostly_unique=True),
+    Field("call_type", "text"),
+    Field("api_key", "text"),
+    Field("spend", "decimal"),
+    Field("total_tokens", "count"),
+    Field("prompt_tokens", "count"),
+    Field("completion_tokens", "count"),
+    Field("starttime", "timestamp", required=True),
+    Field("endtime", "timestamp"),
+    Field("model", "text", required=True),
+    Field("model_group", "text"),
+    Field("custom_llm_provider", "text"),
+    Field("user", "text"),
+    Field("end_user", "text"),
+    Field("team_id", "text"),
+    Field("organization_id", "text"),
+    Field("metadata", "text"),
+    Field("request_tags", "text"),
+    Field("status", "text"),
+]
+LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
 # cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
 LITELLM_CACHED_SQL = (
     "(coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
@@ -107,40 +252,151 @@ LITELLM_CACHED_SQL = (
     " + coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
     "'$.usage_object.cache_creation_input_tokens') as bigint), 0))"
 )
+LITELLM_PROVIDER = "lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1)))"
 
-TRANSCRIPT_USAGE = (
-    "json_exists(_raw, '$.message.usage') "
-    "and coalesce(json_extract_string(_raw, '$.message.model'), '') <> '<synthetic>'"
-)
+# --- anthropic-usage-report: Admin API usage_report/messages pages ----------------------------------
 
-FORMATS: dict[str, LandingSpec] = {
-    "canonical": LandingSpec("canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
-                             identity_column="user_email",
-                             request_key=("lower(trim(v_provider))", "trim(v_request_id)", "v_occurred_at")),
-    "people": LandingSpec("people", "people", PEOPLE_FIELDS, readers.csv, identity_column="email"),
-    "claude-code-otel": LandingSpec("claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
-                                    identity_column="user_email",
-                                    request_key=("'anthropic'", "nullif(trim(v_request_id), '')", "v_occurred_at")),
-    "claude-code-jsonl": LandingSpec("claude-code-jsonl", "claude_code_transcript_messages", TRANSCRIPT_FIELDS,
-                                     readers.jsonl, needs_user=True, user_column="user_email",
-                                     identity_column="user_email",
-                                     options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE},
-                                     request_key=("'anthropic'", "coalesce(nullif(trim(v_request_id), ''), "
-                                                  "nullif(trim(v_message_id), ''))", "v_occurred_at")),
-    "litellm-spendlogs": LandingSpec("litellm-spendlogs", "litellm_spend_logs", LITELLM_FIELDS, _litellm_reader,
-                                     identity_column="user",
-                                     request_key=("lower(coalesce(nullif(trim(v_custom_llm_provider), ''), "
-                                                  "split_part(v_model, '/', 1)))", "trim(v_request_id)",
-                                                  "v_starttime"),
-                                     checks=[(_exceeds("v_cached", "v_prompt_tokens").replace(
-                                         "v_cached", LITELLM_CACHED_SQL), "cached tokens exceed prompt_tokens")]),
-    "anthropic-usage-report": LandingSpec("anthropic-usage-report", "anthropic_usage_report",
-                                          ANTHROPIC_REPORT_FIELDS, readers.anthropic_report,
-                                          options={"paths": ANTHROPIC_REPORT_PATHS}),
-    "openai-usage": LandingSpec("openai-usage", "openai_usage", OPENAI_USAGE_FIELDS, readers.openai_usage,
-                                options={"paths": OPENAI_USAGE_PATHS},
-                                checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"),
-                                         "input_cached_tokens exceeds input_tokens")]),
-    "api-key-owners": LandingSpec("api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
-                                  identity_column="owner_email"),
+ANTHROPIC_REPORT_FIELDS = [
+    Field("starting_at", "timestamp", required=True),
+    Field("ending_at", "timestamp", required=True),
+    Field("model", "text", required=True),
+    Field("api_key_id", "text"),
+    Field("workspace_id", "text"),
+    Field("service_tier", "text"),
+    Field("context_window", "text"),
+    Field("uncached_input_tokens", "count", required=True),
+    Field("cache_creation_5m_tokens", "count"),
+    Field("cache_creation_1h_tokens", "count"),
+    Field("cache_read_input_tokens", "count"),
+    Field("output_tokens", "count", required=True),
+    Field("web_search_requests", "count"),
+]
+ANTHROPIC_REPORT_PATHS = {
+    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "model": "$.result.model",
+    "api_key_id": "$.result.api_key_id", "workspace_id": "$.result.workspace_id",
+    "service_tier": "$.result.service_tier", "context_window": "$.result.context_window",
+    "uncached_input_tokens": "$.result.uncached_input_tokens",
+    "cache_creation_5m_tokens": "$.result.cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation_1h_tokens": "$.result.cache_creation.ephemeral_1h_input_tokens",
+    "cache_read_input_tokens": "$.result.cache_read_input_tokens", "output_tokens": "$.result.output_tokens",
+    "web_search_requests": "$.result.server_tool_use.web_search_requests",
 }
+
+# --- openai-usage: organization/usage/completions pages ----------------------------------------------
+
+OPENAI_USAGE_FIELDS = [
+    Field("start_time", "timestamp", required=True),
+    Field("end_time", "timestamp", required=True),
+    Field("model", "text", required=True),
+    Field("project_id", "text"),
+    Field("user_id", "text"),
+    Field("api_key_id", "text"),
+    Field("batch", "bool"),
+    Field("input_tokens", "count", required=True),
+    Field("input_cached_tokens", "count"),
+    Field("output_tokens", "count", required=True),
+    Field("input_audio_tokens", "count"),
+    Field("output_audio_tokens", "count"),
+    Field("num_model_requests", "count", required=True),
+]
+OPENAI_USAGE_PATHS = {
+    "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time",
+    **{f.name: f"$.result.{f.name}" for f in OPENAI_USAGE_FIELDS if f.name not in ("start_time", "end_time")},
+}
+
+# --- api-key-owners: who owns each API key, for the bucketed reports -----------------------------------
+
+KEY_OWNER_FIELDS = [
+    Field("key_type", "text", required=True),
+    Field("key_id", "text", required=True),
+    Field("owner_email", "email"),
+    Field("team_id", "text"),
+    Field("cost_center", "text"),
+    Field("valid_from", "date"),
+]
+
+
+def _is_transcript(doc: dict) -> bool:
+    return ("sessionId" in doc or ("message" in doc and "uuid" in doc)
+            or doc.get("type") in ("summary", "user", "assistant"))
+
+
+# the registry; `--format auto` tries the entries in this order
+FORMATS: dict[str, LandingSpec] = {
+    "canonical": LandingSpec(
+        "canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
+        Detect(csv_columns=(frozenset({"request_id", "occurred_at"}),),
+               json=lambda d: "occurred_at" in d and "request_id" in d, parquet=True),
+        identity_columns=("user_email",), dated_by="occurred_at",
+        request_key=("lower(trim(provider))", "trim(request_id)", "occurred_at"),
+        usage=_usage("canonical", "occurred_at", "lower(provider)", ("input_tokens", "output_tokens",
+                     "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"), bucket=False)),
+    "people": LandingSpec(
+        "people", "people", PEOPLE_FIELDS, readers.csv,
+        Detect(csv_columns=(frozenset({"email", "team_id", "valid_from"}),)),
+        identity_columns=("email",), identity_references=("manager_email",)),
+    "claude-code-otel": LandingSpec(
+        "claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
+        Detect(json=lambda d: "resourceLogs" in d),
+        identity_columns=("user_email",), dated_by="occurred_at",
+        request_key=("'anthropic'", "nullif(trim(request_id), '')", "occurred_at"),
+        usage=_usage("claude-code-otel", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
+                     "cache_read_tokens", "cache_creation_tokens", "0"), bucket=False)),
+    "claude-code-jsonl": LandingSpec(
+        "claude-code-jsonl", "claude_code_transcript_messages", TRANSCRIPT_FIELDS, readers.jsonl,
+        Detect(json=_is_transcript),
+        needs_user=True, user_column="user_email", identity_columns=("user_email",), dated_by="occurred_at",
+        options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE},
+        request_key=("'anthropic'", "coalesce(nullif(trim(request_id), ''), nullif(trim(message_id), ''))",
+                     "occurred_at"),
+        usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
+                     "cache_read_input_tokens", "cache_creation_input_tokens", "0"), bucket=False)),
+    "litellm-spendlogs": LandingSpec(
+        "litellm-spendlogs", "litellm_spend_logs", LITELLM_FIELDS, _litellm_reader,
+        Detect(csv_columns=(frozenset({"call_type", "spend"}), frozenset({"request_id", "starttime"})),
+               json=lambda d: "call_type" in d or "spend" in d or "startTime" in d),
+        identity_columns=("user", "end_user"), dated_by="starttime",
+        request_key=(LITELLM_PROVIDER, "trim(request_id)", "starttime"),
+        checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
+                 "cached tokens exceed prompt_tokens")],
+        usage=_usage("litellm-spendlogs", "starttime", LITELLM_PROVIDER,
+                     ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
+    "anthropic-usage-report": LandingSpec(
+        "anthropic-usage-report", "anthropic_usage_report", ANTHROPIC_REPORT_FIELDS, readers.anthropic_report,
+        Detect(json=_report_page("uncached_input_tokens", "starting_at")),
+        dated_by="starting_at", options={"paths": ANTHROPIC_REPORT_PATHS},
+        usage=_usage("anthropic-usage-report", "starting_at", "'anthropic'", ("uncached_input_tokens",
+                     "output_tokens", "cache_read_input_tokens", "cache_creation_5m_tokens",
+                     "cache_creation_1h_tokens"), bucket=True)),
+    "openai-usage": LandingSpec(
+        "openai-usage", "openai_usage", OPENAI_USAGE_FIELDS, readers.openai_usage,
+        Detect(json=_report_page("num_model_requests", "start_time")),
+        dated_by="start_time", options={"paths": OPENAI_USAGE_PATHS},
+        checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"), "input_cached_tokens exceeds input_tokens")],
+        usage=_usage("openai-usage", "start_time", "'openai'",
+                     ("input_tokens", "output_tokens", "input_cached_tokens", "0", "0"), bucket=True)),
+    "api-key-owners": LandingSpec(
+        "api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
+        Detect(csv_columns=(frozenset({"key_type", "key_id"}),)),
+        identity_columns=("owner_email",)),
+}
+
+
+def request_keys_view() -> str:
+    """`raw.request_keys`: every per-request record already landed, whatever its format."""
+    selects = [
+        f"select {provider} as provider, {request_id} as request_id, {occurred} as occurred_at, _batch_id, "
+        f"_loaded_at from raw.{spec.table} where {request_id} is not null"
+        for spec in FORMATS.values() if spec.request_key
+        for provider, request_id, occurred in [spec.request_key]
+    ]
+    return "create or replace view raw.request_keys as\n" + "\nunion all\n".join(selects)
+
+
+def landed_usage_sql() -> str:
+    """Every landed usage record, whatever its format, in one shape (no personal columns)."""
+    return "\nunion all\n".join(
+        "select " + ", ".join(f"{expr} as {name}" for expr, name in zip(spec.usage, USAGE_COLUMNS, strict=True))
+        + f" from raw.{spec.table}"
+        for spec in FORMATS.values() if spec.usage
+    )

@@ -1,0 +1,35 @@
+"""A person's identity as the CLI takes it: one email address, in one normal form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from token_ledger.errors import LedgerError
+from token_ledger.pseudonym import hmac_sql
+
+ERASED = "[erased]"  # what an erased person's address becomes in a file name
+ONE_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
+
+
+def normalize_email(email: str, option: str = "--user") -> str:
+    """One email address, trimmed and lower-cased; anything else is refused."""
+    normalized = email.strip().lower()
+    if not ONE_EMAIL.fullmatch(normalized):
+        raise LedgerError(f"{option} must be one email address (name@domain)")
+    return normalized
+
+
+# an email address inside free text (a file name, a line that is not JSON)
+EMAIL_IN_TEXT = r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]+"
+
+
+def recorded_path(con, path: Path) -> str:
+    """The file name landing records: an erased person's address in it becomes `[erased]`
+    (the connection is set up by `pseudonym.configure`)."""
+    name = str(path.resolve())
+    for address in set(re.findall(EMAIL_IN_TEXT, name.lower())):
+        erased = con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [address])
+        if erased.fetchone()[0]:
+            name = re.sub(re.escape(address), ERASED, name, flags=re.IGNORECASE)
+    return name
