@@ -1,14 +1,17 @@
 """`token-ledger bench`: land, build and publish N generated events, against a floor.
 
-The floor is the same work as one hand-written DuckDB query over the same files: read,
-dedup, price with the catalog, aggregate per day × person × model. Also times an incremental
-run adding day 31 to the 30-day history against landing and building that day alone (the
-median of three runs of each, from the same starting state).
+`--format` chooses the input: canonical JSON Lines, Claude Code OTel logs, Claude Code
+transcripts or LiteLLM spend logs, generated from the same synthetic usage. The floor is the
+same work as one hand-written DuckDB query over the same files: read that format, dedup,
+price with the catalog, aggregate per day × person × model. For the formats written per day,
+also times an incremental run adding day 31 to the 30-day history against landing and
+building that day alone (the median of three runs of each, from the same starting state).
 Prints one JSON object; peak memory covers this process and its dbt children.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -20,12 +23,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from token_ledger import warehouse
 from token_ledger.config import Home, project_dir
 from token_ledger.dbt_runner import Dbt, build, run_dbt
 from token_ledger.errors import LedgerError
+from token_ledger.land import LandReport
 from token_ledger.landing import land_paths
 from token_ledger.publish import publish
 
@@ -35,28 +40,98 @@ from token_ledger.publish import publish
 REPEATS = 3
 MODELS_ONLY = ["--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
-FLOOR_SQL = """
-with events as (
-    select * from read_json($files, format = 'newline_delimited', columns = {
-        request_id: 'varchar', occurred_at: 'timestamptz', provider: 'varchar', model: 'varchar',
-        user_email: 'varchar', application: 'varchar', input_tokens: 'bigint', output_tokens: 'bigint',
-        cache_read_tokens: 'bigint', cache_write_5m_tokens: 'bigint', cache_write_1h_tokens: 'bigint',
-        service_tier: 'varchar'})
-    qualify row_number() over (partition by provider, request_id order by occurred_at) = 1
-),
-catalog as (select * from read_csv($catalog, header = true))
+# The floor for each format: the same work as the pipeline in one hand-written DuckDB query
+# over the same files: read that format, dedup, price with the catalog, aggregate per day ×
+# person × model. `events` is the relation of usage records each format's reading yields.
+PRICED = """
+, catalog as (select * from read_csv($catalog, header = true)),
+deduped as (select * from events qualify row_number() over (partition by provider, request_id order by occurred_at) = 1)
 select cast(e.occurred_at as date) as d, lower(e.user_email) as u, e.model,
        sum(e.input_tokens * c.input_usd_per_mtok + e.output_tokens * c.output_usd_per_mtok
            + e.cache_read_tokens * c.cache_read_usd_per_mtok
            + e.cache_write_5m_tokens * c.cache_write_5m_usd_per_mtok
            + e.cache_write_1h_tokens * c.cache_write_1h_usd_per_mtok) / 1e6 as cost,
        count(*) as requests
-from events as e
+from deduped as e
 left join catalog as c
     on c.provider = e.provider and starts_with(e.model, c.model_id) and c.service_tier = e.service_tier
     and e.occurred_at >= c.valid_from and e.occurred_at < c.valid_to
 group by all
 """
+_ATTRIBUTE = "STRUCT(key VARCHAR, value STRUCT(stringValue VARCHAR, intValue VARCHAR, doubleValue DOUBLE))"
+FLOOR_EVENTS = {
+    "canonical": """
+        select request_id, occurred_at, provider, model, user_email, input_tokens, output_tokens,
+            coalesce(cache_read_tokens, 0) as cache_read_tokens,
+            coalesce(cache_write_5m_tokens, 0) as cache_write_5m_tokens,
+            coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
+            coalesce(service_tier, 'standard') as service_tier
+        from read_json($files, format = 'newline_delimited', columns = {
+            request_id: 'varchar', occurred_at: 'timestamptz', provider: 'varchar', model: 'varchar',
+            user_email: 'varchar', input_tokens: 'bigint', output_tokens: 'bigint', cache_read_tokens: 'bigint',
+            cache_write_5m_tokens: 'bigint', cache_write_1h_tokens: 'bigint', service_tier: 'varchar'})
+    """,
+    "claude-code-otel": f"""
+        with records as (
+            select unnest(s.logRecords) as r
+            from (select unnest(l.scopeLogs) as s
+                  from (select unnest(resourceLogs) as l from read_json($files, format = 'newline_delimited',
+                        columns = {{resourceLogs: 'STRUCT(scopeLogs STRUCT(logRecords STRUCT(attributes
+                        {_ATTRIBUTE}[])[])[])[]'}})))
+        ),
+        attributes as (
+            select map_from_entries(list_transform(r.attributes, lambda a: {{'k': a.key,
+                'v': coalesce(a.value.stringValue, a.value.intValue, cast(a.value.doubleValue as varchar))}})) as m
+            from records
+        )
+        select m['request_id'] as request_id, cast(m['event.timestamp'] as timestamptz) as occurred_at,
+            'anthropic' as provider, m['model'] as model, m['user.email'] as user_email,
+            cast(m['input_tokens'] as bigint) as input_tokens, cast(m['output_tokens'] as bigint) as output_tokens,
+            coalesce(cast(m['cache_read_tokens'] as bigint), 0) as cache_read_tokens,
+            coalesce(cast(m['cache_creation_tokens'] as bigint), 0) as cache_write_5m_tokens,
+            0 as cache_write_1h_tokens, 'standard' as service_tier
+        from attributes
+        where m['event.name'] = 'api_request'
+    """,
+    "claude-code-jsonl": """
+        with lines as (
+            select * from read_json($files, format = 'newline_delimited', filename = true, columns = {
+                requestId: 'varchar', timestamp: 'timestamptz', message: 'STRUCT(id VARCHAR, model VARCHAR,
+                usage STRUCT(input_tokens BIGINT, output_tokens BIGINT, cache_read_input_tokens BIGINT,
+                cache_creation STRUCT(ephemeral_5m_input_tokens BIGINT, ephemeral_1h_input_tokens BIGINT)))'})
+        ),
+        users as (select * from read_csv($users, header = true))
+        select coalesce(requestId, message.id) as request_id, timestamp as occurred_at, 'anthropic' as provider,
+            message.model as model, users.user_email, message.usage.input_tokens as input_tokens,
+            message.usage.output_tokens as output_tokens,
+            coalesce(message.usage.cache_read_input_tokens, 0) as cache_read_tokens,
+            coalesce(message.usage.cache_creation.ephemeral_5m_input_tokens, 0) as cache_write_5m_tokens,
+            coalesce(message.usage.cache_creation.ephemeral_1h_input_tokens, 0) as cache_write_1h_tokens,
+            'standard' as service_tier
+        from lines
+        inner join users on users.folder = parse_dirname(lines.filename, 'system').split('/')[-1]
+        where message.usage is not null and message.model <> '<synthetic>'
+    """,
+    "litellm-spendlogs": """
+        with rows_ as (
+            select *, coalesce(try_cast(json_extract_string(metadata, '$.usage_object.cache_read_input_tokens')
+                                        as bigint),
+                               try_cast(json_extract_string(metadata,
+                                        '$.usage_object.prompt_tokens_details.cached_tokens') as bigint), 0) as cached,
+                coalesce(try_cast(json_extract_string(metadata, '$.usage_object.cache_creation_input_tokens')
+                                  as bigint), 0) as written
+            from read_csv($files, header = true, all_varchar = true)
+        )
+        select request_id, cast(startTime as timestamptz) as occurred_at,
+            lower(coalesce(nullif(custom_llm_provider, ''), split_part(model, '/', 1))) as provider,
+            case when contains(model, '/') then split_part(model, '/', 2) else model end as model,
+            "user" as user_email, cast(prompt_tokens as bigint) - cached - written as input_tokens,
+            cast(completion_tokens as bigint) as output_tokens, cached as cache_read_tokens,
+            written as cache_write_5m_tokens, 0 as cache_write_1h_tokens, 'standard' as service_tier
+        from rows_
+    """,
+}
+BENCH_FORMATS = tuple(FLOOR_EVENTS)
 
 
 def _dbt_peak_kb(home: Home) -> int:
@@ -76,29 +151,64 @@ def _peak_rss_gb(homes: list[Home], side_by_side_kb: list[int]) -> float:
     return round(peak_kb / 1024 / 1024, 3)
 
 
-def bench(home: Home, events: int, keep: bool = False) -> str:
+# the files of one generated day, per format (transcripts are written per person instead)
+DAY_FILES = {"canonical": "usage-*.jsonl", "claude-code-otel": "claude-code-otel-*.jsonl",
+             "litellm-spendlogs": "litellm-spendlogs-*.csv"}
+
+
+@dataclass
+class Inputs:
+    history: list[str]  # people.csv and the 30 days (or every transcript folder)
+    extra_day: str | None  # the 31st day, for the incremental measurement
+    usage_files: list[Path]  # what the floor reads
+    users: dict[str, str]  # transcript folder -> the person's email (--user)
+
+
+def _inputs(inputs: Path, fmt: str) -> Inputs:
+    people = str(inputs / "people.csv")
+    if fmt == "claude-code-jsonl":
+        with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
+            users = {row["folder"]: row["user_email"] for row in csv.DictReader(handle)}
+        folders = sorted((inputs / "claude-code-jsonl").iterdir())
+        return Inputs([people, *map(str, folders)], None, sorted((inputs / "claude-code-jsonl").rglob("*.jsonl")),
+                      users)
+    days = sorted(inputs.glob(DAY_FILES[fmt]))
+    return Inputs([people, *map(str, days[:30])], str(days[30]), days[:30], {})
+
+
+def _land(home: Home, inputs: Inputs) -> LandReport:
+    if not inputs.users:
+        return land_paths(home, inputs.history)
+    report = land_paths(home, inputs.history[:1])
+    for folder in inputs.history[1:]:
+        report = report.merge(land_paths(home, [folder], user=inputs.users[Path(folder).name]))
+    return report
+
+
+def bench(home: Home, events: int, keep: bool = False, fmt: str = "canonical") -> str:
     if events < 1000:
         raise LedgerError("--events must be at least 1000")
+    if fmt not in BENCH_FORMATS:
+        raise LedgerError(f"--format must be one of {', '.join(BENCH_FORMATS)}")
     work = Path(tempfile.mkdtemp(prefix="token-ledger-bench-", dir=home.root))
     bench_home = Home.resolve(str(work / "home"))
-    inputs = work / "input"
+    inputs_dir = work / "input"
     seconds: dict[str, float] = {}
     samples: dict[str, list[float]] = {}
     try:
         start = time.monotonic()
         users = max(50, min(20_000, events // 2000))
-        _generate_in_child(inputs, users, events * 31 // 30)
+        _generate_in_child(inputs_dir, users, events * 31 // 30, fmt)
         seconds["generate"] = time.monotonic() - start
-        days = sorted(inputs.glob("usage-*.jsonl"))
-        history, extra_day = [str(inputs / "people.csv"), *map(str, days[:30])], str(days[30])
-        history_events = sum(_lines(day) for day in days[:30])
+        inputs = _inputs(inputs_dir, fmt)
+        input_bytes = sum(p.stat().st_size for p in inputs.usage_files)
         # dbt parses the project once, untimed, as in any deployment (later builds reuse the parse)
         for home_ in (bench_home, Home.resolve(str(work / "alone"))):
             run_dbt(home_, ["parse"], quiet=True)
 
         start = time.monotonic()
         with Dbt(bench_home) as dbt:  # as `token-ledger run` does: dbt gets ready while the files land
-            report = land_paths(bench_home, history)
+            report = _land(bench_home, inputs)
             seconds["land"] = time.monotonic() - start
             if report.errors:
                 raise LedgerError(f"bench landing failed: {report.errors[0]}")
@@ -114,41 +224,52 @@ def bench(home: Home, events: int, keep: bool = False) -> str:
         publish(bench_home)
         seconds["publish"] = time.monotonic() - start
 
-        history_db = work / "history.duckdb"
-        with warehouse.private(bench_home) as con:
-            con.execute("checkpoint")  # everything in the file itself, none of it in a WAL
-        _copy_to_disk(bench_home.private_db, history_db)
-        alone = Home.resolve(str(work / "alone"))
-        samples["incremental_day"] = _timed_repeats(
-            lambda: _reset(bench_home.private_db, history_db),
-            lambda: _land_and_build(bench_home, [extra_day]))
-        samples["day_alone"] = _timed_repeats(
-            lambda: _reset(alone.private_db, None),
-            lambda: _land_and_build(alone, [str(inputs / "people.csv"), extra_day]))
-        for name, times in samples.items():
-            seconds[name] = statistics.median(times)
+        if inputs.extra_day:
+            history_db = work / "history.duckdb"
+            with warehouse.private(bench_home) as con:
+                con.execute("checkpoint")  # everything in the file itself, none of it in a WAL
+            _copy_to_disk(bench_home.private_db, history_db)
+            alone = Home.resolve(str(work / "alone"))
+            extra = [inputs.extra_day]
+            samples["incremental_day"] = _timed_repeats(
+                lambda: _reset(bench_home.private_db, history_db),
+                lambda: _land_and_build(bench_home, extra))
+            samples["day_alone"] = _timed_repeats(
+                lambda: _reset(alone.private_db, None),
+                lambda: _land_and_build(alone, [inputs.history[0], *extra]))
+            for name, times in samples.items():
+                seconds[name] = statistics.median(times)
 
         start = time.monotonic()
         con = warehouse.connect()
-        files = [str(p) for p in days[:30]]
-        con.execute(f"create table floor as {FLOOR_SQL}",
-                    {"files": files, "catalog": str(project_dir() / "seeds" / "price_catalog.csv")})
+        users_csv = str(inputs_dir / "transcript-users.csv")
+        sql = f"create table floor as with events as ({FLOOR_EVENTS[fmt]}) {PRICED}"
+        params = {"files": [str(p) for p in inputs.usage_files],
+                  "catalog": str(project_dir() / "seeds" / "price_catalog.csv")}
+        con.execute(sql, {**params, "users": users_csv} if "$users" in sql else params)
         con.close()
         seconds["floor"] = time.monotonic() - start
+        # canonical: every line of the 30 days; the other formats: the usage records landed
+        counted = sum(_lines(p) for p in inputs.usage_files) if fmt == "canonical" else report.records_landed
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
     end_to_end = seconds["land"] + seconds["build"] + seconds["publish"]
-    return json.dumps({
-        "events": history_events,
+    result = {
+        "events": counted,
+        "format": fmt,
+        "input_mb": round(input_bytes / 1e6, 1),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "end_to_end_seconds": round(end_to_end, 3),
-        "events_per_second": round(history_events / end_to_end),
-        "peak_memory_gb": _peak_rss_gb([bench_home, alone], side_by_side_kb),
+        "events_per_second": round(counted / end_to_end),
+        "land_mb_per_second": round(input_bytes / 1e6 / seconds["land"], 1),
+        "peak_memory_gb": _peak_rss_gb([bench_home, Home.resolve(str(work / "alone"))], side_by_side_kb),
         "ratio_to_floor": round(end_to_end / seconds["floor"], 2),
-        "incremental_day_ratio": round(seconds["incremental_day"] / seconds["day_alone"], 2),
-        "incremental_day_samples": {k: [round(v, 3) for v in times] for k, times in samples.items()},
-    })
+    }
+    if samples:
+        result["incremental_day_ratio"] = round(seconds["incremental_day"] / seconds["day_alone"], 2)
+        result["incremental_day_samples"] = {k: [round(v, 3) for v in times] for k, times in samples.items()}
+    return json.dumps(result)
 
 
 def _land_and_build(home: Home, paths: list[str]) -> None:
@@ -183,12 +304,12 @@ def _timed_repeats(reset: Callable[[], object], work: Callable[[], object]) -> l
     return times
 
 
-def _generate_in_child(out: Path, users: int, events: int) -> None:
+def _generate_in_child(out: Path, users: int, events: int, fmt: str) -> None:
     """The synthetic files, written by a child process so its memory is not the pipeline's."""
     code = ("import sys; from pathlib import Path; from token_ledger.generate import generate; "
             "generate(Path(sys.argv[1]), profile='demo', users=int(sys.argv[2]), days=31, "
-            "target_events=int(sys.argv[3]))")
-    done = subprocess.run([sys.executable, "-c", code, str(out), str(users), str(events)], check=False)
+            "target_events=int(sys.argv[3]), fmt=sys.argv[4])")
+    done = subprocess.run([sys.executable, "-c", code, str(out), str(users), str(events), fmt], check=False)
     if done.returncode != 0:
         raise LedgerError("bench: generating the input failed")
 
