@@ -45,9 +45,11 @@ def cmd_land(args: argparse.Namespace, home: Home) -> int:
 
     report = land_paths(home, args.paths, fmt=args.format, user=args.user)
     print(report.line())
-    for error in report.errors:
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.refused + report.errors:
         print(f"error: {error}", file=sys.stderr)
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.refused else 0
 
 
 def cmd_build(args: argparse.Namespace, home: Home) -> int:

@@ -168,6 +168,8 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
             record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
             print(report.line())
+            for warning in report.warnings + report.refused:  # bad input never stops the run
+                print(f"warning: {warning}", file=sys.stderr)
             errors.extend(report.errors)
             return not report.errors
 

@@ -18,6 +18,17 @@ from token_ledger.errors import LedgerError
 
 KEY_ENV = "TOKEN_LEDGER_PSEUDONYM_KEY"
 BLOCK_SIZE = 64  # SHA-256 block size in bytes
+MIN_KEY_BYTES = 32  # key material a prod key must carry (a hex key counts two digits a byte)
+
+
+def key_material(key: str) -> int:
+    """Bytes of key material: a hex key (as `openssl rand -hex 32` makes) counts two digits a
+    byte, any other text a byte per UTF-8 byte; a key of one repeated character counts one."""
+    if len(set(key)) == 1:
+        return 1
+    if len(key) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in key):
+        return len(key) // 2
+    return len(key.encode("utf-8"))
 
 
 def _key_file(root: Path) -> Path:
@@ -26,6 +37,9 @@ def _key_file(root: Path) -> Path:
 
 def resolve_key(home_root: Path | None) -> bytes:
     raw = os.environ.get(KEY_ENV, "").strip()
+    if raw and env_name() == "prod" and key_material(raw) < MIN_KEY_BYTES:
+        raise LedgerError(f"{KEY_ENV} is too weak for TOKEN_LEDGER_ENV=prod: it needs at least {MIN_KEY_BYTES} "
+                          "bytes of key material (make one with `openssl rand -hex 32`)")
     if raw:
         return raw.encode("utf-8")
     if env_name() == "prod":

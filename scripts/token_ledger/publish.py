@@ -19,6 +19,11 @@ from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError
 
+# the storage format of the published file: DuckDB 1.4 and every newer client open it (the
+# DuckDB builds inside BI drivers and other languages' packages lag the newest release; a file
+# written by DuckDB 2.0 in its default format opens only in 2.0)
+PUBLISHED_STORAGE_VERSION = "v1.4.0"
+
 
 def public_models(home: Home) -> list[dict[str, str]]:
     """The models dbt marks `access: public`, from the last build's manifest."""
@@ -51,19 +56,21 @@ def publish(home: Home, before_replace: Callable[[], None] | None = None) -> lis
     for stale in home.root.glob(f".{home.published_db.name}.*.tmp"):
         stale.unlink(missing_ok=True)  # left by a publish that was killed; never the live file
     tmp = home.root / f".{home.published_db.name}.{os.getpid()}.tmp"
-    con = warehouse.connect(tmp)
+    con = warehouse.connect()
     try:
+        con.execute(f"attach {_sql_string(str(tmp))} as published (storage_version '{PUBLISHED_STORAGE_VERSION}')")
         con.execute(f"attach {_sql_string(str(home.private_db))} as private (read_only)")
         for model in models:
             source = f'private."{model["schema"]}"."{model["name"]}"'
-            con.execute(f'create table main."{model["name"]}" as select * from {source}')
+            target = f'published.main."{model["name"]}"'
+            con.execute(f"create table {target} as select * from {source}")
             if model["description"]:
-                con.execute(f'comment on table main."{model["name"]}" is {_sql_string(model["description"].strip())}')
+                con.execute(f"comment on table {target} is {_sql_string(model['description'].strip())}")
             for column, text in model["columns"].items():
                 if text:
-                    con.execute(f'comment on column main."{model["name"]}"."{column}" is {_sql_string(text.strip())}')
+                    con.execute(f'comment on column {target}."{column}" is {_sql_string(text.strip())}')
         con.execute("detach private")
-        con.execute("checkpoint")
+        con.execute("detach published")  # checkpoints the file
     except duckdb.Error as exc:
         con.close()
         tmp.unlink(missing_ok=True)

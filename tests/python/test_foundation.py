@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -236,3 +238,25 @@ def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) 
         (str((inputs / "late[2].jsonl").resolve()), quarter + 1)]
     people = len((generated / "people.csv").read_text().splitlines()) - 1
     assert query(db, "select count(*) from raw.people")[0][0] == people
+
+
+OLD_CLIENT = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select sum(requests), sum(total_tokens), sum(cost_usd)::varchar from fct_usage_daily").fetchone())
+"""
+
+
+def test_the_published_file_opens_in_duckdb_1_4_and_1_5(month: Month, tmp_path: Path) -> None:
+    """BI drivers and other languages' packages embed older DuckDB builds than the project's."""
+    expected = query(month.published, "select sum(requests), sum(total_tokens), sum(cost_usd)::varchar "
+                                      "from fct_usage_daily")[0]
+    for version in ("1.4.*", "1.5.*"):
+        venv = tmp_path / f"duckdb-{version[:3]}"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                        f"duckdb=={version}"], check=True)
+        done = subprocess.run([str(venv / "bin" / "python"), "-c", OLD_CLIENT, str(month.published)],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-500:]
+        assert done.stdout.strip() == str(expected), version

@@ -112,6 +112,22 @@ def test_prod_without_key_stops_the_build_with_a_clear_error(org: dict, tmp_path
     assert "TOKEN_LEDGER_PSEUDONYM_KEY is not set" in result.err and "Traceback" not in result.err
 
 
+def test_prod_refuses_weak_keys_and_takes_a_strong_one(org: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copy(org["home"] / "token_ledger.duckdb", home.mkdir() or home / "token_ledger.duckdb")
+    # brute-forceable keys: one character, four digits, 31 hex bytes, a long run of one letter
+    for weak in ("a", "1234", "ab" * 31, "k" * 64, "x" * 31):
+        result = run_cli(home, "build", env={"TOKEN_LEDGER_ENV": "prod", "TOKEN_LEDGER_PSEUDONYM_KEY": weak},
+                         check=False)
+        assert result.code != 0, weak
+        assert "too weak" in result.err and "openssl rand -hex 32" in result.err and "Traceback" not in result.err
+        assert weak not in result.err.replace("TOKEN_LEDGER", "")
+    strong = "5f" * 16 + "0123456789abcdef" * 2  # 64 hex digits: 32 bytes, as `openssl rand -hex 32` makes
+    people = tmp_path / "people.csv"
+    people.write_text("email,team_id,valid_from\nnew.person@corp.example,T-NEW,2026-01-01\n", encoding="utf-8")
+    run_cli(home, "land", str(people), env={"TOKEN_LEDGER_ENV": "prod", "TOKEN_LEDGER_PSEUDONYM_KEY": strong})
+
+
 def test_no_published_group_is_smaller_than_k(org: dict) -> None:
     rows = query(org["home"] / "token_ledger.duckdb", """
         select d.usage_date, d.team_id, d.cost_center, count(distinct e.user_email)

@@ -8,6 +8,7 @@ its bad records into `raw.quarantine` (file, line, reason), and one row in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,11 @@ class LandReport:
     records_landed: int = 0
     records_quarantined: int = 0
     records_ignored: int = 0
-    errors: list[str] = field(default_factory=list)
+    files_quarantined: int = 0  # could not be used at all: one quarantine row each
+    files_empty: int = 0
+    errors: list[str] = field(default_factory=list)  # the warehouse itself failed
+    warnings: list[str] = field(default_factory=list)  # files quarantined or unreadable: the run goes on
+    refused: list[str] = field(default_factory=list)  # files that need an option (--user) to land
 
     def add(self, landed: int, quarantined: int, ignored: int) -> None:
         """Count one landed file."""
@@ -50,7 +55,11 @@ class LandReport:
             records_landed=self.records_landed + other.records_landed,
             records_quarantined=self.records_quarantined + other.records_quarantined,
             records_ignored=self.records_ignored + other.records_ignored,
+            files_quarantined=self.files_quarantined + other.files_quarantined,
+            files_empty=self.files_empty + other.files_empty,
             errors=self.errors + other.errors,
+            warnings=self.warnings + other.warnings,
+            refused=self.refused + other.refused,
         )
 
     def line(self) -> str:
@@ -60,7 +69,11 @@ class LandReport:
             f"quarantined {self.records_quarantined} records"
             + (f"; ignored {self.records_ignored} records (duplicates, non-usage events, erased people)"
                if self.records_ignored else "")
-            + (f"; {len(self.errors)} files could not be read" if self.errors else "")
+            + (f"; {self.files_quarantined} files could not be used (quarantined whole)"
+               if self.files_quarantined else "")
+            + (f"; {self.files_empty} empty files skipped" if self.files_empty else "")
+            + (f"; {len(self.refused)} files need --user" if self.refused else "")
+            + (f"; {len(self.errors)} files failed" if self.errors else "")
         )
 
 
@@ -197,7 +210,7 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
 
 
 def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
-               report: LandReport, progress, after_insert: Callable[[], None] | None = None) -> None:
+               report: LandReport, after_insert: Callable[[], None] | None = None) -> None:
     """Clean files in one pass; a file DuckDB's JSON reader rejects outright is found by halving."""
     try:
         landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -205,34 +218,68 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2
-            _land_bulk(con, spec, files[:half], report, progress, after_insert)
-            _land_bulk(con, spec, files[half:], report, progress, after_insert)
+            _land_bulk(con, spec, files[:half], report, after_insert)
+            _land_bulk(con, spec, files[half:], report, after_insert)
             return
         landed, unclean = [], files
     for item in landed:
         report.add(item.landed, 0, item.ignored)
-    if progress is not None:
-        progress.update(len(landed))
     for item in unclean:
         _land_careful(con, item.path, spec, item.digest, item.lines, None, report)
-        if progress is not None:
-            progress.update(1)
+
+
+def _land_one_file(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
+                   user: str | None, report: LandReport) -> None:
+    landed, quarantined, ignored = _land_one(con, path, spec, digest, lines, user,
+                                             dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    report.add(landed, quarantined, ignored)
 
 
 def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
                   user: str | None, report: LandReport) -> None:
     try:
-        landed, quarantined, ignored = _land_one(con, path, spec, digest, lines, user,
-                                                 dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    except duckdb.Error as exc:
-        report.errors.append(f"{path}: {str(exc).splitlines()[0]}")
-        return
-    report.add(landed, quarantined, ignored)
+        _land_one_file(con, path, spec, digest, lines, user, report)
+    except (LedgerError, duckdb.Error) as exc:
+        _quarantine_file(con, path, spec.name, digest, _reason(exc, path), report)
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """Why a file could not be used, naming a line where one is known, never its content: our
+    own messages name only file, line and field; DuckDB's may quote a record, so only its kind
+    and line are kept."""
+    if isinstance(exc, LedgerError):
+        return str(exc).removeprefix(f"{path}: ")
+    line = re.search(r"\bline:? (\d+)", str(exc), flags=re.IGNORECASE)
+    kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error").lower() or "read"
+    return f"cannot be read ({kind} error" + (f" at line {line.group(1)})" if line else ")")
+
+
+def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, digest: str, reason: str,
+                     report: LandReport) -> None:
+    """A file that cannot be used at all: one quarantine row and a batch with its digest, so it
+    is not tried again until its content changes; the rest of the run goes on."""
+    loaded = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch = batch_id(loaded, digest)
+    params = {"batch": batch, "format": fmt, "file": recorded_path(con, path), "loaded": loaded}
+    con.execute("begin transaction")
+    try:
+        con.execute("insert into raw.quarantine values ($batch, $format, $file, null, $reason, null, $loaded)",
+                    {**params, "reason": reason})
+        con.execute("insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, 0, 1, 0)",
+                    {**params, "digest": digest})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    report.files_quarantined += 1
+    report.records_quarantined += 1
+    report.warnings.append(f"{path}: {reason}; the file is quarantined")
 
 
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
                progress=None, after_bulk_insert: Callable[[], None] | None = None) -> LandReport:
-    """Land each file; a file that cannot be read is reported and nothing of it lands.
+    """Land each file. A file that cannot be used at all is quarantined as a whole (one row,
+    its reason) and not tried again until its content changes; an empty file is skipped.
 
     Canonical JSON Lines files land together in one pass (`bulk`); the rest, and any file
     that pass finds unclean, one at a time."""
@@ -244,29 +291,33 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     seen: set[str] = set()
     together: list[bulk.Pending] = []
     for path in files:
-        try:
-            name = detection.detect(path) if fmt == "auto" else fmt
-            spec = FORMATS[name]
-            if spec.needs_user and not user:
-                raise LedgerError(f"{path}: format {name} carries no identity; pass --user EMAIL")
-            if isinstance(sums[path], OSError):
-                raise LedgerError(f"{path}: cannot be read ({sums[path].strerror})")
-            digest, lines = sums[path]
-            if digest in seen or already_landed(con, digest, path, legacy):
-                report.files_skipped += 1
-            elif name == "canonical" and canonical_layout(path) == "jsonl":
-                together.append(bulk.Pending(path, digest, lines))
-                seen.add(digest)
-                continue
-            else:
-                seen.add(digest)
-                _land_careful(con, path, spec, digest, lines, user, report)
-        except LedgerError as exc:
-            report.errors.append(str(exc))
-        except duckdb.Error as exc:
-            report.errors.append(f"{path}: {str(exc).splitlines()[0]}")
         if progress is not None:
             progress.update(1)
+        if isinstance(sums[path], OSError):  # not recorded: tried again next time
+            report.warnings.append(f"{path}: cannot be read ({sums[path].strerror}); skipped")
+            continue
+        digest, lines = sums[path]
+        if digest in seen or already_landed(con, digest, path, legacy):
+            report.files_skipped += 1
+            continue
+        name = fmt if fmt != "auto" else "unknown"
+        try:
+            if fmt == "auto":
+                name = detection.detect(path)
+            spec = FORMATS[name]
+            if spec.needs_user and not user:  # not recorded: lands once --user is given
+                report.refused.append(f"{path}: format {name} carries no identity; pass --user EMAIL")
+                continue
+            seen.add(digest)
+            if name == "canonical" and canonical_layout(path) == "jsonl":
+                together.append(bulk.Pending(path, digest, lines))
+            else:
+                _land_one_file(con, path, spec, digest, lines, user, report)
+        except detection.EmptyFile:
+            report.files_empty += 1
+        except (LedgerError, duckdb.Error) as exc:
+            seen.add(digest)
+            _quarantine_file(con, path, name, digest, _reason(exc, path), report)
     if together:
-        _land_bulk(con, FORMATS["canonical"], together, report, progress, after_bulk_insert)
+        _land_bulk(con, FORMATS["canonical"], together, report, after_bulk_insert)
     return report

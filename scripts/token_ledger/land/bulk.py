@@ -23,7 +23,7 @@ import duckdb
 
 from token_ledger.identity import recorded_path
 from token_ledger.land.checksums import batch_id
-from token_ledger.land.fields import EMAIL_PATTERN, SERVICE_TIERS, Field, typed_sql
+from token_ledger.land.fields import EMAIL_PATTERN, MAX_COUNT_DIGITS, SERVICE_TIERS, Field, in_window, typed_sql
 from token_ledger.land.formats import LandingSpec
 from token_ledger.land.readers import _quote, file_pattern
 from token_ledger.pseudonym import hmac_sql
@@ -94,8 +94,9 @@ def _accepted(field: Field) -> str:
         "tier": f"lower({v}) in ({tiers})",
         "json_object": f"starts_with({v}, '{{')",
         # digits only (DuckDB's cast would take '+5', '12.0', '1e3', '0x10', '1_000', '5\t'),
-        # at most 18 of them (always within bigint: a larger value goes the careful way)
-        "count": f"regexp_full_match({v}, '[0-9]{{1,18}}')",
+        # within the bound of a valid count (a larger value goes the careful way)
+        "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}')",
+        "timestamp": in_window(_stored(field)),
     }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
     return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
 

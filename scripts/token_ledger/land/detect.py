@@ -8,6 +8,11 @@ from pathlib import Path
 from token_ledger.errors import LedgerError
 from token_ledger.land.formats import FORMATS
 
+
+class EmptyFile(LedgerError):
+    """A file with nothing in it yet (an exporter that has not written): skipped, not recorded."""
+
+
 DATA_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet"}
 
 
@@ -70,8 +75,10 @@ def detect(path: Path) -> str:
         return next(name for name, spec in FORMATS.items() if spec.detect.parquet)
     lines = _first_lines(path)
     if not lines:
-        raise LedgerError(f"{path}: empty file")
-    if not lines[0].startswith(("{", "[")):
+        raise EmptyFile(f"{path}: empty file")
+    looks_json = path.suffix.lower() in {".json", ".jsonl", ".ndjson"} or any(
+        line.startswith(("{", "[")) for line in lines)
+    if not looks_json:
         return _csv_format(lines[0], path)
     for number, line in enumerate(lines, start=1):
         try:

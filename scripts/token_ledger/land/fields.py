@@ -7,9 +7,33 @@ the first reason it fails (NULL when it is good).
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from dataclasses import dataclass
 
+from token_ledger.errors import LedgerError
+
 SERVICE_TIERS = ("standard", "batch", "priority", "flex")
+# one definition of a valid count: a whole number of at most 13 digits (below 10^13: ten trillion
+# tokens in one record or report bucket), so every cost (count × USD per million tokens) stays
+# exact in DECIMAL(38) arithmetic
+MAX_COUNT_DIGITS = 13
+MAX_COUNT = 10**MAX_COUNT_DIGITS - 1
+# one definition of a valid time: from TOKEN_LEDGER_EARLIEST_DATE (default 2020-01-01) to a day
+# after landing. Clock errors (year 9999) and epoch milliseconds read as seconds are refused
+LATEST_SQL = "(cast(now() as timestamp) + interval 1 day)"
+
+
+def earliest_sql() -> str:
+    raw = os.environ.get("TOKEN_LEDGER_EARLIEST_DATE", "2020-01-01").strip()
+    try:
+        return f"timestamp '{dt.date.fromisoformat(raw).isoformat()}'"
+    except ValueError as exc:
+        raise LedgerError(f"TOKEN_LEDGER_EARLIEST_DATE must be a date (YYYY-MM-DD), got {raw!r}") from exc
+
+
+def in_window(typed: str) -> str:
+    return f"({typed} between {earliest_sql()} and {LATEST_SQL})"
 EMAIL_PATTERN = "'[^@\\s]+@[^@\\s]+'"  # SQL literal: something@something, no spaces
 DIGITS_PATTERN = "'[0-9]+'"  # SQL literal: a whole number as plain digits (no sign, point, exponent)
 
@@ -47,11 +71,15 @@ def _rules(field: Field) -> list[tuple[str, str]]:
             (f"{present} and regexp_full_match(trim({v}), '-[0-9]+')", f"field '{field.name}' is negative"),
             (f"{present} and not regexp_full_match(trim({v}), {DIGITS_PATTERN})",
              f"field '{field.name}' is not a whole number"),
-            (f"{present} and try_cast(trim({v}) as bigint) is null", f"field '{field.name}' is out of range"),
+            (f"{present} and coalesce(try_cast(trim({v}) as hugeint) > {MAX_COUNT}, true)",
+             f"field '{field.name}' is out of range (at most {MAX_COUNT_DIGITS} digits)"),
         ]
     elif field.kind == "timestamp":
         rules.append((f"{present} and try_cast(trim({v}) as timestamptz) is null",
                       f"field '{field.name}' is not an ISO-8601 timestamp"))
+        rules.append((f"{present} and not {in_window(typed_sql(field))}",
+                      f"field '{field.name}' is outside the accepted time window (from "
+                      "TOKEN_LEDGER_EARLIEST_DATE to a day after landing)"))
     elif field.kind == "date":
         rules.append((f"{present} and try_cast(trim({v}) as date) is null",
                       f"field '{field.name}' is not a date (YYYY-MM-DD)"))
@@ -83,8 +111,8 @@ def good_sql(fields: list[Field]) -> str:
         present = f"{v} is not null"
         ok = {
             # the digits rule as well: DuckDB's cast alone takes '+5', '12.0', '0x10', '1_000'
-            "count": f"({t} is not null and {t} <= 9223372036854775807 and regexp_full_match({v}, {DIGITS_PATTERN}))",
-            "timestamp": f"{t} is not null",
+            "count": f"({t} is not null and {t} <= {MAX_COUNT} and regexp_full_match({v}, {DIGITS_PATTERN}))",
+            "timestamp": f"{t} is not null and {in_window(t)}",
             "date": f"{t} is not null",
             "decimal": f"{t} is not null",
             "bool": f"{t} is not null",

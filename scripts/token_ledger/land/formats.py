@@ -115,11 +115,14 @@ def _exceeds(part: str, whole: str) -> str:
     return f"coalesce(try_cast({part} as bigint) > try_cast({whole} as bigint), false)"
 
 
-def _report_page(*markers: str) -> Callable[[dict], bool]:
-    """A provider report page: a `data` array whose first buckets mention one of `markers`."""
+def _report_page(*markers: str, empty: Callable[[dict], bool]) -> Callable[[dict], bool]:
+    """A provider report page: a `data` array whose first buckets mention one of `markers`, or
+    an empty page (`"data": []`) of that provider's shape (`empty`), which lands no records."""
     def matches(doc: dict) -> bool:
         data = doc.get("data")
-        return isinstance(data, list) and any(m in repr(data[:3]) for m in markers)
+        if not isinstance(data, list):
+            return False
+        return any(m in repr(data[:3]) for m in markers) or (not data and empty(doc))
     return matches
 
 
@@ -363,14 +366,16 @@ FORMATS: dict[str, LandingSpec] = {
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
     "anthropic-usage-report": LandingSpec(
         "anthropic-usage-report", "anthropic_usage_report", ANTHROPIC_REPORT_FIELDS, readers.anthropic_report,
-        Detect(json=_report_page("uncached_input_tokens", "starting_at")),
+        # an empty Anthropic page: has_more / next_page, no OpenAI "object"
+        Detect(json=_report_page("uncached_input_tokens", "starting_at",
+                                 empty=lambda d: "has_more" in d and "object" not in d)),
         dated_by="starting_at", options={"paths": ANTHROPIC_REPORT_PATHS},
         usage=_usage("anthropic-usage-report", "starting_at", "'anthropic'", ("uncached_input_tokens",
                      "output_tokens", "cache_read_input_tokens", "cache_creation_5m_tokens",
                      "cache_creation_1h_tokens"), bucket=True)),
     "openai-usage": LandingSpec(
         "openai-usage", "openai_usage", OPENAI_USAGE_FIELDS, readers.openai_usage,
-        Detect(json=_report_page("num_model_requests", "start_time")),
+        Detect(json=_report_page("num_model_requests", "start_time", empty=lambda d: d.get("object") == "page")),
         dated_by="start_time", options={"paths": OPENAI_USAGE_PATHS},
         checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"), "input_cached_tokens exceeds input_tokens")],
         usage=_usage("openai-usage", "start_time", "'openai'",

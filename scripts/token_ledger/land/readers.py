@@ -6,6 +6,7 @@ DuckDB's own readers do the work; nothing here loops over records in Python.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,9 @@ LINE_READER = (
     "read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', escape = '', "
     "auto_detect = false, strict_mode = false)"
 )
+BOM, REPLACEMENT = "\ufeff", "\ufffd"
 JSONL_PRE_RULES = [
+    (f"coalesce(contains(_raw, '{REPLACEMENT}'), false)", "'invalid UTF-8'"),
     ("not _valid", "'invalid JSON'"),
     ("_type <> 'OBJECT'", "'record is not a JSON object'"),
 ]
@@ -36,16 +39,22 @@ def _quote(name: str) -> str:
 
 
 def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """`lines(_line, _raw)`: every non-blank line of a text file, numbered from 1."""
-    con.execute(
-        f"""
+    """`lines(_line, _raw)`: every non-blank line of a text file, numbered from 1, a byte-order
+    mark removed. A file with bytes that are not UTF-8 is read from a copy where each becomes
+    U+FFFD, so only its lines with such bytes are quarantined (`JSONL_PRE_RULES`)."""
+    sql = f"""
         create or replace temp table lines as
-        select _line, _raw from (
+        select _line, case when _line = 1 then ltrim(_raw, '{BOM}') else _raw end as _raw from (
             select row_number() over () as _line, raw as _raw from {LINE_READER}
-        ) where nullif(trim(_raw), '') is not null
-        """,
-        [file_pattern(path)],
-    )
+        ) where nullif(trim(ltrim(_raw, '{BOM}')), '') is not null
+    """
+    try:
+        con.execute(sql, [file_pattern(path)])
+    except duckdb.InvalidInputException:
+        with tempfile.TemporaryDirectory() as folder:
+            repaired = Path(folder) / "repaired.txt"
+            repaired.write_bytes(path.read_bytes().decode("utf-8", errors="replace").encode("utf-8"))
+            con.execute(sql, [file_pattern(repaired)])
 
 
 def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str] | None = None,
