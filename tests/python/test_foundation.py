@@ -127,14 +127,17 @@ def test_unknown_people_are_unattributed_not_dropped(month: Month) -> None:
     assert rows[0][0] > 0
 
 
-def test_unreadable_file_is_reported_and_nothing_of_it_lands(month: Month, tmp_path: Path) -> None:
+def test_unreadable_file_is_quarantined_whole_and_not_tried_again(month: Month, tmp_path: Path) -> None:
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1" + b"\x00\x17garbage" * 40)
-    before = query(month.private, "select count(*) from raw.load_batches")[0][0]
-    result = run_cli(month.home, "land", str(broken), check=False)
-    assert result.code != 0
-    assert "broken.parquet" in result.err and "Traceback" not in result.err
-    assert query(month.private, "select count(*) from raw.load_batches")[0][0] == before
+    before = query(month.private, "select count(*) from raw.canonical_events")[0][0]
+    result = run_cli(month.home, "land", str(broken))  # bad input is not a failure of the command
+    assert "broken.parquet" in result.err and "quarantined" in result.err and "Traceback" not in result.err
+    assert result.err.strip().count("\n") == 0
+    assert query(month.private, "select count(*) from raw.canonical_events")[0][0] == before
+    rows = query(month.private, "select line_number, reason from raw.quarantine where file_path like '%broken.parquet'")
+    assert len(rows) == 1 and rows[0][0] is None and rows[0][1].startswith("cannot be read")
+    assert "skipped 1 files already landed" in run_cli(month.home, "land", str(broken)).out
 
 
 def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
@@ -193,8 +196,9 @@ def test_bad_csv_rows_are_quarantined_with_their_lines(tmp_path: Path) -> None:
 def test_people_file_with_missing_column_cannot_be_read(tmp_path: Path) -> None:
     bad = tmp_path / "people.csv"
     bad.write_text("email,full_name,team_id\nx@corp.example,X,T1\n", encoding="utf-8")
-    result = run_cli(tmp_path / "home", "land", "--format", "people", str(bad), check=False)
-    assert result.code != 0 and "valid_from" in result.err
+    result = run_cli(tmp_path / "home", "land", "--format", "people", str(bad))
+    assert "missing required column(s): valid_from" in result.err and "quarantined" in result.err
+    assert query(tmp_path / "home" / "token_ledger.duckdb", "select count(*) from raw.people") == [(0,)]
 
 
 def test_generate_is_deterministic(tmp_path: Path) -> None:

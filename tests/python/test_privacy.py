@@ -121,7 +121,7 @@ def test_prod_refuses_weak_keys_and_takes_a_strong_one(org: dict, tmp_path: Path
                          check=False)
         assert result.code != 0, weak
         assert "too weak" in result.err and "openssl rand -hex 32" in result.err and "Traceback" not in result.err
-        assert weak not in result.err.replace("TOKEN_LEDGER", "")
+        assert len(weak) < 4 or weak not in result.err
     strong = "5f" * 16 + "0123456789abcdef" * 2  # 64 hex digits: 32 bytes, as `openssl rand -hex 32` makes
     people = tmp_path / "people.csv"
     people.write_text("email,team_id,valid_from\nnew.person@corp.example,T-NEW,2026-01-01\n", encoding="utf-8")
