@@ -1,4 +1,5 @@
-"""Alerts a scheduler can act on: the budget thresholds newly crossed and the new anomalies.
+"""Alerts a scheduler can act on: the budget thresholds newly crossed, the new anomalies, the
+files with quarantined records, and models the price catalog does not know.
 
 After a successful run, every alert not sent before is written to
 `<home>/alerts/<run_id>.jsonl` (one JSON object per line) and remembered in
@@ -51,6 +52,24 @@ select
     json_object('usage_date', usage_date, 'scope', scope, 'scope_id', scope_id, 'metric', metric, 'detail', detail,
                 'observed', observed, 'expected', expected, 'score', score, 'severity', severity)
 from marts.fct_usage_anomalies
+union all
+-- a landed file with quarantined records (or quarantined whole): its batch and the reasons, no content
+select
+    concat_ws(':', 'quarantine', b.batch_id),
+    'quarantine',
+    json_object('batch_id', b.batch_id, 'source_format', b.source_format, 'rows_landed', b.rows_landed,
+                'rows_quarantined', b.rows_quarantined, 'reasons', q.reasons)
+from raw.load_batches as b
+inner join (select batch_id, list(distinct reason order by reason) as reasons from raw.quarantine group by 1) as q
+    on q.batch_id = b.batch_id
+union all
+-- usage the catalog cannot price: listed in restricted.rpt_unpriced_usage until an alias or a price exists
+select
+    concat_ws(':', 'unpriced', provider, md5(model)),
+    'unpriced',
+    json_object('provider', provider, 'first_seen_at', first_seen_at, 'requests', requests,
+                'total_tokens', total_tokens, 'see', 'restricted.rpt_unpriced_usage')
+from restricted.rpt_unpriced_usage
 """
 
 

@@ -210,8 +210,9 @@ def bench(home: Home, events: int, keep: bool = False, fmt: str = "canonical") -
         with Dbt(bench_home) as dbt:  # as `token-ledger run` does: dbt gets ready while the files land
             report = _land(bench_home, inputs)
             seconds["land"] = time.monotonic() - start
-            if report.errors:
-                raise LedgerError(f"bench landing failed: {report.errors[0]}")
+            if report.errors or report.warnings or report.files_quarantined:
+                problems = report.errors + report.warnings
+                raise LedgerError(f"bench landing failed: {problems[0] if problems else 'a file was quarantined'}")
             landing_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
             start = time.monotonic()

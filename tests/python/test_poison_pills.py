@@ -98,3 +98,14 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     # page and the empty file nothing
     assert query(db, "select count(*) from raw.anthropic_usage_report") == [(4,)]
     assert "1 empty files skipped" in first.out
+    # each file with quarantined records raises one alert (batch and reasons, no content), and so
+    # does the model the catalog does not know; the second run sends none of them again
+    alerts = [json.loads(line) for f in sorted((home / "alerts").glob("*.jsonl"))
+              for line in f.read_text().splitlines()]
+    assert "planted" not in json.dumps(alerts)
+    quarantine_alerts = [a for a in alerts if a["kind"] == "quarantine"]
+    batches = {r[0] for r in query(db, "select distinct batch_id from raw.quarantine")}
+    assert len(batches) >= len(expected)
+    assert sorted(a["batch_id"] for a in quarantine_alerts) == sorted(batches)
+    assert [a["provider"] for a in alerts if a["kind"] == "unpriced"] == ["acme-llm"]
+    assert "sent 0 new alerts" in second.out

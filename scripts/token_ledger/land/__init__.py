@@ -26,6 +26,10 @@ from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
 FORMAT_NAMES = ("auto", *FORMATS)
+# what a file can do wrong: DuckDB's readers raise these for content they cannot read. Any
+# other failure (out of memory, disk, a defect) is the warehouse's: nothing of the file is
+# recorded, and the next run tries it again
+BAD_INPUT = (LedgerError, duckdb.InvalidInputException, duckdb.ConversionException)
 
 
 @dataclass
@@ -239,8 +243,10 @@ def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec,
                   user: str | None, report: LandReport) -> None:
     try:
         _land_one_file(con, path, spec, digest, lines, user, report)
-    except (LedgerError, duckdb.Error) as exc:
+    except BAD_INPUT as exc:
         _quarantine_file(con, path, spec.name, digest, _reason(exc, path), report)
+    except duckdb.Error as exc:
+        report.errors.append(f"{path}: {_reason(exc, path).replace('cannot be read', 'could not be landed')}")
 
 
 def _reason(exc: Exception, path: Path) -> str:
@@ -315,9 +321,11 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
                 _land_one_file(con, path, spec, digest, lines, user, report)
         except detection.EmptyFile:
             report.files_empty += 1
-        except (LedgerError, duckdb.Error) as exc:
+        except BAD_INPUT as exc:
             seen.add(digest)
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
+        except duckdb.Error as exc:
+            report.errors.append(f"{path}: {_reason(exc, path).replace('cannot be read', 'could not be landed')}")
     if together:
         _land_bulk(con, FORMATS["canonical"], together, report, after_bulk_insert)
     return report
