@@ -172,9 +172,11 @@ SLOWEST_FIRST = {
     "test_sources.py": 215,
     "test_scheduled_runs.py": 210,
     "test_finops.py": 110,
-    "test_foundation.py": 60,
+    "test_foundation.py": 80,
+    "test_poison_pills.py": 50,
     "test_bench.py": 55,
     "test_pricing.py": 35,
+    "test_registry.py": 16,
 }
 
 
