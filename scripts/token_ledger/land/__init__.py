@@ -232,17 +232,12 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
         _land_careful(con, item.path, spec, item.digest, item.lines, None, report)
 
 
-def _land_one_file(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
-                   user: str | None, report: LandReport) -> None:
-    landed, quarantined, ignored = _land_one(con, path, spec, digest, lines, user,
-                                             dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    report.add(landed, quarantined, ignored)
-
-
 def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
                   user: str | None, report: LandReport) -> None:
+    """One file the careful way; what it does wrong quarantines it whole, a failure of the
+    warehouse is reported and nothing of the file is recorded."""
     try:
-        _land_one_file(con, path, spec, digest, lines, user, report)
+        report.add(*_land_one(con, path, spec, digest, lines, user, dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     except BAD_INPUT as exc:
         _quarantine_file(con, path, spec.name, digest, _reason(exc, path), report)
     except duckdb.Error as exc:
@@ -318,14 +313,12 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             if name == "canonical" and canonical_layout(path) == "jsonl":
                 together.append(bulk.Pending(path, digest, lines))
             else:
-                _land_one_file(con, path, spec, digest, lines, user, report)
+                _land_careful(con, path, spec, digest, lines, user, report)
         except detection.EmptyFile:
             report.files_empty += 1
-        except BAD_INPUT as exc:
+        except LedgerError as exc:  # no known format
             seen.add(digest)
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
-        except duckdb.Error as exc:
-            report.errors.append(f"{path}: {_reason(exc, path).replace('cannot be read', 'could not be landed')}")
     if together:
         _land_bulk(con, FORMATS["canonical"], together, report, after_bulk_insert)
     return report

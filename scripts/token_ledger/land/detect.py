@@ -91,6 +91,5 @@ def detect(path: Path) -> str:
             doc = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LedgerError(f"{path}: not valid JSON (line {getattr(exc, 'lineno', 1)})") from exc
-        pages = doc if isinstance(doc, list) and doc else [doc]
-        return _json_format(pages[0], path, 1)
+        return _json_format(doc, path, 1)
     raise LedgerError(f"{path}: none of the first {len(lines)} lines is valid JSON; format not recognised")
