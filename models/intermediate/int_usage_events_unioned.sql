@@ -1,8 +1,9 @@
 {#-
     Every per-request source in one grain, canonical semantics. The same request reported by
     two sources (a Claude Code request in both OpenTelemetry and a transcript, say) counts once:
-    landing drops a request already landed from any per-request format (first landed wins), so
-    no window over the whole history is needed here and date filters reach the raw scans.
+    landing keeps one record per request from any per-request format (replays are ignored,
+    corrections replace; docs/formats.md), so no window over the whole history is needed here
+    and date filters reach the raw scans.
 -#}
 {%- set common_columns = [
     'provider', 'request_id', 'occurred_at', 'model', 'user_email', 'application',

@@ -1,5 +1,6 @@
 """Alerts a scheduler can act on: the budget thresholds newly crossed, the new anomalies, the
-files with quarantined records, and models the price catalog does not know.
+files with quarantined records, landed batches a validation check flagged, and models the
+price catalog does not know.
 
 After a successful run, every alert not sent before is written to
 `<home>/alerts/<run_id>.jsonl` (one JSON object per line) and remembered in
@@ -15,6 +16,7 @@ import os
 
 from token_ledger import warehouse
 from token_ledger.config import Home
+from token_ledger.validate import FLAGGED_DDL
 
 ALERTS_DDL = """
 create schema if not exists audit;
@@ -63,6 +65,16 @@ from raw.load_batches as b
 inner join (select batch_id, list(distinct reason order by reason) as reasons from raw.quarantine group by 1) as q
     on q.batch_id = b.batch_id
 union all
+-- a landed batch a validation check failed on (the run published the rest)
+select
+    concat_ws(':', 'flagged', flagged.batch_id),
+    'flagged_batch',
+    json_object('batch_id', flagged.batch_id, 'source_format', any_value(batches.source_format),
+                'checks', list(flagged.check_name order by flagged.check_name), 'see', 'audit.flagged_batches')
+from audit.flagged_batches as flagged
+left join raw.load_batches as batches on batches.batch_id = flagged.batch_id
+group by flagged.batch_id
+union all
 -- usage the catalog cannot price: listed in restricted.rpt_unpriced_usage until an alias or a price exists
 select
     concat_ws(':', 'unpriced', provider, md5(model)),
@@ -78,6 +90,7 @@ def emit(home: Home, run_id: str) -> int:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with warehouse.private(home) as con:
         con.execute(ALERTS_DDL)
+        con.execute(FLAGGED_DDL)
         rows = con.execute(
             f"select alert_id, kind, payload from ({CURRENT_ALERTS}) as current "
             "where alert_id not in (select alert_id from audit.alerts_sent) order by kind, alert_id"

@@ -12,7 +12,7 @@ import duckdb
 
 from token_ledger import __version__
 from token_ledger.config import Home
-from token_ledger.errors import LedgerError, LockedError
+from token_ledger.errors import LedgerError, LockedError, one_line
 from token_ledger.land.formats import FORMATS
 
 
@@ -160,12 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first_line_without_content(exc: Exception) -> str:
-    """DuckDB's first line, cut before anything it quotes (a record's content)."""
-    line = str(exc).splitlines()[0] if str(exc) else ""
-    return line.split(": {", 1)[0].split(' "', 1)[0][:200]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -182,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except duckdb.Error as exc:  # the warehouse itself failed (disk, memory, a corrupt file): one line, no record
         kind = type(exc).__name__.removesuffix("Exception")
-        print(f"error: DuckDB {kind}: {_first_line_without_content(exc)}", file=sys.stderr)
+        print(f"error: DuckDB {kind}: {one_line(exc)}", file=sys.stderr)
         return 3
     except OSError as exc:
         print(f"error: {exc.strerror or exc} ({exc.filename or 'no file'})", file=sys.stderr)

@@ -4,8 +4,13 @@ While its parent lands files, a thread imports dbt and parses the project (about
 CPU-seconds, none of it touching the warehouse), with `--ahead` at the lowest CPU priority: it
 takes only CPU the landing leaves idle, instead of slowing it down. Then it reads one line:
 the dbt arguments as a JSON list, run once, at normal priority, with the parsed project. An
-empty line or a closed stdin means there is nothing to run. The exit code is dbt's: 0
-success, 1 a model or test failed, 2 dbt could not run.
+empty line or a closed stdin means there is nothing to run. The exit code: 0 success, 1 a
+model or test failed, 2 dbt's arguments were wrong, 3 dbt could not run (the warehouse
+cannot be opened: a corrupt file, a full disk).
+
+dbt's own log goes to `<home>/dbt/logs/dbt.log` only; the terminal gets a progress bar and a
+one-screen summary (`summary`): nodes by kind, tests passed and failed, the time, the failed
+nodes by name and what went wrong in one line each, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ import json
 import os
 import sys
 import threading
+import time
+from collections import Counter
 from typing import Any
+
+from token_ledger.errors import one_line
 
 
 def _set_thread_priority(thread_id: int, niceness: int) -> None:
@@ -52,12 +61,73 @@ def main(ahead: bool) -> int:
     from dbt.cli.exceptions import DbtUsageException
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner(manifest=ready.get("manifest")).invoke(json.loads(line))
+    from token_ledger.progress import bar
+
+    args = json.loads(line)
+    quiet = "--quiet" in args
+    progress = bar("dbt", 0)
+    started = time.monotonic()
+    # the console gets nothing from dbt (its file log keeps everything): the bar and summary instead
+    # and dbt-duckdb's bare prints ("Did not retry exception …") are not for the terminal either
+    with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
+        result = dbtRunner(manifest=ready.get("manifest"), callbacks=[_counter(progress)]).invoke(
+            ["--log-level", "none", "--log-level-file", "debug", *args])
+    progress.close()
+    if isinstance(result.exception, DbtUsageException):
+        print(f"Error: {result.exception}", file=sys.stderr)
+    elif result.exception is not None:
+        print(f"error: dbt could not run: {one_line(result.exception)}; see {_log_file()}", file=sys.stderr)
+    elif not quiet:
+        for text in summary(result.result, time.monotonic() - started):
+            print(text)
     if result.success:
         return 0
-    if isinstance(result.exception, DbtUsageException):  # dbt logs every other error itself
-        print(f"Error: {result.exception}", file=sys.stderr)
-    return 2 if result.exception is not None else 1
+    if result.exception is None:
+        return 1
+    return 2 if isinstance(result.exception, DbtUsageException) else 3
+
+
+def _counter(progress: Any):
+    """A dbt event callback moving the bar: one step per finished node, the total once known."""
+    def on_event(msg: Any) -> None:
+        total = getattr(msg.data, "total", 0)
+        if total and progress.total != total:
+            progress.total = total
+            progress.refresh()
+        if msg.info.name == "NodeFinished":
+            progress.update(1)
+    return on_event
+
+
+def _log_file() -> str:
+    return os.path.join(os.environ.get("DBT_LOG_PATH", "logs"), "dbt.log")
+
+
+def summary(execution: Any, seconds: float) -> list[str]:
+    """One screen: what ran by kind and status, then each node that did not pass."""
+    results = getattr(execution, "results", None)
+    if results is None:  # a command without node results (parse, docs generate …)
+        return [f"dbt finished in {seconds:.1f} s; log: {_log_file()}"]
+    kinds: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    problems = []
+    for item in results:
+        kind = str(getattr(item.node, "resource_type", "node")).split(".")[-1].lower().replace("_", " ")
+        status = str(getattr(item.status, "value", item.status)).lower()
+        kinds[kind] += 1
+        statuses[status] += 1
+        if status in ("fail", "error", "warn", "runtime error"):
+            problems.append(f"  {status}: {kind} {item.node.name}" + (
+                f" — {one_line(item.message)}" if item.message else ""))
+    what = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
+    passed = statuses["success"] + statuses["pass"]
+    failed = statuses["fail"] + statuses["error"] + statuses["runtime error"]
+    return [
+        f"dbt: {what} in {seconds:.1f} s: {passed} passed, {failed} failed, {statuses['warn']} warned, "
+        f"{statuses['skipped']} skipped; full log: {_log_file()}",
+        *problems[:20],
+        *([f"  … and {len(problems) - 20} more (see the log)"] if len(problems) > 20 else []),
+    ]
 
 
 def _exit(code: int) -> None:

@@ -1,5 +1,7 @@
 """Errors the CLI reports as one line, without a traceback."""
 
+import re
+
 
 class LedgerError(Exception):
     """A failure caused by input or configuration; the message names what was wrong."""
@@ -7,3 +9,15 @@ class LedgerError(Exception):
 
 class LockedError(LedgerError):
     """Another run holds the home folder's lock."""
+
+
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\{.*")
+
+
+def one_line(message: object, limit: int = 200) -> str:
+    """A library's message as one line for a terminal or a log: the first line that says what
+    went wrong (not dbt's "Runtime Error in model … (path.sql)" heading), with whatever it
+    quotes — possibly a record's value — replaced by `…`."""
+    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
+    said = next((line for line in lines if not line.endswith(".sql)")), lines[0] if lines else "")
+    return QUOTED.sub("…", said)[:limit]

@@ -10,6 +10,7 @@ SQL text, logs or either DuckDB file).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -48,11 +49,31 @@ def resolve_key(home_root: Path | None) -> bytes:
         raise LedgerError(f"{KEY_ENV} is not set and no home folder is known")
     path = _key_file(home_root)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+        _create_key_file(path)
+    key = path.read_text(encoding="utf-8").strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", key):  # never re-keyed silently: every user_key would change
+        raise LedgerError(f"the development pseudonym key {path} is damaged; restore it, or delete it to start "
+                          "over with new user_keys")
+    return key.encode("utf-8")
+
+
+def _create_key_file(path: Path) -> None:
+    """Written whole or not at all (a temp file renamed), and never over a key another process
+    created meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)  # fails if the key exists: the first one stays
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 def key_environment(home: Home) -> dict[str, str]:

@@ -5,13 +5,22 @@ the warehouse over a read-only connection. dbt tests are the first line of defen
 guard what they do not: landed batches as they arrived, and the published file against the
 private facts. Personal columns are never loaded, so Data Docs (under
 `<home>/validation/`) cannot show a personal value as a sample.
+
+A landed-data check that fails does not stop `run`: it flags the batches holding the failing
+records (`audit.flagged_batches`, from GX's own unexpected-row list), an alert names them,
+and the rest is published. A check on the published marts that fails stops publishing.
+`validate` on its own exits non-zero on either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +31,7 @@ from token_ledger.land.fields import MAX_COUNT
 from token_ledger.land.formats import landed_usage_sql
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+KEEP_RESULTS = 168  # validation results kept per checkpoint: a week of hourly runs
 
 
 
@@ -30,6 +40,8 @@ class Check:
     name: str
     frame: pd.DataFrame
     expectations: list
+    # landed data: a failure flags the batches (this column) of the failing rows
+    batch_column: str | None = None
 
 
 @dataclass
@@ -37,16 +49,26 @@ class ValidationResult:
     results: dict[str, bool] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     docs: str = ""
+    flagged: dict[str, set[str]] = field(default_factory=dict)  # batch id -> failed landed checks
+    landed: set[str] = field(default_factory=set)  # names of the landed-data checks
 
     @property
     def success(self) -> bool:
+        """Every check passed."""
         return all(self.results.values())
+
+    @property
+    def publishable(self) -> bool:
+        """Every check on the published marts passed (failed landed checks flag their batches)."""
+        return all(ok for name, ok in self.results.items() if name not in self.landed)
 
     def line(self) -> str:
         passed = sum(self.results.values())
         text = f"validated {len(self.results)} checkpoints: {passed} passed, {len(self.results) - passed} failed"
         if self.failures:
             text += " (" + "; ".join(self.failures) + ")"
+        if self.flagged:
+            text += f"; flagged {len(self.flagged)} landed batches (audit.flagged_batches)"
         return text + (f"; Data Docs: {self.docs}" if self.docs else "")
 
 
@@ -70,7 +92,7 @@ def _landed_checks(con) -> list[Check]:
         gxe.ExpectColumnValuesToNotBeNull(column="_batch_id"),
         # providers are an open list: an unknown one lands as unpriced, it fails nothing
         gxe.ExpectColumnValuesToNotBeNull(column="provider"),
-        gxe.ExpectColumnMaxToBeBetween(column="occurred_at", max_value=now + dt.timedelta(days=1)),
+        gxe.ExpectColumnValuesToBeBetween(column="occurred_at", max_value=now + dt.timedelta(days=1)),
         # landing's bound on a count (fields.MAX_COUNT): what landed is within it
         *(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=MAX_COUNT) for c in token_columns),
     ]
@@ -87,15 +109,15 @@ def _landed_checks(con) -> list[Check]:
     ).df()
     batches["quarantine_accounted"] = batches["rows_quarantined"] == batches["quarantined_found"]
     return [
-        Check("landed_usage_events", events, expectations),
+        Check("landed_usage_events", events, expectations, batch_column="_batch_id"),
         Check("landed_quarantine", quarantine, [
             gxe.ExpectColumnValuesToNotBeNull(column="reason"),
             gxe.ExpectColumnValuesToNotBeNull(column="batch_id"),
-        ]),
+        ], batch_column="batch_id"),
         Check("landed_batches", batches, [
             gxe.ExpectColumnValuesToBeUnique(column="batch_id"),
             gxe.ExpectColumnValuesToBeInSet(column="quarantine_accounted", value_set=[True]),
-        ]),
+        ], batch_column="batch_id"),
     ]
 
 
@@ -146,11 +168,50 @@ def _published_checks(con, home: Home) -> list[Check]:
     ]
 
 
+def repair_store(root: Path) -> list[Path]:
+    """GX writes its store files in place, so a crash or a full disk can leave one truncated,
+    and GX then fails on every later run. Every file it cannot read is removed: suites,
+    checkpoints and definitions are rebuilt from this module's code, and a truncated
+    validation result is lost alone. Returns what was removed."""
+    from ruamel.yaml import YAML, YAMLError
+
+    broken = []
+    for path in sorted(root.rglob("*.json")):
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            broken.append(path)
+    config = root / "gx" / "great_expectations.yml"
+    if config.exists():
+        try:
+            if not isinstance(YAML(typ="safe").load(config.read_text(encoding="utf-8")), dict):
+                broken.append(config)
+        except (YAMLError, ValueError, OSError):
+            broken.append(config)
+    for path in broken:
+        path.unlink(missing_ok=True)
+    return broken
+
+
+def prune_results(root: Path, keep: int = KEEP_RESULTS) -> None:
+    """The newest `keep` validation results of each checkpoint stay (the store, and the Data
+    Docs built from it, would otherwise grow by every hourly run)."""
+    for check in (root / "gx" / "uncommitted" / "validations").glob("*/__none__"):
+        runs = sorted((p for p in check.iterdir() if p.is_dir()), key=lambda p: p.name)
+        for old in runs[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = home.sub("validation")
+    prune_results(root)
+    repaired = repair_store(root)
+    if repaired:
+        print(f"warning: {len(repaired)} unreadable Great Expectations store files under {root} removed "
+              "(a run interrupted while writing them); rebuilt from code", file=sys.stderr)
     context = gx.get_context(mode="file", project_root_dir=str(root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_or_update_pandas(name="token_ledger")
@@ -167,13 +228,15 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=check.name, expectations=check.expectations))
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=check.name, data=batch, suite=suite))
+        # landed checks list the failing rows' batches (GX's unexpected index list), never values
+        result_format = ({"result_format": "COMPLETE", "unexpected_index_column_names": [check.batch_column]}
+                         if check.batch_column else {"result_format": "SUMMARY", "partial_unexpected_count": 0})
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=check.name, validation_definitions=[definition],
-            actions=[],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
-        ))
+            name=check.name, validation_definitions=[definition], actions=[], result_format=result_format))
         outcome = checkpoint.run(batch_parameters={"dataframe": check.frame})
         result.results[check.name] = bool(outcome.success)
+        if check.batch_column:
+            result.landed.add(check.name)
         if not outcome.success:
             for run_result in outcome.run_results.values():
                 for item in run_result.results:
@@ -181,10 +244,33 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
                         config = item.expectation_config
                         column = config.kwargs.get("column") or config.kwargs.get("column_list") or ""
                         result.failures.append(f"{check.name}: {config.type} {column}".strip())
+                        if check.batch_column:
+                            for batch in _failing_batches(item.result, check):
+                                result.flagged.setdefault(batch, set()).add(check.name)
     context.build_data_docs()
     sites = context.get_docs_sites_urls()
     result.docs = sites[0]["site_url"] if sites else ""
     return result
+
+
+def _failing_batches(outcome: dict, check: Check) -> set[str]:
+    """The batches of the rows an expectation failed on; every batch checked when the
+    expectation is about the whole table (its columns, say)."""
+    rows = outcome.get("unexpected_index_list")
+    if rows:
+        return {str(row[check.batch_column]) for row in rows if row.get(check.batch_column) is not None}
+    return {str(b) for b in check.frame[check.batch_column].dropna().unique()}
+
+
+FLAGGED_DDL = """
+create schema if not exists audit;
+create table if not exists audit.flagged_batches (
+    batch_id varchar not null,
+    check_name varchar not null,
+    flagged_at timestamp not null,
+    primary key (batch_id, check_name)
+);
+"""
 
 
 def validate(home: Home) -> ValidationResult:
@@ -197,15 +283,21 @@ def validate(home: Home) -> ValidationResult:
     finally:
         con.close()
     result = _run_checks(home, checks)
-    if result.success:
-        _remember_validated(home, batches)
+    if result.publishable:  # flagged batches are remembered too: flagged once, alerted once
+        _remember_validated(home, batches, result.flagged)
     return result
 
 
-def _remember_validated(home: Home, batches: list[str]) -> None:
+def _remember_validated(home: Home, batches: list[str], flagged: dict[str, set[str]]) -> None:
     with warehouse.private(home) as con:
-        con.execute("create schema if not exists audit")
+        con.execute(FLAGGED_DDL)
         con.execute("create table if not exists audit.validated_batches (batch_id varchar primary key, "
                     "validated_at timestamp not null)")
-        con.executemany("insert or ignore into audit.validated_batches values (?, now()::timestamp)",
-                        [[b] for b in batches])
+        flags = [[batch, name] for batch, names in sorted(flagged.items()) for name in sorted(names)]
+        con.execute("begin transaction")
+        if flags:
+            con.executemany("insert or ignore into audit.flagged_batches values (?, ?, now()::timestamp)", flags)
+        if batches:
+            con.executemany("insert or ignore into audit.validated_batches values (?, now()::timestamp)",
+                            [[b] for b in batches])
+        con.execute("commit")

@@ -73,4 +73,8 @@ def test_dbt_exit_codes_reach_the_caller(tmp_path: Path) -> None:
     assert usage.code == 2 and "No such option" in usage.err
     # a model that fails to build: the warehouse has no raw tables yet
     failed = run_cli(home, "build", "--", "--select", "stg_canonical__usage_events", check=False)
-    assert failed.code == 1 and "ERROR=1" in failed.out
+    assert failed.code == 1 and "0 passed, 1 failed" in failed.out
+    # dbt's own log stays in the home; the terminal has the one-screen summary, no traceback
+    assert "error: model stg_canonical__usage_events — Catalog Error" in failed.out
+    assert "Traceback" not in failed.out + failed.err and "START sql" not in failed.out
+    assert "START sql" in (home / "dbt" / "logs" / "dbt.log").read_text()

@@ -3,9 +3,12 @@ lands, builds and publishes the rest, twice in a row, and never prints what a pi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+
+import duckdb
 
 from conftest import query, run_cli
 
@@ -46,6 +49,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         # a report-sized count: 90 billion input tokens in one record is priced exactly
         "large.jsonl": (_record("pill-10", input_tokens=90_000_000_000) + "\n").encode(),
         "unknown-provider.jsonl": (_record("pill-11", provider="acme-llm", model="acme-1") + "\n").encode(),
+        # the same field twice: DuckDB would read the first, Python the last
+        "duplicate-key.jsonl": (_record("pill-12", user_email=_planted(9))[:-1] + ', "input_tokens": 900}\n'
+                                + _record("pill-13") + "\n").encode(),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -62,6 +68,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "epoch-millis.jsonl": (1, "field 'occurred_at' is not an ISO-8601 timestamp"),
         "overflow.jsonl": (1, "field 'output_tokens' is out of range (at most 13 digits)"),
         "array-of-pages.json": (5, "field 'uncached_input_tokens' is negative"),
+        "duplicate-key.jsonl": (1, "duplicate JSON key for field 'input_tokens'"),
     }
 
 
@@ -84,7 +91,7 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     # every good record beside a pill is in the facts and the published file
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
-    assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11"}
+    assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13"}
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]
     published = query(home / "analytics.duckdb", "select sum(requests), sum(total_tokens) from fct_usage_daily")
     assert published[0] == private
@@ -109,3 +116,123 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     assert sorted(a["batch_id"] for a in quarantine_alerts) == sorted(batches)
     assert [a["provider"] for a in alerts if a["kind"] == "unpriced"] == ["acme-llm"]
     assert "sent 0 new alerts" in second.out
+
+
+def _transcript_line(output_tokens: int) -> str:
+    """One streamed write of a Claude Code transcript message (ids as Claude Code writes them)."""
+    return json.dumps({
+        "type": "assistant", "sessionId": "s-1", "uuid": f"u-{output_tokens}", "requestId": "req_stream",
+        "timestamp": "2026-10-05T12:00:00.000Z",
+        "message": {"id": "msg_stream", "model": "claude-sonnet-4-6",
+                    "usage": {"input_tokens": 10, "output_tokens": output_tokens}},
+    })
+
+
+def test_replays_are_ignored_and_corrections_replace(tmp_path: Path) -> None:
+    """docs/formats.md, "Replays and corrections", by hand: a repeat with the same counts is a
+    replay; other counts on the same UTC day replace the landed record, from a bulk-landed
+    JSON Lines file or a CSV landed record by record; a repeat dated another day is a replay;
+    within a file the last copy stands (a streamed transcript message, written three times)."""
+    home, drop = tmp_path / "home", tmp_path / "drop"
+    drop.mkdir()
+    first = [_record("r1", occurred_at="2026-10-05T10:00:00Z", input_tokens=100),
+             _record("r2", occurred_at="2026-10-05T11:00:00Z", input_tokens=10, output_tokens=5),
+             _record("r3", occurred_at="2026-10-05T23:30:00Z", input_tokens=7, output_tokens=7)]
+    (drop / "first.jsonl").write_text("\n".join(first) + "\n")
+    run_cli(home, "land", str(drop / "first.jsonl"))
+    run_cli(home, "build")
+
+    header = "request_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n"
+    person = "good.person@corp.example"
+    (drop / "again.csv").write_text(  # the careful path
+        header
+        + f"r1,2026-10-05T10:00:00Z,anthropic,claude-sonnet-4-6,{person},300,50\n"  # correction
+        + f"r2,2026-10-05T11:00:00Z,anthropic,claude-sonnet-4-6,{person},10,5\n"  # replay
+        + f"r3,2026-10-06T00:10:00Z,anthropic,claude-sonnet-4-6,{person},9,9\n"  # another day: a replay
+    )
+    (drop / "fix.jsonl").write_text("\n".join([  # the bulk path
+        _record("r2", occurred_at="2026-10-05T11:00:00Z", input_tokens=20, output_tokens=5),  # correction
+        _record("r4", occurred_at="2026-10-05T12:00:00Z", input_tokens=1, output_tokens=1),
+        _record("r4", occurred_at="2026-10-05T12:00:00Z", input_tokens=5, output_tokens=5),  # the last stands
+    ]) + "\n")
+    (drop / "session.jsonl").write_text("\n".join(_transcript_line(n) for n in (10, 40, 120)) + "\n")
+    csv_landing = run_cli(home, "land", str(drop / "again.csv"))
+    assert "1 landed records replaced by corrections" in csv_landing.out
+    assert "ignored 2 records" in csv_landing.out
+    json_landing = run_cli(home, "land", str(drop / "fix.jsonl"))
+    assert "1 landed records replaced by corrections" in json_landing.out
+    run_cli(home, "land", "--user", person, str(drop / "session.jsonl"))
+    run_cli(home, "build")
+
+    db = home / "token_ledger.duckdb"
+    assert query(db, "select request_id, cast(occurred_at as date), input_tokens, output_tokens "
+                     "from restricted.fct_usage_events order by request_id") == [
+        ("r1", dt.date(2026, 10, 5), 300, 50),
+        ("r2", dt.date(2026, 10, 5), 20, 5),
+        ("r3", dt.date(2026, 10, 5), 7, 7),
+        ("r4", dt.date(2026, 10, 5), 5, 5),
+        ("req_stream", dt.date(2026, 10, 5), 10, 120),
+    ]
+    # the day's published-side facts follow: 300 + 20 + 7 + 5 + 10 input, 50 + 5 + 7 + 5 + 120 output
+    assert query(db, "select sum(input_tokens), sum(output_tokens) from marts.fct_usage_daily") == [(342, 187)]
+
+
+def test_a_landed_batch_that_fails_validation_is_flagged_not_blocking(tmp_path: Path) -> None:
+    """A batch an older version landed, with a count today's rules refuse (10^15 tokens): the
+    run flags the batch, alerts once, and publishes; the next run neither flags nor fails."""
+    home, inputs = tmp_path / "home", tmp_path / "input"
+    run_cli(home, "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "5")
+    run_cli(home, "run", str(inputs))
+    db = home / "token_ledger.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            """
+            insert into raw.canonical_events by name
+            select 'old-1' as request_id, max(occurred_at) as occurred_at, 'anthropic' as provider,
+                'claude-sonnet-4-6' as model, any_value(user_email) as user_email, 1000000000000000 as input_tokens,
+                1 as output_tokens, 1 as _line, 'old-batch' as _batch_id, now()::timestamp as _loaded_at
+            from raw.canonical_events;
+            insert into raw.load_batches values ('old-batch', 'canonical', 'old.jsonl', 'old-digest',
+                now()::timestamp, 1, 0, 0);
+            """
+        )
+    finally:
+        con.close()
+    flagged = run_cli(home, "run")
+    assert "flagged 1 landed batches" in flagged.out
+    assert "warning: landed batch old-batch failed landed_usage_events" in flagged.err
+    assert "published" in flagged.out
+    assert query(db, "select batch_id, check_name from audit.flagged_batches") == [
+        ("old-batch", "landed_usage_events")]
+    assert query(home / "analytics.duckdb", "select max(input_tokens) from fct_usage_daily")[0][0] >= 10**15
+    alerts = [json.loads(line) for f in sorted((home / "alerts").glob("*.jsonl"))
+              for line in f.read_text().splitlines()]
+    assert [a["batch_id"] for a in alerts if a["kind"] == "flagged_batch"] == ["old-batch"]
+    again = run_cli(home, "run")
+    assert "flagged" not in again.out and "sent 0 new alerts" in again.out
+
+
+def test_a_corrupt_warehouse_fails_in_one_line_and_recovers(tmp_path: Path) -> None:
+    """A damaged block in the private warehouse: every command fails with one line and exit
+    code 3 (documented in docs/operations.md), the published file stays as it was, and once
+    the file is restored the next run completes, with nothing deleted by hand."""
+    home, inputs = tmp_path / "home", tmp_path / "input"
+    run_cli(home, "generate", "--out", str(inputs), "--users", "8", "--days", "1", "--seed", "3")
+    run_cli(home, "run", str(inputs))
+    db, published = home / "token_ledger.duckdb", home / "analytics.duckdb"
+    backup, before = tmp_path / "backup.duckdb", published.read_bytes()
+    backup.write_bytes(db.read_bytes())
+    with db.open("r+b") as handle:  # every block after the headers
+        for offset in range(12288 + 8, db.stat().st_size, 262144):
+            handle.seek(offset)
+            handle.write(b"\xde\xad\xbe\xef" * 256)
+    for args in (["land", str(inputs / "people.csv")], ["build"], ["validate"], ["run", str(inputs)]):
+        result = run_cli(home, *args, check=False)
+        assert result.code == 3, (args, result)
+        assert "Traceback" not in result.out + result.err
+        assert all(line.startswith(("error: ", "[")) for line in result.err.splitlines()), result.err
+        assert "Corrupt database file" in result.err
+    assert published.read_bytes() == before
+    db.write_bytes(backup.read_bytes())  # the cause gone
+    assert "published" in run_cli(home, "run", str(inputs)).out

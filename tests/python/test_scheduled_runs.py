@@ -1,35 +1,70 @@
-"""A month of hourly files picked up by scheduled runs: the incremental history equals a full
-refresh and the published marts equal one clean run (its own module, so that pytest-xdist can
-run it beside the other operations tests)."""
+"""A month of hourly files picked up by scheduled runs, with a poison pill every few hours: the
+incremental history equals a full refresh and the published marts equal one clean run (its own
+module, so that pytest-xdist can run it beside the other operations tests)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import query, run_cli
 from operations import ENV, OperationsMonth, hourly_files, marts
 
+PLANTED = "planted.person@corp.example"
+# inputs that never change the facts: each is skipped, quarantined or ignored as a replay
+PILLS = {
+    "empty.jsonl": lambda previous: b"",
+    "garbage.jsonl": lambda previous: f"garbage {PLANTED}\n".encode() + b'{"note": "\xff\xfe"}\n',
+    "clock.jsonl": lambda previous: json.dumps({
+        "request_id": "pill-clock", "occurred_at": "9999-12-31T00:00:00Z", "provider": "anthropic",
+        "model": "claude-sonnet-4-6", "user_email": PLANTED, "input_tokens": 1, "output_tokens": 1}).encode() + b"\n",
+    "replay.jsonl": lambda previous: previous.read_bytes() + b"\n",  # an hour re-sent (another digest)
+    "unknown.jsonl": lambda previous: json.dumps({"hello": PLANTED}).encode() + b"\n",
+    "overflow.jsonl": lambda previous: json.dumps({
+        "request_id": "pill-overflow", "occurred_at": "2026-01-01T00:00:00Z", "provider": "anthropic",
+        "model": "claude-sonnet-4-6", "user_email": PLANTED, "input_tokens": 10**16, "output_tokens": 1}).encode()
+        + b"\n",
+}
+
+
+def _pill(n: int, previous: Path, folder: Path) -> Path:
+    name, write = list(PILLS.items())[n % len(PILLS)]
+    path = folder / f"pill-{n:02d}-{name}"
+    path.write_bytes(write(previous))
+    return path
+
 
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         ops_month: OperationsMonth, tmp_path: Path) -> None:
     """A month of hourly files (one per hour with usage) picked up by two dozen scheduled runs: one
-    run per file for the four files either side of the first midnight, then one run per 31
-    files (so most days are split across runs and rebuilt as they fill up), one hour held back
-    and delivered last. The runs build the models without the data tests (those run at the
-    end): the incremental state is what is under test."""
-    home = tmp_path / "home"
+    `run` per hour for the eight hours around the first midnight, each publishing, with a pill
+    beside every other hour's file; then one landing and build per 62 files with a pill each (so
+    most days are split across runs and rebuilt as they fill up), one hour held back and
+    delivered last. Those builds run the models without the data tests (those run at the end):
+    the incremental state is what is under test."""
+    home, pills = tmp_path / "home", tmp_path / "pills"
+    pills.mkdir()
     hourly = hourly_files(ops_month.days, tmp_path / "hourly")
     days = sorted({f.name[6:16] for f in hourly})  # usage-YYYY-MM-DDTHH.jsonl; hours without usage have no file
     assert len(days) == 30
     late = hourly[len(hourly) // 3]
     on_time = [f for f in hourly if f != late]
     midnight = next(i for i, f in enumerate(on_time) if f.name[6:16] == days[1])  # the first file of day 2
-    runs = [on_time[:midnight - 4], *([f] for f in on_time[midnight - 4:midnight + 4]),
-            *(on_time[start:start + 31] for start in range(midnight + 4, len(on_time), 31)), [late]]
     run_cli(home, "land", str(ops_month.people), env=ENV)
-    for files in runs:
-        run_cli(home, "land", *map(str, files), env=ENV)
+    run_cli(home, "land", *map(str, on_time[:midnight - 4]), env=ENV)
+    for n, hour in enumerate(on_time[midnight - 4:midnight + 4]):  # hourly runs, each publishing
+        files = [hour, *([_pill(n // 2, on_time[midnight - 5 + n], pills)] if n % 2 else [])]
+        result = run_cli(home, "run", *map(str, files), env=ENV)
+        assert "published" in result.out and "planted" not in result.out + result.err
+    chunks = [on_time[start:start + 31] for start in range(midnight + 4, len(on_time), 62)]
+    for n, files in enumerate([*chunks, [late]], start=4):
+        result = run_cli(home, "land", *map(str, files), str(_pill(n, files[0], pills)), env=ENV)
+        assert "planted" not in result.out + result.err
         run_cli(home, "build", "--", "--exclude", "resource_type:test", "resource_type:unit_test", env=ENV)
+    # every pill is accounted for: skipped (empty), quarantined, or ignored as replays
+    quarantined = {Path(f).name.split("-", 2)[2] for (f,) in query(
+        home / "token_ledger.duckdb", "select distinct file_path from raw.quarantine")}
+    assert quarantined == {"garbage.jsonl", "clock.jsonl", "unknown.jsonl", "overflow.jsonl"}
     facts = ["select * exclude (source_loaded_at) from restricted.fct_usage_events order by event_id",
              "select * exclude (source_loaded_at) from restricted.fct_person_usage_daily order by all"]
     incremental = [query(home / "token_ledger.duckdb", sql) for sql in facts]

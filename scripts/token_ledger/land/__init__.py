@@ -21,7 +21,7 @@ from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
 from token_ledger.land.fields import SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout
+from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout, replace_corrected
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -39,18 +39,20 @@ class LandReport:
     records_landed: int = 0
     records_quarantined: int = 0
     records_ignored: int = 0
+    records_corrected: int = 0  # landed records a provider's correction replaced
     files_quarantined: int = 0  # could not be used at all: one quarantine row each
     files_empty: int = 0
     errors: list[str] = field(default_factory=list)  # the warehouse itself failed
     warnings: list[str] = field(default_factory=list)  # files quarantined or unreadable: the run goes on
     refused: list[str] = field(default_factory=list)  # files that need an option (--user) to land
 
-    def add(self, landed: int, quarantined: int, ignored: int) -> None:
+    def add(self, landed: int, quarantined: int, ignored: int, corrected: int = 0) -> None:
         """Count one landed file."""
         self.files_landed += 1
         self.records_landed += landed
         self.records_quarantined += quarantined
         self.records_ignored += ignored
+        self.records_corrected += corrected
 
     def merge(self, other: LandReport) -> LandReport:
         return LandReport(
@@ -59,6 +61,7 @@ class LandReport:
             records_landed=self.records_landed + other.records_landed,
             records_quarantined=self.records_quarantined + other.records_quarantined,
             records_ignored=self.records_ignored + other.records_ignored,
+            records_corrected=self.records_corrected + other.records_corrected,
             files_quarantined=self.files_quarantined + other.files_quarantined,
             files_empty=self.files_empty + other.files_empty,
             errors=self.errors + other.errors,
@@ -71,8 +74,10 @@ class LandReport:
             f"landed {self.records_landed} records from {self.files_landed} files; "
             f"skipped {self.files_skipped} files already landed; "
             f"quarantined {self.records_quarantined} records"
-            + (f"; ignored {self.records_ignored} records (duplicates, non-usage events, erased people)"
+            + (f"; ignored {self.records_ignored} records (replays, non-usage events, erased people)"
                if self.records_ignored else "")
+            + (f"; {self.records_corrected} landed records replaced by corrections"
+               if self.records_corrected else "")
             + (f"; {self.files_quarantined} files could not be used (quarantined whole)"
                if self.files_quarantined else "")
             + (f"; {self.files_empty} empty files skipped" if self.files_empty else "")
@@ -82,7 +87,7 @@ class LandReport:
 
 
 def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
-              user: str | None, loaded_at: dt.datetime) -> tuple[int, int, int]:
+              user: str | None, loaded_at: dt.datetime) -> tuple[int, int, int, int]:
     con.execute("drop table if exists ignored_records")
     pre_rules = spec.read(con, path, lines)
     reason = reason_sql(spec.fields, pre_rules, spec.checks)
@@ -91,7 +96,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
                 f"from (select *, {typed} from src) as typed")
     readers.attach_raw_lines(con, path)
     erased = _drop_erased(con, spec, user)
-    duplicates = _drop_duplicates(con, spec)
+    duplicates = _settle_repeats(con, spec)
     batch = batch_id(loaded_at, digest)
     file_name = recorded_path(con, path)
     columns = [f.name for f in spec.fields]
@@ -103,6 +108,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     insert_params = {**row, "user": user} if spec.user_column else row
     con.execute("begin transaction")
     try:
+        corrected = replace_corrected(con, "corrections", keep="false")
         con.execute(
             f"insert into raw.{spec.table} ({', '.join(map(_quote, columns + extra_cols))}, "
             "_line, _batch_id, _loaded_at) "
@@ -129,12 +135,14 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     except BaseException:
         con.execute("rollback")
         raise
-    return landed, quarantined, ignored
+    return landed, quarantined, ignored, corrected
 
 
-def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
-    """Remove good records whose request was landed before (from any per-request format, on
-    the same days) or earlier in this file: at-least-once delivery counts once."""
+def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
+    """The repeat rule (`formats`) for one file's good records: replays are dropped from `checked`
+    (returns how many); corrections are listed in `corrections` (provider, request_id) for
+    the landing transaction to replace."""
+    con.execute("create or replace temp table corrections (provider varchar, request_id varchar)")
     if not spec.request_key:
         return 0
     provider, request_id, occurred = spec.request_key
@@ -143,8 +151,8 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
     con.execute(
         f"""
         create or replace temp table batch_keys as
-        select _line, {provider} || '|' || {request_id} as request_key,
-            cast({occurred} as timestamp) as occurred_at
+        select _line, {provider} as provider, {request_id} as request_id,
+            cast({occurred} as timestamp) as occurred_at, {spec.usage_signature} as usage_signature
         from (select _line, _reason, {typed} from checked) as records
         where _reason is null and {request_id} is not null
         """
@@ -154,20 +162,39 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         return 0
     con.execute(
         """
-        create or replace temp table duplicate_lines as
-        select _line from batch_keys
-        where request_key in (
-            select provider || '|' || request_id from raw.request_keys
+        create or replace temp table repeat_outcomes as
+        with last_lines as (  -- within the file, the last line of a request stands
+            select * from batch_keys
+            qualify row_number() over (partition by provider, request_id order by _line desc) = 1
+        ),
+        earlier as (
+            select provider, request_id, occurred_at, usage_signature from raw.request_keys
             where occurred_at between ? - interval 1 day and ? + interval 1 day
         )
-        union
-        select _line from batch_keys
-        qualify row_number() over (partition by request_key order by _line) > 1
+        select
+            last_lines._line,
+            last_lines.provider,
+            last_lines.request_id,
+            bool_or(earlier.usage_signature = last_lines.usage_signature) as same_usage,
+            bool_or(cast(earlier.occurred_at as date) = cast(last_lines.occurred_at as date)) as same_day
+        from last_lines
+        inner join earlier on last_lines.provider = earlier.provider and last_lines.request_id = earlier.request_id
+        group by all
         """,
         [bounds[0], bounds[1]],
     )
-    return con.execute("delete from checked where _line in (select _line from duplicate_lines) "
-                       "and _reason is null").fetchone()[0]
+    con.execute("insert into corrections select provider, request_id from repeat_outcomes "
+                "where not same_usage and same_day")
+    return con.execute(
+        """
+        delete from checked where _reason is null and _line in (
+            select _line from batch_keys
+            qualify row_number() over (partition by provider, request_id order by _line desc) > 1
+            union all
+            select _line from repeat_outcomes where same_usage or not same_day
+        )
+        """
+    ).fetchone()[0]
 
 
 def _ignored(con: duckdb.DuckDBPyConnection) -> int:
@@ -227,7 +254,7 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
             return
         landed, unclean = [], files
     for item in landed:
-        report.add(item.landed, 0, item.ignored)
+        report.add(item.landed, 0, item.ignored, item.corrected)
     for item in unclean:
         _land_careful(con, item.path, spec, item.digest, item.lines, None, report)
 

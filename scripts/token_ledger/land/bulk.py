@@ -24,7 +24,7 @@ import duckdb
 from token_ledger.identity import recorded_path
 from token_ledger.land.checksums import batch_id
 from token_ledger.land.fields import EMAIL_PATTERN, MAX_COUNT_DIGITS, SERVICE_TIERS, Field, in_window, typed_sql
-from token_ledger.land.formats import LandingSpec
+from token_ledger.land.formats import LandingSpec, replace_corrected
 from token_ledger.land.readers import _quote, file_pattern
 from token_ledger.pseudonym import hmac_sql
 from token_ledger.warehouse import discard_pending
@@ -45,6 +45,7 @@ class Landed:
     path: Path
     landed: int
     ignored: int
+    corrected: int = 0  # landed records this file's corrections replaced
 
 
 def _bare(v: str) -> str:
@@ -204,27 +205,17 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.d
     )
 
 
-def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
-    """Requests landed before (any per-request format, nearby days) or earlier in this batch:
-    the first landed copy wins, in file order then line order."""
+def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
+    """The repeat rule (`formats`): repeats within the batch (the last copy stands, in file order then
+    line order) and replays of requests landed before (nearby days) go to `bulk_ignored`;
+    corrections of landed requests to `bulk_corrections`."""
     params = {"loaded": loaded}
+    con.execute("create or replace temp table bulk_corrections (batch_id varchar, provider varchar, "
+                "request_id varchar)")
     bounds = con.execute(f"select min(occurred_at), max(occurred_at) from {_new_rows(spec)}", params).fetchone()
     if bounds[0] is None:
         return
     window = {**params, "low": bounds[0], "high": bounds[1]}
-    earlier_sql = """
-        select provider, request_id from raw.request_keys
-        where occurred_at between $low - interval 1 day and $high + interval 1 day
-            and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
-    """
-    landed_before = ""
-    if con.execute(f"select count(*) from ({earlier_sql} limit 1)", window).fetchone()[0]:
-        landed_before = """
-        union
-        select new_rows._batch_id, new_rows.row_id
-        from new_rows
-        semi join earlier on new_rows.provider_key = earlier.provider and new_rows.request_id = earlier.request_id
-        """
     con.execute(
         f"""
         insert into bulk_ignored
@@ -234,34 +225,59 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
             select _batch_id, rowid as row_id, lower(provider) as provider_key, request_id
             from {_new_rows(spec)}
         ),
-        earlier as ({earlier_sql}),
         -- grouping 64-bit hashes of the request ids is far cheaper than grouping the keys (and
         -- than hashing the provider too: 0.7 s against 1.1 s for 10 M rows); a collision or the
         -- same id from two providers only adds a candidate, the keys themselves decide below
-        -- (a candidate alone with its key is first)
+        -- (a candidate alone with its key stands)
         repeated_hashes as (
             select hash(request_id) as key_hash from new_rows group by 1 having count(*) > 1
         ),
         candidates as (
             select _batch_id, row_id, provider_key, request_id from new_rows
             where hash(request_id) in (select key_hash from repeated_hashes)
-        ),
-        within_batch as (
-            select candidates._batch_id, candidates.row_id
-            from candidates
-            inner join bulk_files on candidates._batch_id = bulk_files.batch_id
-            qualify row_number() over (
-                partition by candidates.provider_key, candidates.request_id
-                order by bulk_files.seq, candidates.row_id
-            ) > 1
         )
-        select * from within_batch
-        {landed_before}
+        select candidates._batch_id, candidates.row_id
+        from candidates
+        inner join bulk_files on candidates._batch_id = bulk_files.batch_id
+        qualify row_number() over (
+            partition by candidates.provider_key, candidates.request_id
+            order by bulk_files.seq desc, candidates.row_id desc
+        ) > 1
         except
         select batch_id, row_id from bulk_ignored
         """,
+        params,
+    )
+    earlier_sql = """
+        select provider, request_id, occurred_at, usage_signature from raw.request_keys
+        where occurred_at between $low - interval 1 day and $high + interval 1 day
+            and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
+    """
+    if not con.execute(f"select count(*) from ({earlier_sql} limit 1)", window).fetchone()[0]:
+        return
+    con.execute(
+        f"""
+        create or replace temp table bulk_repeats as
+        select
+            new_rows._batch_id as batch_id,
+            new_rows.rowid as row_id,
+            lower(new_rows.provider) as provider,
+            new_rows.request_id,
+            bool_or(earlier.usage_signature = {spec.usage_signature}) as same_usage,
+            bool_or(cast(earlier.occurred_at as date) = cast(new_rows.occurred_at as date)) as same_day
+        from raw.{spec.table} as new_rows
+        inner join ({earlier_sql}) as earlier
+            on lower(new_rows.provider) = earlier.provider and new_rows.request_id = earlier.request_id
+        where new_rows._loaded_at = $loaded and new_rows._batch_id in (select batch_id from bulk_files)
+            and new_rows.rowid not in (select row_id from bulk_ignored)
+        group by all
+        """,
         window,
     )
+    con.execute("insert into bulk_ignored select batch_id, row_id from bulk_repeats "
+                "where same_usage or not same_day")
+    con.execute("insert into bulk_corrections select batch_id, provider, request_id from bulk_repeats "
+                "where not same_usage and same_day")
 
 
 def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
@@ -297,15 +313,18 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         _delete_batches(con, spec, unclean, loaded_at)
         _number_lines(con, spec)
         _drop_erased(con, spec, loaded_at)
-        _drop_duplicates(con, spec, loaded_at)
+        _settle_repeats(con, spec, loaded_at)
         con.execute(f"delete from raw.{spec.table} where _loaded_at = ? and rowid in "
                     "(select row_id from bulk_ignored)", [loaded_at])
+        replace_corrected(con, "bulk_corrections", keep="_batch_id in (select batch_id from bulk_files)")
         rows = con.execute(
             """
-            select f.file_path, c.n - coalesce(i.n, 0), coalesce(i.n, 0), f.batch_id, f.digest
+            select f.file_path, c.n - coalesce(i.n, 0), coalesce(i.n, 0), f.batch_id, f.digest,
+                coalesce(r.n, 0)
             from bulk_files as f
             inner join bulk_counts as c using (batch_id)
             left join (select batch_id, count(*) as n from bulk_ignored group by 1) as i using (batch_id)
+            left join (select batch_id, count(*) as n from bulk_corrections group by 1) as r using (batch_id)
             order by f.seq
             """
         ).fetchall()
@@ -313,7 +332,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
             con.executemany(
                 "insert into raw.load_batches values (?, ?, ?, ?, ?, ?, 0, ?)",
                 [[batch, spec.name, path, digest, loaded_at, landed, ignored]
-                 for path, landed, ignored, batch, digest in rows],
+                 for path, landed, ignored, batch, digest, _ in rows],
             )
         con.execute("delete from raw.pending_batches where list_contains(?, batch_id)", [batch_ids])
         con.execute("commit")
@@ -321,5 +340,5 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         con.execute("rollback")
         discard_pending(con)  # the inserted records go again; the caller lands the files another way
         raise
-    landed = [Landed(Path(path), n, ignored) for path, n, ignored, _, _ in rows]
+    landed = [Landed(Path(path), n, ignored, corrected) for path, n, ignored, _, _, corrected in rows]
     return landed, [p for p, b in zip(files, batch_ids, strict=True) if b in unclean]

@@ -49,8 +49,8 @@ class LandingSpec:
     dated_by: str | None = None  # the column retention purges by
     options: dict = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)  # cross-field rules (condition, reason)
-    # (provider, request id, occurred at) as SQL over the raw table's columns: a request already
-    # landed, from any per-request format, is not landed again (first landed wins)
+    # (provider, request id, occurred at) as SQL over the raw table's columns: a request landed
+    # again, from any per-request format, is a replay or a correction (the repeat rule, below)
     request_key: tuple[str, str, str] | None = None
     # the record as usage (source_format, _batch_id, occurred_at, provider, the five token
     # counts, is_bucket), SQL over the raw table's columns: what validation checks
@@ -59,6 +59,14 @@ class LandingSpec:
     @property
     def identity_column(self) -> str | None:
         return self.identity_columns[0] if self.identity_columns else None
+
+    @property
+    def usage_signature(self) -> str:
+        """The record's token counts as one text, SQL over the raw table's columns: two records
+        of one request with the same signature are a replay; different ones, a correction.
+        Cache writes count as one figure (formats split them differently)."""
+        inputs, outputs, reads, writes_5m, writes_1h = self.usage[4:9]
+        return f"concat_ws('|', {inputs}, {outputs}, {reads}, {writes_5m} + {writes_1h})"
 
     def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> list[tuple[str, str]]:
         if self.reader is _canonical_reader:
@@ -388,14 +396,41 @@ FORMATS: dict[str, LandingSpec] = {
 
 
 def request_keys_view() -> str:
-    """`raw.request_keys`: every per-request record already landed, whatever its format."""
+    """`raw.request_keys`: every per-request record already landed, whatever its format, with
+    its usage signature (the repeat rule)."""
     selects = [
-        f"select {provider} as provider, {request_id} as request_id, {occurred} as occurred_at, _batch_id, "
-        f"_loaded_at from raw.{spec.table} where {request_id} is not null"
+        f"select {provider} as provider, {request_id} as request_id, {occurred} as occurred_at, "
+        f"{spec.usage_signature} as usage_signature, _batch_id, _loaded_at "
+        f"from raw.{spec.table} where {request_id} is not null"
         for spec in FORMATS.values() if spec.request_key
         for provider, request_id, occurred in [spec.request_key]
     ]
     return "create or replace view raw.request_keys as\n" + "\nunion all\n".join(selects)
+
+
+# The repeat rule (docs/formats.md, "Replays and corrections"). A request landed again (the same
+# provider and request id, from any per-request format, within a day of the first) is a replay
+# when its token counts are the same, and is ignored; with other counts on the same UTC day it
+# is the provider's correction, and replaces the landed record (whatever its format). Within one
+# file the last copy of a request stands (a streamed transcript message is written several
+# times, the last time whole). A repeat dated another day is a replay: a correction never moves
+# a request to another day. Both landing paths apply it; this module holds its two shared parts,
+# `LandingSpec.usage_signature` and `replace_corrected`.
+
+
+def replace_corrected(con: duckdb.DuckDBPyConnection, corrected: str, keep: str) -> int:
+    """Delete the landed records that corrections replace: `corrected` is a relation of
+    (provider, request_id); rows matching `keep` (the new batch's own) stay. Returns the count."""
+    removed = 0
+    for spec in FORMATS.values():
+        if not spec.request_key:
+            continue
+        provider, request_id, _ = spec.request_key
+        removed += con.execute(
+            f"delete from raw.{spec.table} where {provider} || '|' || {request_id} in "
+            f"(select provider || '|' || request_id from {corrected}) and not ({keep})"
+        ).fetchone()[0]
+    return removed
 
 
 def landed_usage_sql() -> str:

@@ -23,6 +23,9 @@ JSONL_PRE_RULES = [
     (f"coalesce(contains(_raw, '{REPLACEMENT}'), false)", "'invalid UTF-8'"),
     ("not _valid", "'invalid JSON'"),
     ("_type <> 'OBJECT'", "'record is not a JSON object'"),
+    # DuckDB's JSON functions read the first of two equal keys, Python and JavaScript the last:
+    # a record that gives a field twice is ambiguous, and quarantined
+    ("_dup_key is not null", "'duplicate JSON key for field ''' || _dup_key || ''''"),
 ]
 CSV_PRE_RULES = [("_csv_error is not null", "'malformed CSV row: ' || _csv_error")]
 
@@ -57,6 +60,12 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(sql, [file_pattern(repaired)])
 
 
+def _duplicated(name: str, json_path: str) -> str:
+    """SQL: the field's name when its key appears twice in the object holding it, else NULL."""
+    parent, _, key = json_path.rpartition(".")
+    return f"case when len(list_filter(json_keys(_raw, '{parent}'), lambda k: k = '{key}')) > 1 then '{name}' end"
+
+
 def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str] | None = None,
                  where: str = "true") -> int:
     """`src` from `lines`: each JSON object's fields as text (`paths` maps a field to its JSON
@@ -64,6 +73,7 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
     json_paths = [(paths or {}).get(f.name, f"$.{f.name}") for f in fields]
     path_list = "[" + ", ".join(f"'{p}'" for p in json_paths) + "]"
     values = ",\n".join(f"_vals[{i + 1}] as {f.col}" for i, f in enumerate(fields))
+    duplicated = ", ".join(_duplicated(f.name, p) for f, p in zip(fields, json_paths, strict=True))
     con.execute(
         f"""
         create or replace temp table src as
@@ -81,7 +91,8 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
                 case when _type = 'OBJECT' then json_extract_string(_raw, {path_list}) end as _vals
             from parsed
         )
-        select _line, _raw, _valid, _type, {values}
+        select _line, _raw, _valid, _type, case when _type = 'OBJECT' then coalesce({duplicated}) end as _dup_key,
+            {values}
         from extracted
         where _type is distinct from 'OBJECT' or ({where})
         """
@@ -100,7 +111,7 @@ def jsonl_fast(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], 
             f"""
             create or replace temp table src as
             select row_number() over () as _line, cast(null as varchar) as _raw, true as _valid,
-                'OBJECT' as _type, {values}
+                'OBJECT' as _type, cast(null as varchar) as _dup_key, {values}
             from read_json(?, format = 'newline_delimited', records = 'true', columns = {columns})
             """,
             [file_pattern(path)],
@@ -211,10 +222,11 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
     con.execute(
         f"""
         create or replace temp table src as
-        select _line, _raw, true as _valid, 'OBJECT' as _type, true as _is_export, {values}
+        select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key,
+            true as _is_export, {values}
         from otel_records where {is_usage}
         union all
-        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end,
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null,
             coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false), {nulls}
         from lines
         where not coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false)
