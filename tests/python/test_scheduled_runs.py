@@ -56,7 +56,7 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         files = [hour, *([_pill(n // 2, on_time[midnight - 5 + n], pills)] if n % 2 else [])]
         result = run_cli(home, "run", *map(str, files), env=ENV)
         assert "published" in result.out and "planted" not in result.out + result.err
-    chunks = [on_time[start:start + 31] for start in range(midnight + 4, len(on_time), 62)]
+    chunks = [on_time[start:start + 62] for start in range(midnight + 4, len(on_time), 62)]
     for n, files in enumerate([*chunks, [late]], start=4):
         result = run_cli(home, "land", *map(str, files), str(_pill(n, files[0], pills)), env=ENV)
         assert "planted" not in result.out + result.err
