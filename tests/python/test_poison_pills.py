@@ -52,6 +52,17 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         # the same field twice: DuckDB would read the first, Python the last
         "duplicate-key.jsonl": (_record("pill-12", user_email=_planted(9))[:-1] + ', "input_tokens": 900}\n'
                                 + _record("pill-13") + "\n").encode(),
+        # five more real exports do: Windows line ends, a file cut mid-record by a killed exporter,
+        # an unbalanced CSV quote, a negative count, a NUL byte
+        "crlf.jsonl": (_record("pill-14") + "\r\n" + _record("pill-15") + "\r\n").encode(),
+        "truncated.jsonl": (_record("pill-16") + "\n" + _record("pill-17", user_email=_planted(10)).split(
+            '"input_tokens"')[0]).encode(),
+        "unbalanced.csv": ("request_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n"
+                           "pill-18,2026-10-05T10:00:00Z,openai,gpt-4.1,good.person@corp.example,10,5\n"
+                           f'pill-19,"2026-10-05T10:00:00Z,openai,gpt-4.1,{_planted(11)},10,5\n').encode(),
+        "negative.jsonl": (_record("pill-21", input_tokens=-5, user_email=_planted(12)) + "\n").encode(),
+        "nul-byte.jsonl": (_record("pill-22", user_email=_planted(13)).replace("pill-22", "pill-22\x00") + "\n"
+                           + _record("pill-23") + "\n").encode(),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -69,6 +80,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "overflow.jsonl": (1, "field 'output_tokens' is out of range (at most 13 digits)"),
         "array-of-pages.json": (5, "field 'uncached_input_tokens' is negative"),
         "duplicate-key.jsonl": (1, "duplicate JSON key for field 'input_tokens'"),
+        "truncated.jsonl": (2, "invalid JSON"),
+        "unbalanced.csv": (3, "field 'occurred_at' is not an ISO-8601 timestamp"),
+        "negative.jsonl": (1, "field 'input_tokens' is negative"),
+        "nul-byte.jsonl": (1, "invalid JSON"),
     }
 
 
@@ -77,7 +92,11 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     run_cli(home, "generate", "--out", str(inputs), "--users", "40", "--days", "3", "--seed", "11")
     expected = _pills(inputs / "drop")
     first = run_cli(home, "run", str(inputs))
+    # a disk that filled while Great Expectations wrote its store: a truncated checkpoint
+    checkpoint = next((home / "validation").rglob("checkpoints/*.json"))
+    checkpoint.write_text(checkpoint.read_text()[:20])
     second = run_cli(home, "run", str(inputs))  # the pills again: nothing fails, nothing lands twice
+    assert "unreadable Great Expectations store files" in second.err and "validated" in second.out
     assert "skipped 0 files" not in second.out and "landed 0 records" in second.out
     for result in (first, second):
         assert "planted" not in result.out + result.err
@@ -91,7 +110,8 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     # every good record beside a pill is in the facts and the published file
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
-    assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13"}
+    assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23"}
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]
     published = query(home / "analytics.duckdb", "select sum(requests), sum(total_tokens) from fct_usage_daily")
     assert published[0] == private
@@ -177,9 +197,10 @@ def test_replays_are_ignored_and_corrections_replace(tmp_path: Path) -> None:
     assert query(db, "select sum(input_tokens), sum(output_tokens) from marts.fct_usage_daily") == [(342, 187)]
 
 
-def test_a_landed_batch_that_fails_validation_is_flagged_not_blocking(tmp_path: Path) -> None:
+def test_state_that_fails_never_blocks_for_good(tmp_path: Path) -> None:
     """A batch an older version landed, with a count today's rules refuse (10^15 tokens): the
-    run flags the batch, alerts once, and publishes; the next run neither flags nor fails."""
+    run flags the batch, alerts once, and publishes; the next run neither flags nor fails. Then
+    a corrupt warehouse: one line, exit code 3, and recovery once the file is restored."""
     home, inputs = tmp_path / "home", tmp_path / "input"
     run_cli(home, "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "5")
     run_cli(home, "run", str(inputs))
@@ -212,15 +233,10 @@ def test_a_landed_batch_that_fails_validation_is_flagged_not_blocking(tmp_path: 
     again = run_cli(home, "run")
     assert "flagged" not in again.out and "sent 0 new alerts" in again.out
 
-
-def test_a_corrupt_warehouse_fails_in_one_line_and_recovers(tmp_path: Path) -> None:
-    """A damaged block in the private warehouse: every command fails with one line and exit
-    code 3 (documented in docs/operations.md), the published file stays as it was, and once
-    the file is restored the next run completes, with nothing deleted by hand."""
-    home, inputs = tmp_path / "home", tmp_path / "input"
-    run_cli(home, "generate", "--out", str(inputs), "--users", "8", "--days", "1", "--seed", "3")
-    run_cli(home, "run", str(inputs))
-    db, published = home / "token_ledger.duckdb", home / "analytics.duckdb"
+    # a damaged block in the private warehouse: every command fails with one line and exit code
+    # 3 (docs/operations.md), the published file stays as it was, and once the file is restored
+    # the next run completes, with nothing deleted by hand
+    published = home / "analytics.duckdb"
     backup, before = tmp_path / "backup.duckdb", published.read_bytes()
     backup.write_bytes(db.read_bytes())
     with db.open("r+b") as handle:  # every block after the headers
@@ -236,3 +252,4 @@ def test_a_corrupt_warehouse_fails_in_one_line_and_recovers(tmp_path: Path) -> N
     assert published.read_bytes() == before
     db.write_bytes(backup.read_bytes())  # the cause gone
     assert "published" in run_cli(home, "run", str(inputs)).out
+
