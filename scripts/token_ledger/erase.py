@@ -84,6 +84,13 @@ def _file_names(con: duckdb.DuckDBPyConnection, email: str) -> int:
     return count
 
 
+def _logins(con: duckdb.DuckDBPyConnection, email: str) -> list[str]:
+    """The person's GitHub logins in the directory (lower case)."""
+    return [r[0] for r in con.execute(
+        "select distinct lower(trim(github_login)) from raw.people where lower(trim(email)) = ? "
+        "and nullif(trim(github_login), '') is not null", [email]).fetchall()]
+
+
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     return {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
@@ -96,9 +103,14 @@ def erase(home: Home, email: str) -> Erasure:
         raw_tables = _tables(con, "raw")
         facts = _tables(con, "restricted")
         con.execute("begin transaction")
+        logins = _logins(con, normalized) if "people" in raw_tables else []
         for spec in FORMATS.values():
             if spec.table not in raw_tables:
                 continue
+            for column in spec.login_columns:  # a GitHub login the directory ties to the person
+                removed = con.execute(f'delete from raw.{spec.table} where list_contains(?, lower(trim("{column}")))',
+                                      [logins]).fetchone()[0]
+                result.records[spec.table] = result.records.get(spec.table, 0) + removed
             for column in spec.identity_columns:
                 removed = con.execute(f'delete from raw.{spec.table} where lower(trim("{column}")) = ?',
                                       [normalized]).fetchone()[0]
@@ -113,10 +125,11 @@ def erase(home: Home, email: str) -> Erasure:
             if table in facts:
                 con.execute(f"delete from restricted.{table} where lower({column}) = ?", [normalized])
         configure(con, home.root)
-        already = con.execute(f"select count(*) from raw.erasures where subject_key = {hmac_sql('?')}",
-                              [normalized]).fetchone()[0]
-        if not already:
-            con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
-                        [normalized, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        for subject in [normalized, *logins]:  # later landings drop the person's records, by either
+            already = con.execute(f"select count(*) from raw.erasures where subject_key = {hmac_sql('?')}",
+                                  [subject]).fetchone()[0]
+            if not already:
+                con.execute(f"insert into raw.erasures select {hmac_sql('?')}, ?",
+                            [subject, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
         con.execute("commit")
     return result

@@ -59,6 +59,13 @@ def _otel_line(email: str, request_id: str) -> str:
                                          "scopeLogs": [{"logRecords": [record]}]}]})
 
 
+def _metric_line(email: str) -> str:
+    point = {"attributes": [{"key": "user.email", "value": {"stringValue": email}}],
+             "startTimeUnixNano": "1759395600000000000", "timeUnixNano": "1759399200000000000", "asInt": "2"}
+    return json.dumps({"resourceMetrics": [{"resource": {"attributes": []}, "scopeMetrics": [{"metrics": [
+        {"name": "claude_code.commit.count", "sum": {"aggregationTemporality": 1, "dataPoints": [point]}}]}]}]})
+
+
 def _transcript(request_id: str) -> str:
     return json.dumps({"sessionId": "s-1", "uuid": f"u-{request_id}", "type": "assistant", "requestId": request_id,
                        "timestamp": "2025-10-02T09:00:00Z",
@@ -76,9 +83,21 @@ def _inputs(folder: Path) -> dict[str, Path]:
     """One person (and a bystander whose address contains theirs) in every format that names people."""
     folder.mkdir()
     files = {
-        "people": ("people.csv", "email,full_name,employee_id,team_id,team_name,cost_center,manager_email,valid_from\n"
-                   f"{VICTIM},Al Person,E1,T-A,Team A,CC-A,,2025-01-01\n"
-                   f"{BYSTANDER},Val Person,E2,T-A,Team A,CC-A,{VICTIM},2025-01-01\n"),
+        "people": ("people.csv", "email,full_name,employee_id,team_id,team_name,cost_center,manager_email,valid_from,"
+                   "github_login\n"
+                   f"{VICTIM},Al Person,E1,T-A,Team A,CC-A,,2025-01-01,Al-GH\n"
+                   f"{BYSTANDER},Val Person,E2,T-A,Team A,CC-A,{VICTIM},2025-01-01,val-gh\n"),
+        "claude-code-otel-metrics": ("metrics.jsonl", f"{_metric_line(VICTIM)}\n{_metric_line(BYSTANDER)}\n"),
+        "claude-code-analytics": ("analytics.json", json.dumps({"data": [
+            {"date": "2025-10-02", "actor": {"type": "user_actor", "email_address": email}, "terminal_type": "vscode",
+             "core_metrics": {"num_sessions": 1, "lines_of_code": {"added": 1, "removed": 0},
+                              "commits_by_claude_code": 1, "pull_requests_by_claude_code": 0},
+             "tool_actions": {"edit_tool": {"accepted": 1, "rejected": 0}}, "model_breakdown": []}
+            for email in (VICTIM, BYSTANDER)], "has_more": False, "next_page": None})),
+        "copilot-metrics": ("copilot.ndjson", "\n".join(json.dumps({
+            "day": "2025-10-02", "user_id": n, "user_login": login, "code_generation_activity_count": 2,
+            "code_acceptance_activity_count": 1, "loc_added_sum": 3, "loc_deleted_sum": 0, "ai_credits_used": 0.1})
+            for n, login in ((1, "al-gh"), (2, "val-gh"))) + "\n"),
         # the file's folder is named after the person; one record of each person is quarantined
         "canonical": (f"{VICTIM}/usage.jsonl", "\n".join([
             _canonical(VICTIM, "req_c1"), _canonical(BYSTANDER, "req_c2"),
@@ -124,6 +143,9 @@ def _bystander_rows(db: Path) -> dict[str, int]:
         if spec.identity_columns:
             named = " or ".join(f'lower("{column}") = $1' for column in spec.identity_columns)
             counts[spec.table] = query(db, f"select count(*) from raw.{spec.table} where {named}", [BYSTANDER])[0][0]
+        for column in spec.login_columns:
+            sql = f'select count(*) from raw.{spec.table} where "{column}" = ?'
+            counts[spec.table] = query(db, sql, ["val-gh"])[0][0]
     counts["quarantine"] = query(db, "select count(*) from raw.quarantine where contains(raw_record, 'req_c4')")[0][0]
     return counts
 
@@ -148,9 +170,11 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
 
     first = run_cli(home, "erase", "--user", "  AL@Corp.Example ", env=env).out
     assert VICTIM not in first.lower().replace(BYSTANDER, "")
-    assert "erased 7 records" in first  # people 1, canonical 1, otel 1, transcript 1, litellm 2, owners 1
+    # people 1, canonical 1, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
+    assert "erased 10 records" in first
     assert "3 quarantined records" in first and "1 manager references emptied" in first
     assert _victim_values(db) == []
+    assert query(db, "select user_login from raw.copilot_user_days") == [("val-gh",)]  # the login, matched as a whole
     # the batches' quarantine counts still agree with the quarantine
     assert query(db, """select count(*) from raw.load_batches as b
                         left join (select batch_id, count(*) as n from raw.quarantine group by 1) as q using (batch_id)
@@ -158,13 +182,14 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
 
     again = run_cli(home, "erase", "--user", VICTIM, env=env).out
     assert "erased 0 records" in again
-    assert query(db, "select count(*) from raw.erasures") == [(1,)]
+    assert query(db, "select count(*) from raw.erasures") == [(2,)]  # the email's key and the login's
 
     # every file again, changed by a trailing blank line so that it is not skipped: nothing of the person lands
     for path in paths.values():
         path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     _land_all(home, paths, env)
     assert _victim_values(db) == []
+    assert query(db, "select distinct user_login from raw.copilot_user_days") == [("val-gh",)]
 
 
 def test_erase_refuses_anything_but_one_email(tmp_path: Path) -> None:

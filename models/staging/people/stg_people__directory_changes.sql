@@ -15,6 +15,8 @@ renamed as (
         lower(trim(manager_email)) as manager_email,
         valid_from,
         coalesce(nullif(lower(trim(allowance_tier)), ''), 'standard') as allowance_tier,
+        -- GitHub logins are case-insensitive
+        lower(nullif(trim(github_login), '')) as github_login,
         _loaded_at as loaded_at,
         _line as source_line
     from source

@@ -206,13 +206,14 @@ def _ignored(con: duckdb.DuckDBPyConnection) -> int:
 
 def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | None) -> int:
     """Remove records of people erased earlier (matched by keyed pseudonym) before they land."""
-    if not spec.identity_column or not con.execute("select count(*) from raw.erasures").fetchone()[0]:
+    if not (spec.identity_columns or spec.login_columns) or not con.execute(
+            "select count(*) from raw.erasures").fetchone()[0]:
         return 0
     if spec.user_column:
         erased = con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [user]).fetchone()
         return con.execute("delete from checked").fetchone()[0] if erased[0] else 0
     removed = 0
-    for name in spec.identity_columns:
+    for name in spec.identity_columns + spec.login_columns:  # erasures hold the keys of emails and logins
         column = f"v_{name}"
         con.execute(
             f"""

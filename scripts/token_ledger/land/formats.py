@@ -46,6 +46,8 @@ class LandingSpec:
     identity_columns: tuple[str, ...] = ()
     # columns that mention another person (a manager): emptied, not deleted, when that person is erased
     identity_references: tuple[str, ...] = ()
+    # columns holding a person's GitHub login (the directory's `github_login` ties it to an email)
+    login_columns: tuple[str, ...] = ()
     dated_by: str | None = None  # the column retention purges by
     options: dict = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)  # cross-field rules (condition, reason)
@@ -175,6 +177,7 @@ PEOPLE_FIELDS = [
     Field("manager_email", "email"),
     Field("valid_from", "date", required=True),
     Field("allowance_tier", "text"),  # optional: the person's budget allowance tier (default standard)
+    Field("github_login", "text"),  # optional: the person's GitHub login (Copilot reports name people by it)
 ]
 
 # --- claude-code-otel: OTLP/JSON log exports -------------------------------------------------
@@ -327,6 +330,76 @@ KEY_OWNER_FIELDS = [
 ]
 
 
+# --- claude-code-otel-metrics: OTLP/JSON metrics, the outcome counters -------------------------
+
+OUTCOME_METRICS = (
+    "claude_code.session.count", "claude_code.commit.count", "claude_code.pull_request.count",
+    "claude_code.lines_of_code.count", "claude_code.code_edit_tool.decision", "claude_code.active_time.total",
+)
+OTEL_METRIC_FIELDS = [
+    Field("metric", "text", required=True, few_values=True),
+    Field("aggregation_temporality", "count", required=True),
+    Field("started_at", "timestamp"),
+    Field("occurred_at", "timestamp", required=True),
+    Field("value", "decimal", required=True),
+    Field("user_email", "email", required=True),
+    Field("session_id", "text"),
+    Field("type", "text"),
+    Field("decision", "text"),
+    Field("resource_attributes", "text"),
+    Field("point_attributes", "text"),
+]
+OTEL_METRIC_ATTRIBUTES = {"user_email": "user.email", "session_id": "session.id", "type": "type",
+                          "decision": "decision"}
+
+# --- claude-code-analytics: the Claude Code Analytics Admin API's daily rows ----------------------
+
+ANALYTICS_FIELDS = [
+    Field("date", "date", required=True),
+    Field("actor_type", "text", required=True),
+    Field("email_address", "email"),
+    Field("api_key_name", "text"),
+    Field("organization_id", "text"),
+    Field("terminal_type", "text"),
+    Field("num_sessions", "count"),
+    Field("lines_added", "count"),
+    Field("lines_removed", "count"),
+    Field("commits", "count"),
+    Field("pull_requests", "count"),
+    Field("tool_actions", "json_object"),
+    Field("model_breakdown", "text"),
+]
+ANALYTICS_PATHS = {
+    "date": "$.date", "actor_type": "$.actor.type", "email_address": "$.actor.email_address",
+    "api_key_name": "$.actor.api_key_name", "organization_id": "$.organization_id",
+    "terminal_type": "$.terminal_type", "num_sessions": "$.core_metrics.num_sessions",
+    "lines_added": "$.core_metrics.lines_of_code.added", "lines_removed": "$.core_metrics.lines_of_code.removed",
+    "commits": "$.core_metrics.commits_by_claude_code", "pull_requests": "$.core_metrics.pull_requests_by_claude_code",
+    "tool_actions": "$.tool_actions", "model_breakdown": "$.model_breakdown",
+}
+
+# --- copilot-metrics: GitHub Copilot's users-1-day report (NDJSON) ---------------------------------
+
+COPILOT_FIELDS = [
+    Field("day", "date", required=True),
+    Field("user_id", "text"),
+    Field("user_login", "text", required=True),
+    Field("code_generation_activity_count", "count"),
+    Field("code_acceptance_activity_count", "count"),
+    Field("loc_added_sum", "count"),
+    Field("loc_deleted_sum", "count"),
+    Field("session_count", "count"),
+    Field("prompt_tokens_sum", "count"),
+    Field("output_tokens_sum", "count"),
+    Field("ai_credits_used", "decimal"),
+]
+COPILOT_PATHS = {
+    "session_count": "$.totals_by_cli.session_count",
+    "prompt_tokens_sum": "$.totals_by_cli.token_usage.prompt_tokens_sum",
+    "output_tokens_sum": "$.totals_by_cli.token_usage.output_tokens_sum",
+}
+
+
 def _is_transcript(doc: dict) -> bool:
     return ("sessionId" in doc or ("message" in doc and "uuid" in doc)
             or doc.get("type") in ("summary", "user", "assistant"))
@@ -388,6 +461,19 @@ FORMATS: dict[str, LandingSpec] = {
         checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"), "input_cached_tokens exceeds input_tokens")],
         usage=_usage("openai-usage", "start_time", "'openai'",
                      ("input_tokens", "output_tokens", "input_cached_tokens", "0", "0"), bucket=True)),
+    "claude-code-otel-metrics": LandingSpec(
+        "claude-code-otel-metrics", "claude_code_otel_metric_points", OTEL_METRIC_FIELDS, readers.otel_metrics,
+        Detect(json=lambda d: "resourceMetrics" in d),
+        identity_columns=("user_email",), dated_by="occurred_at",
+        options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}),
+    "claude-code-analytics": LandingSpec(
+        "claude-code-analytics", "claude_code_analytics_days", ANALYTICS_FIELDS, readers.analytics_report,
+        Detect(json=_report_page("core_metrics", "terminal_type", empty=lambda d: False)),
+        identity_columns=("email_address",), dated_by="date", options={"paths": ANALYTICS_PATHS}),
+    "copilot-metrics": LandingSpec(
+        "copilot-metrics", "copilot_user_days", COPILOT_FIELDS, readers.jsonl,
+        Detect(json=lambda d: "user_login" in d and "day" in d),
+        login_columns=("user_login",), dated_by="day", options={"paths": COPILOT_PATHS}),
     "api-key-owners": LandingSpec(
         "api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
         Detect(csv_columns=(frozenset({"key_type", "key_id"}),)),

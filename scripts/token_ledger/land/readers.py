@@ -159,6 +159,83 @@ OTEL_VALUE = ("coalesce(a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intVal
               "a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')")
 
 
+NANOS_TO_ISO = ("strftime(make_timestamp(cast(try_cast({} as hugeint) // 1000 as bigint)), "
+                "'%Y-%m-%dT%H:%M:%S.%fZ')")
+
+
+RESOURCE = "rm -> 'resource'"
+
+
+def _attribute(holder: str, key: str) -> str:
+    """SQL: the value of attribute `key` of an OTLP object's `attributes` array, as text."""
+    found = (f"list_filter(cast(coalesce(json_extract({holder}, '$.attributes'), '[]') as json[]), "
+             f"lambda a: a ->> 'key' = '{key}')[1]")
+    return OTEL_VALUE.replace("a -> ", f"{found} -> ")
+
+
+def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                 metrics: tuple[str, ...], attributes: dict[str, str]) -> list[tuple[str, str]]:
+    """OTLP/JSON metrics, one MetricsData per line; one record per data point of a `sum` metric
+    in `metrics` (others are counted as ignored). `attributes` maps a field to the data-point
+    attribute it comes from (the resource's when the point has none)."""
+    read_lines(con, path)
+    wanted = ", ".join(f"'{m}'" for m in metrics)
+    values = {
+        "metric": "m ->> 'name'",
+        "aggregation_temporality": "m -> 'sum' ->> 'aggregationTemporality'",
+        "started_at": NANOS_TO_ISO.format("p ->> 'startTimeUnixNano'"),
+        "occurred_at": NANOS_TO_ISO.format("p ->> 'timeUnixNano'"),
+        "value": "coalesce(p ->> 'asInt', p ->> 'asDouble')",
+        "resource_attributes": "cast(json_extract(rm, '$.resource.attributes') as varchar)",
+        "point_attributes": "cast(json_extract(p, '$.attributes') as varchar)",
+        **{name: f"coalesce({_attribute('p', key)}, {_attribute(RESOURCE, key)})" for name, key in attributes.items()},
+    }
+    columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
+    is_export = "coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceMetrics') = 'ARRAY' end, false)"
+    con.execute(
+        f"""
+        create or replace temp table otel_points as
+        with resource_metrics as (
+            select _line, unnest(cast(json_extract(_raw, '$.resourceMetrics') as json[])) as rm
+            from lines where {is_export}
+        ),
+        scope_metrics as (
+            select _line, rm, unnest(cast(coalesce(json_extract(rm, '$.scopeMetrics'), '[]') as json[])) as sm
+            from resource_metrics
+        ),
+        metrics as (
+            select _line, rm, unnest(cast(coalesce(json_extract(sm, '$.metrics'), '[]') as json[])) as m
+            from scope_metrics
+        ),
+        points as (
+            select _line, rm, m, unnest(cast(coalesce(json_extract(m, '$.sum.dataPoints'), '[]') as json[])) as p
+            from metrics
+        )
+        select _line, cast(p as varchar) as _raw, (m ->> 'name') in ({wanted}) as _wanted, {columns}
+        from points
+        """
+    )
+    nulls = ", ".join(f"null as {f.col}" for f in fields)
+    con.execute(
+        f"""
+        create or replace temp table src as
+        select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key, true as _is_export,
+            * exclude (_line, _raw, _wanted)
+        from otel_points where _wanted
+        union all
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, false, {nulls}
+        from lines where not {is_export}
+        order by _line
+        """
+    )
+    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
+    if total and not valid:
+        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
+    con.execute("create or replace temp table ignored_records as select count(*) filter (where not _wanted) as n "
+                "from otel_points")
+    return [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP metrics export request (no resourceMetrics)'")]
+
+
 def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
     """OTLP/JSON logs, one ExportLogsServiceRequest per line; one record per `claude_code.api_request`."""
     read_lines(con, path)
@@ -204,13 +281,8 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
         select
             r._rec, r._line, cast(r.lr as varchar) as _raw,
             coalesce(p.event_name, json_extract_string(r.lr, '$.body.stringValue')) as event_name,
-            coalesce(
-                p.event_timestamp,
-                strftime(
-                    make_timestamp(cast(
-                        try_cast(json_extract_string(r.lr, '$.timeUnixNano') as hugeint) // 1000 as bigint)),
-                    '%Y-%m-%dT%H:%M:%S.%fZ')
-            ) as occurred_at,
+            coalesce(p.event_timestamp, {NANOS_TO_ISO.format("json_extract_string(r.lr, '$.timeUnixNano')")})
+                as occurred_at,
             p.* exclude (_rec, event_name, event_timestamp)
         from records as r
         left join pivoted as p on p._rec = r._rec
@@ -241,11 +313,12 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
     return [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
 
 
-def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str) -> None:
+def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None) -> None:
     """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...}.
 
     A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
-    result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results.
+    result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results;
+    without it, each element of `data` is a row of its own (`_line` its ordinal).
     """
     text = con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
     whole = con.execute("select json_valid(?)", [text]).fetchone()[0]
@@ -263,6 +336,12 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str) ->
                     "where json_valid(_raw)")
     if not con.execute("select count(*) from pages where json_type(page, '$.data') = 'ARRAY'").fetchone()[0]:
         raise LedgerError(f"{path}: not a usage report page (no data array)")
+    data = ("select unnest(cast(json_extract(page, '$.data') as json[])) as b from pages "
+            "where json_type(page, '$.data') = 'ARRAY'")
+    if bucket_sql is None:
+        con.execute(f"create or replace temp table lines as select row_number() over () as _line, "
+                    f"cast(b as varchar) as _raw from ({data})")
+        return
     con.execute(
         f"""
         create or replace temp table lines as
@@ -279,6 +358,14 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str) ->
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> list[tuple[str, str]]:
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
+    extract_json(con, fields, paths)
+    return JSONL_PRE_RULES
+
+
+def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                     paths: dict[str, str]) -> list[tuple[str, str]]:
+    """Pages of a report whose `data` elements are rows (the Claude Code analytics report)."""
+    report_pages(con, path, None)
     extract_json(con, fields, paths)
     return JSONL_PRE_RULES
 

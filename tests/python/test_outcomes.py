@@ -1,0 +1,82 @@
+"""Outcomes (CONTRACT.md section 8) on hand-worked fixtures: tests/fixtures/claude-code-analytics/EXPECTED.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import query, run_cli
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ENV = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2", "TOKEN_LEDGER_PSEUDONYM_KEY": "outcomes-test-key-0123456789abcdef"}
+SEP, OCT = dt.date(2026, 9, 30), dt.date(2026, 10, 1)
+
+
+def _request(request_id: str, email: str, at: str, input_tokens: int, output_tokens: int) -> str:
+    return json.dumps({"request_id": request_id, "occurred_at": at, "provider": "anthropic",
+                       "model": "claude-sonnet-4-6", "user_email": email, "application": "claude-code",
+                       "input_tokens": input_tokens, "output_tokens": output_tokens})
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("outcomes")
+    usage = root / "usage.jsonl"
+    usage.write_text(_request("cc-1", "ada@corp.example", "2026-10-01T15:30:00Z", 1_000_000, 100_000) + "\n"
+                     + _request("cc-2", "bob@corp.example", "2026-10-01T09:30:00Z", 2_000_000, 0) + "\n")
+    run_cli(root / "home", "run", *(str(FIXTURES / name) for name in (
+        "people", "claude-code-otel-metrics", "claude-code-analytics", "copilot-metrics")), str(usage), env=ENV)
+    return root / "home"
+
+
+def test_outcomes_daily_equal_the_hand_worked_rows(home: Path) -> None:
+    rows = query(home / "analytics.duckdb", "select * from fct_outcomes_daily order by tool, usage_date, team_id")
+    o = "other"
+    u = "unattributed"
+    assert rows == [
+        (SEP, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 3, 1, 120, 30, 5, 1, Decimal("600.5"), 0, Decimal(0)),
+        (SEP, o, o, "claude-code", 1, 1, 1, 0, 5, 1, 1, 1, Decimal(0), 0, Decimal(0)),
+        (OCT, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 11, 1, 60, 10, 5, 1, Decimal(100), 3_100_000,
+         Decimal("10.5")),
+        (OCT, u, u, "claude-code", 0, 4, 1, 1, 30, 3, 2, 2, Decimal(0), 0, Decimal(0)),
+        (SEP, o, o, "copilot", 1, 2, 0, 0, 40, 5, 6, 4, Decimal(0), 1200, Decimal("0.06")),
+        (OCT, o, o, "copilot", 1, 1, 0, 0, 12, 2, 3, 0, Decimal(0), 400, Decimal("0.01")),
+        (OCT, u, u, "copilot", 0, 0, 0, 0, 7, 0, 1, 3, Decimal(0), 0, Decimal("0.02")),
+    ]
+    # Claude Code's tokens and cost are fct_usage_daily's for application claude-code
+    assert query(home / "analytics.duckdb", "select sum(total_tokens), sum(cost_usd) from fct_usage_daily "
+                                            "where application = 'claude-code'") == [(3_100_000, Decimal("10.5"))]
+    # the truncated line of the metrics export is quarantined alone
+    assert query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine") == [
+        (8, "invalid JSON")]
+
+
+def test_value_per_token_ratios_and_null_denominators(home: Path) -> None:
+    rows = {(r[0], r[1], r[3]): r[4:] for r in query(home / "analytics.duckdb", "select * from rpt_value_per_token")}
+    october = rows[(OCT, "T-PLATFORM", "claude-code")]
+    assert october[:5] == (Decimal("10.5"), 3_100_000, 11, 1, 60)
+    assert october[5] == Decimal("0.954545455")  # 10.50 / 11, rounded to 9 places
+    assert october[6] == Decimal("10.5")
+    assert october[7] == pytest.approx(3_100_000 / 60) and october[8] == pytest.approx(5 / 6)
+    assert rows[(dt.date(2026, 9, 1), "other", "claude-code")][6] is None  # no pull request: NULL
+    copilot = rows[(dt.date(2026, 9, 1), "other", "copilot")]
+    assert copilot[5] is None and copilot[6] is None  # no commits, no PRs
+    assert copilot[7] == pytest.approx(30) and copilot[8] == pytest.approx(0.6)
+
+
+def test_erasing_a_person_removes_their_copilot_rows_by_login(home: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "home"
+    copy.mkdir()
+    (copy / "token_ledger.duckdb").write_bytes((home / "token_ledger.duckdb").read_bytes())
+    erased = run_cli(copy, "erase", "--user", "Bob@corp.example", env=ENV)
+    assert "1 from copilot_user_days" in erased.out
+    # the old report landed again (new content, same rows): bob's login stays out
+    again = tmp_path / "again.ndjson"
+    again.write_bytes((FIXTURES / "copilot-metrics" / "users-1-day.ndjson").read_bytes() + b"\n")
+    run_cli(copy, "land", str(again), env=ENV)
+    assert query(copy / "token_ledger.duckdb", "select distinct lower(user_login) from raw.copilot_user_days "
+                                               "order by 1") == [("cy-gh",), ("ghost-gh",)]
