@@ -34,7 +34,7 @@ def cmd_generate(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.generate import generate
 
     result = generate(Path(args.out), profile=args.profile, users=args.users, days=args.days, start=args.start,
-                      seed=args.seed, fmt=args.format)
+                      seed=args.seed, fmt=args.format, outcomes=args.outcomes)
     print(f"generated {result.events} records in {len(result.files)} files and {result.people.name} "
           f"into {Path(args.out).resolve()}")
     return 0
@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=31)
     p.add_argument("--start", type=_date, default=dt.date(2026, 10, 1), metavar="YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--outcomes", action="store_true",
+                   help="also write what the usage bought: Claude Code outcome metrics and analytics report, "
+                        "Copilot's users-1-day report (under outcomes/), and GitHub logins in people.csv")
     p.add_argument("--format", default="canonical",
                    help="canonical (JSONL), canonical-csv, canonical-parquet, or a source format")
 

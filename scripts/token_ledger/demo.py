@@ -31,7 +31,7 @@ def summary(home: Home) -> str:
 
 def demo(home: Home, users: int = 200, days: int = 31) -> int:
     inputs = home.sub("demo-input")
-    result = generate(inputs, profile="demo", users=users, days=days)
+    result = generate(inputs, profile="demo", users=users, days=days, outcomes=True)
     print(f"generated {result.events} usage records for {users} people into {inputs}")
     code = run(home, [str(inputs)])
     if code == 0:

@@ -10,11 +10,11 @@ import duckdb
 
 
 def directory_identifiers(people_csv: Path) -> set[str]:
-    """Every email, full name and employee id of the directory, lower-cased."""
+    """Every email, full name, employee id and GitHub login of the directory, lower-cased."""
     found: set[str] = set()
     with people_csv.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            for column in ("email", "full_name", "employee_id", "manager_email"):
+            for column in ("email", "full_name", "employee_id", "manager_email", "github_login"):
                 if row.get(column):
                     found.add(row[column].strip().lower())
     return found

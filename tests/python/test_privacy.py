@@ -48,7 +48,9 @@ def write_leaky_records(people_csv: Path, target: Path, leak_provider: bool = Tr
 def org(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("privacy")
     home, inputs = root / "home", root / "input"
-    run_cli(home, "generate", "--out", str(inputs), "--users", "120", "--days", "10", "--seed", "3")
+    # with outcomes (OTel metrics, the analytics report, Copilot by GitHub login): every attack
+    # below runs over the outcome marts too
+    run_cli(home, "generate", "--out", str(inputs), "--users", "120", "--days", "10", "--seed", "3", "--outcomes")
     leaky = root / "leaky" / "leaky.jsonl"
     leaky.parent.mkdir()
     write_leaky_records(inputs / "people.csv", leaky)
@@ -150,6 +152,33 @@ def test_no_published_group_is_smaller_than_k(org: dict) -> None:
     assert small == []
     teams = {r[0] for r in query(org["home"] / "analytics.duckdb", "select distinct team_id from fct_usage_daily")}
     assert "other" in teams  # teams of ~8 with some inactive people: some roll up
+
+
+def test_no_published_outcome_group_is_smaller_than_k(org: dict) -> None:
+    """fct_outcomes_daily: a team published under its own name had at least k people active with
+    that tool in the month (Claude Code usage or outcomes; Copilot activity)."""
+    db = org["home"] / "token_ledger.duckdb"
+    small = query(db, """
+        with active as (
+            select date_trunc('month', usage_date) as usage_month, tool, team_id, cost_center, user_email
+            from intermediate.int_outcomes_person_days where user_email is not null
+            union
+            select date_trunc('month', usage_date), 'claude-code', team_id, cost_center, user_email
+            from restricted.fct_person_usage_daily where application = 'claude-code'
+        )
+        select published.tool, published.team_id, count(distinct active.user_email)
+        from marts.fct_outcomes_daily as published
+        inner join active
+            on active.usage_month = date_trunc('month', published.usage_date) and active.tool = published.tool
+            and active.team_id = published.team_id and active.cost_center = published.cost_center
+        where published.team_id not in ('other', 'unattributed')
+        group by all
+        having count(distinct active.user_email) < 5
+    """)
+    assert small == []
+    tools = query(org["home"] / "analytics.duckdb", "select tool, count(distinct team_id) from fct_outcomes_daily "
+                                                    "group by 1 order by 1")
+    assert [t for t, _ in tools] == ["claude-code", "copilot"] and all(n > 1 for _, n in tools)
 
 
 def test_k_is_configurable(org: dict, tmp_path: Path) -> None:

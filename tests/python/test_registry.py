@@ -42,7 +42,7 @@ def test_every_raw_table_source_fixture_and_generated_format_has_a_registry_entr
     assert set(SOURCE_FORMATS) <= set(FORMATS)
     # each fixture's files are recognised as the format of their folder
     for folder in (p for p in FIXTURES.iterdir() if p.is_dir()):
-        for path in (p for p in folder.rglob("*") if p.suffix in {".json", ".jsonl", ".csv"}):
+        for path in (p for p in folder.rglob("*") if p.suffix in {".json", ".jsonl", ".ndjson", ".csv"}):
             assert detect(path) == folder.name, path
 
 

@@ -13,6 +13,7 @@ from token_ledger import warehouse
 from token_ledger.errors import LedgerError
 from token_ledger.generate import sources
 from token_ledger.generate.org import build_org
+from token_ledger.generate.outcomes import copilot_people, github_login, write_outcomes
 from token_ledger.generate.usage import PROFILES, build_usage
 from token_ledger.generate.writer import prepare, write_canonical_day, write_people
 from token_ledger.progress import bar
@@ -40,8 +41,11 @@ def generate(
     seed: int = 42,
     fmt: str = "canonical",
     target_events: int | None = None,
+    outcomes: bool = False,
 ) -> Generated:
-    """Write usage files (one per day) and people.csv into `out`; same arguments, same bytes."""
+    """Write usage files (one per day) and people.csv into `out`; same arguments, same bytes.
+    With `outcomes`, also what the Claude Code usage bought and Copilot's report (`outcomes/`),
+    and the directory's GitHub logins."""
     if profile not in PROFILES:
         raise LedgerError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if users < 1 or days < 1:
@@ -67,7 +71,13 @@ def generate(
             progress.close()
         else:
             files = _write_source_format(con, out, fmt, seed, start, days)
-        people = write_people(con, org, out)
+        logins = {}
+        if outcomes:
+            files += write_outcomes(con, org.people, out, seed, start, days)
+            chosen = copilot_people(org.people, seed)
+            logins = {email: github_login(email) for person, email in zip(org.people["person"], org.people["email"],
+                                                                           strict=True) if int(person) in chosen}
+        people = write_people(con, org, out, logins)
     finally:
         con.close()
     return Generated(files=files, people=people, events=len(events))

@@ -69,11 +69,14 @@ def write_canonical_day(
     return target
 
 
-def write_people(con: duckdb.DuckDBPyConnection, org: Org, out: Path) -> Path:
+def write_people(con: duckdb.DuckDBPyConnection, org: Org, out: Path, logins: dict[str, str] | None = None) -> Path:
+    """people.csv; with `logins` (email -> GitHub login), a github_login column too."""
     target = out / "people.csv"
     columns = ["email", "full_name", "employee_id", "team_id", "team_name", "cost_center", "manager_email",
                "valid_from", "allowance_tier"]
     frame = org.directory[columns].assign(valid_from=org.directory["valid_from"].map(dt.date.isoformat))
+    if logins:
+        frame = frame.assign(github_login=frame["email"].map(logins))
     con.register("directory_frame", frame)
     con.execute(f"copy (select * from directory_frame) to '{target}' (format csv, header true)")
     con.unregister("directory_frame")
