@@ -17,6 +17,9 @@ def summary(home: Home) -> str:
         top = con.execute(
             "select model_id, sum(cost_usd) as cost from fct_usage_daily group by 1 order by 2 desc nulls last limit 5"
         ).fetchall()
+        outcomes = con.execute(
+            "select sum(commits), sum(pull_requests), sum(cost_usd) filter (where tool = 'claude-code') "
+            "/ nullif(sum(pull_requests), 0) from fct_outcomes_daily").fetchone()
     finally:
         con.close()
     lines = [
@@ -24,6 +27,8 @@ def summary(home: Home) -> str:
         f"Token Ledger demo: {first} to {last}",
         f"  spend      ${total:,.2f} for {requests:,} requests and {tokens / 1e9:,.2f} billion tokens",
         "  top models " + ", ".join(f"{m} ${c:,.2f}" for m, c in top),
+        f"  outcomes   {outcomes[0] or 0:,} commits and {outcomes[1] or 0:,} pull requests with Claude Code"
+        + (f" (${outcomes[2]:,.2f} of Claude Code per pull request)" if outcomes[2] is not None else ""),
         f"  published  {home.published_db}  (open it read-only with DuckDB or any BI tool)",
     ]
     return "\n".join(lines)

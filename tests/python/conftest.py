@@ -167,16 +167,17 @@ def ops_month(tmp_path_factory: pytest.TempPathFactory) -> OperationsMonth:
 # two workers, each taking a whole module at a time (--dist loadfile, in collection order with
 # --no-loadscope-reorder), finish at about the same time. Unlisted modules run last.
 SLOWEST_FIRST = {
+    "test_scheduled_runs.py": 340,
     "test_operations.py": 300,
-    "test_privacy.py": 250,
+    "test_privacy.py": 260,
     "test_sources.py": 215,
-    "test_scheduled_runs.py": 210,
+    "test_poison_pills.py": 215,
     "test_finops.py": 110,
     "test_foundation.py": 80,
-    "test_poison_pills.py": 50,
     "test_bench.py": 55,
+    "test_outcomes.py": 32,
     "test_pricing.py": 35,
-    "test_registry.py": 16,
+    "test_registry.py": 20,
 }
 
 
