@@ -91,6 +91,19 @@ def cmd_erase(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace, home: Home) -> int:
+    from token_ledger.dbt_runner import run_dbt
+
+    target = home.sub("docs")
+    code = run_dbt(home, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True)
+    if code != 0:
+        print(f"error: dbt docs generate failed (exit {code}); see {home.root / 'dbt' / 'logs' / 'dbt.log'}",
+              file=sys.stderr)
+        return code
+    print(f"dbt docs (one file, opens offline): {target / 'static_index.html'}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.bench import bench
 
@@ -150,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("erase", cmd_erase, "remove one person's identity and raw records (right to erasure)")
     p.add_argument("--user", required=True, metavar="EMAIL")
+
+    add("docs", cmd_docs, "generate dbt's documentation of every model into <home>/docs (one offline HTML file)")
 
     p = add("bench", cmd_bench, "the performance benchmark: land, build, publish vs. a hand-written floor")
     p.add_argument("--events", type=int, default=10_000_000)

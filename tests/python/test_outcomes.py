@@ -80,3 +80,11 @@ def test_erasing_a_person_removes_their_copilot_rows_by_login(home: Path, tmp_pa
     run_cli(copy, "land", str(again), env=ENV)
     assert query(copy / "token_ledger.duckdb", "select distinct lower(user_login) from raw.copilot_user_days "
                                                "order by 1") == [("cy-gh",), ("ghost-gh",)]
+
+
+def test_dbt_docs_are_one_offline_file_in_the_home(home: Path) -> None:
+    result = run_cli(home, "docs", env=ENV)
+    page = home / "docs" / "static_index.html"
+    assert str(page) in result.out
+    text = page.read_text(encoding="utf-8")
+    assert "fct_outcomes_daily" in text and 'src="http' not in text

@@ -36,9 +36,9 @@ def _pill(n: int, previous: Path, folder: Path) -> Path:
 
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         ops_month: OperationsMonth, tmp_path: Path) -> None:
-    """A month of hourly files (one per hour with usage) picked up by two dozen scheduled runs: one
+    """A month of hourly files (one per hour with usage) picked up by seventeen scheduled runs: one
     `run` per hour for the eight hours around the first midnight, each publishing, with a pill
-    beside every other hour's file; then one landing and build per 62 files with a pill each (so
+    beside every other hour's file; then one landing and build per 93 files with a pill each (so
     most days are split across runs and rebuilt as they fill up), one hour held back and
     delivered last. Those builds run the models without the data tests (those run at the end):
     the incremental state is what is under test."""
@@ -56,7 +56,7 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         files = [hour, *([_pill(n // 2, on_time[midnight - 5 + n], pills)] if n % 2 else [])]
         result = run_cli(home, "run", *map(str, files), env=ENV)
         assert "published" in result.out and "planted" not in result.out + result.err
-    chunks = [on_time[start:start + 62] for start in range(midnight + 4, len(on_time), 62)]
+    chunks = [on_time[start:start + 93] for start in range(midnight + 4, len(on_time), 93)]
     for n, files in enumerate([*chunks, [late]], start=4):
         result = run_cli(home, "land", *map(str, files), str(_pill(n, files[0], pills)), env=ENV)
         assert "planted" not in result.out + result.err
