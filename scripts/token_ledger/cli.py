@@ -91,6 +91,13 @@ def cmd_erase(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, home: Home) -> int:
+    from token_ledger.report import build_report
+
+    print(f"dashboard: {build_report(home)}")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.dbt_runner import run_dbt
 
@@ -164,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("erase", cmd_erase, "remove one person's identity and raw records (right to erasure)")
     p.add_argument("--user", required=True, metavar="EMAIL")
 
+    add("report", cmd_report, "write the standard dashboard <home>/report/index.html from analytics.duckdb")
     add("docs", cmd_docs, "generate dbt's documentation of every model into <home>/docs (one offline HTML file)")
 
     p = add("bench", cmd_bench, "the performance benchmark: land, build, publish vs. a hand-written floor")

@@ -30,6 +30,7 @@ def summary(home: Home) -> str:
         f"  outcomes   {outcomes[0] or 0:,} commits and {outcomes[1] or 0:,} pull requests with Claude Code"
         + (f" (${outcomes[2]:,.2f} of Claude Code per pull request)" if outcomes[2] is not None else ""),
         f"  published  {home.published_db}  (open it read-only with DuckDB or any BI tool)",
+        f"  dashboard  {home.root / 'report' / 'index.html'}  (open it in a browser; it works offline)",
     ]
     return "\n".join(lines)
 

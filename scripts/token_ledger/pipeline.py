@@ -194,6 +194,12 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             record.published = True
             return True
 
+        def do_report() -> bool:
+            from token_ledger.report import build_report
+
+            print(f"dashboard: {build_report(home)}")
+            return True
+
         def do_alerts() -> bool:
             sent = alerts.emit(home, record.run_id)
             record.alerts_sent = sent
@@ -207,7 +213,8 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
                 print(f"purged {record.records_purged} raw records past the retention period")
             return True
 
-        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish), ("alerts", do_alerts),
+        steps = [("build", do_build), ("validate", do_validate), ("publish", do_publish), ("report", do_report),
+                 ("alerts", do_alerts),
                  ("retention", do_retention)]
         if paths:
             steps.insert(0, ("land", do_land))

@@ -88,3 +88,23 @@ def test_dbt_docs_are_one_offline_file_in_the_home(home: Path) -> None:
     assert str(page) in result.out
     text = page.read_text(encoding="utf-8")
     assert "fct_outcomes_daily" in text and 'src="http' not in text
+
+
+def test_the_dashboard_is_one_offline_page_whose_totals_equal_the_marts(home: Path) -> None:
+    """`run` wrote it after publishing; `report` rewrites it from analytics.duckdb alone."""
+    page = home / "report" / "index.html"
+    assert page.exists()
+    result = run_cli(home, "report", env=ENV)
+    assert str(page) in result.out
+    text = page.read_text(encoding="utf-8")
+    assert 'src="http' not in text and "<link" not in text  # the chart library is inlined: nothing to fetch
+    assert "plotly" in text.lower()
+    cost, tokens, requests = query(home / "analytics.duckdb",
+                                   "select sum(cost_usd), sum(total_tokens), sum(requests) from fct_usage_daily")[0]
+    assert f'id="total-cost" data-value="{cost}"' in text
+    assert f'id="total-tokens" data-value="{tokens}"' in text and f'data-value="{requests}"' in text
+    for title in ("Spend per day by provider", "Spend per day by cost centre", "against each budget",
+                  "Top 10 teams", "Top 10 models", "Anomalies", "cost per pull request by team", "Leaderboard",
+                  "last refreshed"):
+        assert title in text, title
+    assert "ada@corp.example" not in text and "Ada Example" not in text

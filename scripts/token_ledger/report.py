@@ -1,0 +1,160 @@
+"""`token-ledger report`: the standard dashboard, `<home>/report/index.html`, from the published
+file alone (CONTRACT.md section 9).
+
+One self-contained page: plotly.js is inlined once, in the head, so the page fetches nothing when opened
+from a file. Every chart has a title, axis labels with units and the Okabe-Ito palette, which
+stays distinguishable with the common colour-vision deficiencies. The page holds only what
+analytics.duckdb holds (teams, cost centres, pseudonymous user_keys), so it is as safe to
+share as the published file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from pathlib import Path
+
+import duckdb
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from token_ledger.config import Home
+from token_ledger.errors import LedgerError
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+TOP = 10
+CHART_CONFIG = {"responsive": True, "displaylogo": False}  # no link out of the page
+
+
+def _stacked(rows: list[tuple], title: str, series_label: str) -> go.Figure:
+    """Daily spend stacked by a dimension: rows of (day, series, USD)."""
+    figure = go.Figure()
+    for i, name in enumerate(sorted({r[1] for r in rows})):
+        points = [(r[0], float(r[2] or 0)) for r in rows if r[1] == name]
+        figure.add_bar(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
+                       marker_color=OKABE_ITO[i % len(OKABE_ITO)])
+    figure.update_layout(barmode="stack", title=title, xaxis_title="day (UTC)", yaxis_title="spend (USD)",
+                         legend_title=series_label)
+    return figure
+
+
+def _bars(rows: list[tuple], title: str, x_title: str, y_title: str) -> go.Figure:
+    """Horizontal bars, largest on top: rows of (label, value)."""
+    rows = list(reversed(rows))
+    figure = go.Figure(go.Bar(x=[float(r[1] or 0) for r in rows], y=[str(r[0]) for r in rows], orientation="h",
+                              marker_color=OKABE_ITO[0]))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title)
+    return figure
+
+
+def _budgets(rows: list[tuple]) -> go.Figure:
+    """Month-to-date spend and forecast against each budget: rows of (owner, budget, spend, forecast)."""
+    owners = [r[0] for r in rows]
+    figure = go.Figure()
+    figure.add_bar(x=owners, y=[float(r[2] or 0) for r in rows], name="spend to date", marker_color=OKABE_ITO[0])
+    figure.add_bar(x=owners, y=[float(r[3] or 0) for r in rows], name="forecast for the period",
+                   marker_color=OKABE_ITO[1])
+    figure.add_scatter(x=owners, y=[float(r[1] or 0) for r in rows], name="budget", mode="markers",
+                       marker={"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO[3], "line": {"width": 3}})
+    figure.update_layout(barmode="group", title="Month to date against each budget, with its forecast",
+                         xaxis_title="budget owner", yaxis_title="USD")
+    return figure
+
+
+def _table(header: list[str], rows: list[tuple], title: str) -> go.Figure:
+    columns = [[("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))) for v in column]
+               for column in zip(*rows, strict=True)] if rows else [[] for _ in header]
+    figure = go.Figure(go.Table(header={"values": header, "fill_color": OKABE_ITO[5]}, cells={"values": columns}))
+    figure.update_layout(title=title)
+    return figure
+
+
+def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
+    q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+    month = q("select max(date_trunc('month', usage_date)) from fct_usage_daily")[0][0]
+    figures = [
+        _stacked(q("select usage_date, provider, sum(cost_usd) from fct_usage_daily group by all order by 1"),
+                 "Spend per day by provider", "provider"),
+        _stacked(q("select usage_date, cost_center, sum(cost_usd) from fct_usage_daily group by all order by 1"),
+                 "Spend per day by cost centre", "cost centre"),
+        _budgets(q("""
+            select owner_type || ' ' || owner_id, budget_usd, spend_to_date_usd, forecast_usd
+            from fct_budget_status
+            where period_start = (select max(period_start) from fct_budget_status)
+            order by spend_to_date_usd desc limit 20
+        """)),
+        _bars(q(f"select team_id, sum(cost_usd) from fct_usage_daily group by 1 order by 2 desc nulls last "
+                f"limit {TOP}"),
+              f"Top {TOP} teams by spend (whole period)", "spend (USD)", "team"),
+        _bars(q(f"select model_id, sum(cost_usd) from fct_usage_daily group by 1 order by 2 desc nulls last "
+                f"limit {TOP}"), f"Top {TOP} models by spend (whole period)", "spend (USD)", "catalog model"),
+        _table(["day", "scope", "scope id", "metric", "observed", "expected", "severity"],
+               q("select usage_date, scope, scope_id, metric, observed, expected, severity from fct_usage_anomalies "
+                 "order by usage_date desc, score desc limit 25"), "Anomalies (latest 25 spikes)"),
+        _bars(q("""
+            select team_id, cost_per_pull_request_usd from rpt_value_per_token
+            where tool = 'claude-code' and cost_per_pull_request_usd is not null
+                and usage_month = (select max(usage_month) from rpt_value_per_token)
+            order by 2 desc limit 15
+        """), "Outcomes: Claude Code cost per pull request by team (latest month)", "USD per pull request",
+            "team"),
+        _table(["rank", "user_key (pseudonymous)", "tokens", "cost (USD)"],
+               q(f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
+                 f"where usage_month = '{month}' order by rank limit {TOP}") if month else [],
+               f"Leaderboard: top {TOP} pseudonymous people by tokens ({month:%B %Y})" if month else "Leaderboard"),
+    ]
+    for figure in figures:
+        figure.update_layout(template="plotly_white", colorway=OKABE_ITO, height=420,
+                             margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    return figures
+
+
+def build_report(home: Home) -> Path:
+    """Write `<home>/report/index.html` (atomically) from analytics.duckdb; returns its path."""
+    if not home.published_db.exists():
+        raise LedgerError(f"no published file at {home.published_db}; run `token-ledger run` first")
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        cost, tokens, requests, first, last = con.execute(
+            "select coalesce(sum(cost_usd), 0), coalesce(sum(total_tokens), 0), coalesce(sum(requests), 0), "
+            "min(usage_date), max(usage_date) from fct_usage_daily").fetchone()
+        figures = _panels(con)
+    finally:
+        con.close()
+    published = dt.datetime.fromtimestamp(home.published_db.stat().st_mtime, dt.UTC)
+    charts = "\n".join(
+        '<section class="panel">' + f.to_html(full_html=False, include_plotlyjs=False, config=CHART_CONFIG,
+                                              default_width="100%") + "</section>"
+        for f in figures)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Token Ledger</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
+.totals {{ display: flex; gap: 2rem; flex-wrap: wrap; }} .totals div {{ font-size: 1.4rem; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 1rem; }}
+.panel {{ border: 1px solid #ddd; border-radius: 6px; padding: .5rem; }}
+</style>
+<script>{get_plotlyjs()}</script>
+</head><body>
+<h1>Token Ledger</h1>
+<p>Usage from {first} to {last} (UTC days). Data last refreshed: published
+<time id="refreshed" datetime="{published:%Y-%m-%dT%H:%M:%SZ}">{published:%Y-%m-%d %H:%M} UTC</time>.
+Built from analytics.duckdb only: teams, cost centres and pseudonymous user_keys, never a name.</p>
+<div class="totals">
+<div>spend <strong id="total-cost" data-value="{cost}">${cost:,.2f}</strong></div>
+<div>tokens <strong id="total-tokens" data-value="{tokens}">{tokens:,}</strong></div>
+<div>requests <strong id="total-requests" data-value="{requests}">{requests:,}</strong></div>
+</div>
+<div class="grid">
+{charts}
+</div>
+<p><small>{html.escape(str(home.published_db.name))}</small></p>
+</body></html>
+"""
+    folder = home.sub("report")
+    target, tmp = folder / "index.html", folder / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
