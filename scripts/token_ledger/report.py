@@ -131,9 +131,11 @@ def build_report(home: Home) -> Path:
 <html lang="en"><head><meta charset="utf-8"><title>Token Ledger</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
+/* auto-fill, not auto-fit: each chart is drawn as the page is read, and must get its column's
+   width, not the whole row's */
 body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 .totals {{ display: flex; gap: 2rem; flex-wrap: wrap; }} .totals div {{ font-size: 1.4rem; }}
-.grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 1rem; }}
+.grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1rem; }}
 .panel {{ border: 1px solid #ddd; border-radius: 6px; padding: .5rem; }}
 </style>
 <script>{get_plotlyjs()}</script>
