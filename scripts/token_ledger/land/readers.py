@@ -60,10 +60,17 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(sql, [file_pattern(repaired)])
 
 
-def _duplicated(name: str, json_path: str) -> str:
-    """SQL: the field's name when its key appears twice in the object holding it, else NULL."""
-    parent, _, key = json_path.rpartition(".")
-    return f"case when len(list_filter(json_keys(_raw, '{parent}'), lambda k: k = '{key}')) > 1 then '{name}' end"
+def _duplicated(fields: list[Field], json_paths: list[str]) -> tuple[str, str]:
+    """SQL for the keys of every object holding a field (one parse per record: `_keys`, a list
+    per parent path) and for the first field whose key appears twice in its object (else NULL)."""
+    parents = list(dict.fromkeys(p.rpartition(".")[0] for p in json_paths))
+    keys = "json_keys(_raw, [" + ", ".join(f"'{parent}'" for parent in parents) + "])"
+    checks = ", ".join(
+        f"case when len(list_filter(_keys[{parents.index(p.rpartition('.')[0]) + 1}], "
+        f"lambda k: k = '{p.rpartition('.')[2]}')) > 1 then '{f.name}' end"
+        for f, p in zip(fields, json_paths, strict=True)
+    )
+    return keys, f"coalesce({checks})"
 
 
 def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str] | None = None,
@@ -73,7 +80,7 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
     json_paths = [(paths or {}).get(f.name, f"$.{f.name}") for f in fields]
     path_list = "[" + ", ".join(f"'{p}'" for p in json_paths) + "]"
     values = ",\n".join(f"_vals[{i + 1}] as {f.col}" for i, f in enumerate(fields))
-    duplicated = ", ".join(_duplicated(f.name, p) for f, p in zip(fields, json_paths, strict=True))
+    keys, duplicated = _duplicated(fields, json_paths)
     con.execute(
         f"""
         create or replace temp table src as
@@ -88,10 +95,11 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
         extracted as (
             select
                 *,
-                case when _type = 'OBJECT' then json_extract_string(_raw, {path_list}) end as _vals
+                case when _type = 'OBJECT' then json_extract_string(_raw, {path_list}) end as _vals,
+                case when _type = 'OBJECT' then {keys} end as _keys
             from parsed
         )
-        select _line, _raw, _valid, _type, case when _type = 'OBJECT' then coalesce({duplicated}) end as _dup_key,
+        select _line, _raw, _valid, _type, case when _type = 'OBJECT' then {duplicated} end as _dup_key,
             {values}
         from extracted
         where _type is distinct from 'OBJECT' or ({where})
