@@ -111,6 +111,12 @@ def cmd_docs(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace, home: Home) -> int:
+    from token_ledger.metrics import metrics
+
+    return metrics(home, args.mf_args)
+
+
 def cmd_bench(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.bench import bench
 
@@ -174,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("report", cmd_report, "write the standard dashboard <home>/report/index.html from analytics.duckdb")
     add("docs", cmd_docs, "generate dbt's documentation of every model into <home>/docs (one offline HTML file)")
 
+    p = add("metrics", cmd_metrics, "MetricFlow over the semantic layer of the published marts, e.g. "
+                                    "`metrics -- query --metrics cost_usd --group-by metric_time__month`")
+    p.add_argument("mf_args", nargs=argparse.REMAINDER, metavar="-- MF_ARGS")
+
     p = add("bench", cmd_bench, "the performance benchmark: land, build, publish vs. a hand-written floor")
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--keep", action="store_true", help="keep the benchmark's generated files and home")
@@ -189,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "dbt_args", None) and args.dbt_args[:1] == ["--"]:
-        args.dbt_args = args.dbt_args[1:]
+    for name in ("dbt_args", "mf_args"):
+        if getattr(args, name, None) and getattr(args, name)[:1] == ["--"]:
+            setattr(args, name, getattr(args, name)[1:])
     try:
         home = Home.resolve(getattr(args, "home", None))
         return args.handler(args, home)

@@ -6,14 +6,13 @@ from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.generate import generate
 from token_ledger.pipeline import run
+from token_ledger.summary import published_totals, spend_line
 
 
 def summary(home: Home) -> str:
+    totals = published_totals(home.published_db)
     con = warehouse.connect(home.published_db, read_only=True)
     try:
-        total, requests, tokens, first, last = con.execute(
-            "select sum(cost_usd), sum(requests), sum(total_tokens), min(usage_date), max(usage_date) "
-            "from fct_usage_daily").fetchone()
         top = con.execute(
             "select model_id, sum(cost_usd) as cost from fct_usage_daily group by 1 order by 2 desc nulls last limit 5"
         ).fetchall()
@@ -24,8 +23,8 @@ def summary(home: Home) -> str:
         con.close()
     lines = [
         "",
-        f"Token Ledger demo: {first} to {last}",
-        f"  spend      ${total:,.2f} for {requests:,} requests and {tokens / 1e9:,.2f} billion tokens",
+        f"Token Ledger demo: {totals.first} to {totals.last}",
+        f"  spend      {spend_line(totals)}",
         "  top models " + ", ".join(f"{m} ${c:,.2f}" for m, c in top),
         f"  outcomes   {outcomes[0] or 0:,} commits and {outcomes[1] or 0:,} pull requests with Claude Code"
         + (f" (${outcomes[2]:,.2f} of Claude Code per pull request)" if outcomes[2] is not None else ""),
@@ -39,7 +38,7 @@ def demo(home: Home, users: int = 200, days: int = 31) -> int:
     inputs = home.sub("demo-input")
     result = generate(inputs, profile="demo", users=users, days=days, outcomes=True)
     print(f"generated {result.events} usage records for {users} people into {inputs}")
-    code = run(home, [str(inputs)])
+    code = run(home, [str(inputs)], summary=False)
     if code == 0:
         print(summary(home))
     return code

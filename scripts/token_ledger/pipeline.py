@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from token_ledger import warehouse
 from token_ledger.config import Home, project_dir
 from token_ledger.errors import LedgerError, LockedError
+from token_ledger.summary import Totals, changed_line, published_totals, spend_line
 
 RUN_LOG_DDL = """
 create schema if not exists audit;
@@ -121,6 +122,7 @@ class RunRecord:
     validation_passed: bool | None = None
     published: bool = False
     alerts_sent: int = 0
+    published_before: Totals | None = None  # the published file's totals when the run began
 
     def timed(self, name: str, action: Callable[[], bool]) -> bool:
         start = time.monotonic()
@@ -149,7 +151,25 @@ def _write_log(home: Home, record: RunRecord) -> None:
         )
 
 
-def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None) -> int:
+def closing_summary(home: Home, record: RunRecord) -> str:
+    """What a person reads at the end of a run: period, spend, what changed, alerts, where to look."""
+    after = published_totals(home.published_db)
+    seconds = sum(record.steps.values())
+    lines = ["", f"Token Ledger run {record.status} in {seconds:,.1f} s"]
+    if after is not None:
+        lines += [f"  period     {after.first} to {after.last} (UTC days)",
+                  f"  spend      {spend_line(after)}",
+                  f"  changed    {record.records_landed:,} records landed from {record.files_landed:,} files, "
+                  f"{record.records_quarantined:,} quarantined; {changed_line(record.published_before, after)}"]
+    alerts_file = home.root / "alerts" / f"{record.run_id}.jsonl"
+    lines += [f"  alerts     {record.alerts_sent:,} sent" + (f" ({alerts_file})" if record.alerts_sent else ""),
+              f"  published  {home.published_db}  (open it read-only with DuckDB or any BI tool)",
+              f"  dashboard  {home.root / 'report' / 'index.html'}  (open it in a browser; it works offline)"]
+    return "\n".join(lines)
+
+
+def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None, summary: bool = True) -> int:
+    """`summary`: end with the closing summary (the demo prints its own)."""
     from token_ledger import alerts
     from token_ledger.dbt_runner import Dbt, build
     from token_ledger.landing import land_paths
@@ -189,6 +209,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return result.publishable
 
         def do_publish() -> bool:
+            record.published_before = published_totals(home.published_db)
             tables = publish(home, before_replace=lambda: fault_point(home, "publish"))
             print(f"published {len(tables)} tables to {home.published_db}")
             record.published = True
@@ -235,4 +256,6 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             print(f"error: run failed at step '{record.failed_step}'; the published file was left as it was",
                   file=sys.stderr)
             return 1
+        if summary:
+            print(closing_summary(home, record))
         return 0

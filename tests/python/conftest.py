@@ -175,6 +175,7 @@ SLOWEST_FIRST = {
     "test_finops.py": 110,
     "test_foundation.py": 80,
     "test_bench.py": 55,
+    "test_demo.py": 65,
     "test_outcomes.py": 32,
     "test_pricing.py": 35,
     "test_registry.py": 20,

@@ -264,3 +264,10 @@ def test_the_published_file_opens_in_duckdb_1_4_and_1_5(month: Month, tmp_path: 
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr[-500:]
         assert done.stdout.strip() == str(expected), version
+
+
+def test_the_dashboard_shows_a_month_of_1000_people_in_a_browser(month: Month, tmp_path: Path) -> None:
+    from browser import assert_dashboard_equals_marts
+
+    shown = assert_dashboard_equals_marts(month.home, tmp_path / "browser")
+    assert len(shown["by_title"]["Spend per day by cost centre"]["traces"]) > 10  # a real organisation's spread

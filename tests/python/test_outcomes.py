@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from decimal import Decimal
@@ -108,3 +109,43 @@ def test_the_dashboard_is_one_offline_page_whose_totals_equal_the_marts(home: Pa
                   "last refreshed"):
         assert title in text, title
     assert "ada@corp.example" not in text and "Ada Example" not in text
+
+
+CONTRACT_METRICS = ["cost_usd", "list_cost_usd", "total_tokens", "requests", "cost_per_request_usd", "commits",
+                    "pull_requests", "cost_per_pull_request_usd"]
+
+
+def test_metricflow_answers_each_contract_metric_as_sql_on_the_published_marts(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metrics.csv"
+    run_cli(home, "metrics", "--", "query", "--metrics", ",".join(CONTRACT_METRICS),
+            "--group-by", "metric_time__day", "--csv", str(out), "--quiet", env=ENV)
+    with out.open(encoding="utf-8") as handle:
+        answered = {row["metric_time__day"][:10]: row for row in csv.DictReader(handle)}
+    published = home / "analytics.duckdb"
+    usage = {str(r[0]): r[1:] for r in query(published, """
+        select usage_date, sum(cost_usd), sum(list_cost_usd), sum(total_tokens), sum(requests),
+               sum(cost_usd) / nullif(sum(requests), 0)
+        from fct_usage_daily group by 1""")}
+    outcomes = {str(r[0]): r[1:] for r in query(published, """
+        select usage_date, sum(commits), sum(pull_requests), sum(cost_usd) / nullif(sum(pull_requests), 0)
+        from fct_outcomes_daily group by 1""")}
+    assert set(answered) == set(usage) | set(outcomes) == {"2026-09-30", "2026-10-01"}
+    for day, row in answered.items():
+        expected = dict(zip(["cost_usd", "list_cost_usd", "total_tokens", "requests", "cost_per_request_usd"],
+                            usage.get(day, [None] * 5), strict=True))
+        expected |= dict(zip(["commits", "pull_requests", "cost_per_pull_request_usd"],
+                             outcomes.get(day, [None] * 3), strict=True))
+        for metric in CONTRACT_METRICS:
+            value = row[metric]
+            if expected[metric] is None:
+                assert value in ("", "None", "nan"), (day, metric, value)
+            else:
+                assert float(value) == pytest.approx(float(expected[metric]), rel=1e-9), (day, metric)
+    # the hand-worked fixture: 2 pull requests on 1 October (T-PLATFORM's and an unattributed one) for
+    # USD 10.50 of Claude Code and USD 0.01 + 0.02 of Copilot
+    assert float(answered["2026-10-01"]["cost_per_pull_request_usd"]) == pytest.approx(10.53 / 2)
+    # MetricFlow's project names the published file only, opened read-only
+    profile = (home / "metrics" / "profiles.yml").read_text(encoding="utf-8")
+    assert "analytics.duckdb" in profile and "token_ledger.duckdb" not in profile and "READ_ONLY" in profile
+    manifest = (home / "metrics" / "target" / "semantic_manifest.json").read_text(encoding="utf-8")
+    assert '"token_ledger"' not in manifest and "outcomes-test-key" not in manifest
