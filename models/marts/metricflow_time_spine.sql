@@ -1,9 +1,10 @@
--- The semantic layer's time spine: one row per day from 2020 to 2035 (MetricFlow joins metrics
--- to it for metric_time). Published with the marts so MetricFlow answers from the published file.
+-- The semantic layer's time spine: one row per UTC day from 2020 to 2035 (MetricFlow joins
+-- metrics to it for metric_time). Published with the marts so MetricFlow answers from the
+-- published file.
 with
 
 days as (
-    {{ dbt.date_spine('day', "cast('2020-01-01' as date)", "cast('2036-01-01' as date)") }}
+    select unnest(generate_series(date '2020-01-01', date '2035-12-31', interval 1 day)) as date_day
 ),
 
 final as (
