@@ -200,7 +200,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return record.dbt_exit_code == 0
 
         def do_validate() -> bool:
-            result = validate(home)
+            result = validate(home, run_name=record.run_id)
             print(result.line())
             record.validation_passed = result.success
             for batch, checks in sorted(result.flagged.items()):  # already landed: flagged, never blocking

@@ -14,6 +14,7 @@ and the rest is published. A check on the published marts that fails stops publi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -26,6 +27,7 @@ import pandas as pd
 
 from token_ledger import warehouse
 from token_ledger.config import Home, min_group_size
+from token_ledger.data_docs import make_offline
 from token_ledger.errors import LedgerError
 from token_ledger.land.fields import MAX_COUNT
 from token_ledger.land.formats import landed_usage_sql
@@ -196,14 +198,19 @@ def repair_store(root: Path) -> list[Path]:
 def prune_results(root: Path, keep: int = KEEP_RESULTS) -> None:
     """The newest `keep` validation results of each checkpoint stay (the store, and the Data
     Docs built from it, would otherwise grow by every hourly run)."""
-    for check in (root / "gx" / "uncommitted" / "validations").glob("*/__none__"):
-        runs = sorted((p for p in check.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for check in (root / "gx" / "uncommitted" / "validations").iterdir() if (
+            root / "gx" / "uncommitted" / "validations").is_dir() else []:
+        # <checkpoint>/<run name>/<run time>/: the newest run times stay, whatever their run's name
+        runs = sorted((p for p in check.glob("*/*") if p.is_dir()), key=lambda p: p.name)
         for old in runs[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                old.parent.rmdir()  # the run's folder, once empty
 
 
-def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
+def _run_checks(home: Home, checks: list[Check], run_name: str) -> ValidationResult:
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = home.sub("validation")
@@ -216,6 +223,7 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_or_update_pandas(name="token_ledger")
     result = ValidationResult()
+    run_time = dt.datetime.now(dt.UTC)
     for check in checks:
         try:
             asset = source.get_asset(check.name)
@@ -233,7 +241,8 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
                          if check.batch_column else {"result_format": "SUMMARY", "partial_unexpected_count": 0})
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=check.name, validation_definitions=[definition], actions=[], result_format=result_format))
-        outcome = checkpoint.run(batch_parameters={"dataframe": check.frame})
+        outcome = checkpoint.run(batch_parameters={"dataframe": check.frame},
+                                 run_id=RunIdentifier(run_name=run_name, run_time=run_time))
         result.results[check.name] = bool(outcome.success)
         if check.batch_column:
             result.landed.add(check.name)
@@ -248,6 +257,7 @@ def _run_checks(home: Home, checks: list[Check]) -> ValidationResult:
                             for batch in _failing_batches(item.result, check):
                                 result.flagged.setdefault(batch, set()).add(check.name)
     context.build_data_docs()
+    make_offline(root / "gx" / "uncommitted" / "data_docs" / "local_site")
     sites = context.get_docs_sites_urls()
     result.docs = sites[0]["site_url"] if sites else ""
     return result
@@ -273,7 +283,8 @@ create table if not exists audit.flagged_batches (
 """
 
 
-def validate(home: Home) -> ValidationResult:
+def validate(home: Home, run_name: str | None = None) -> ValidationResult:
+    """`run_name` names the results in the Data Docs (the run's id; `validate-<time>` alone)."""
     if not home.private_db.exists():
         raise LedgerError(f"no private warehouse at {home.private_db}; land and build first")
     con = warehouse.connect(home.private_db, read_only=True)
@@ -282,7 +293,7 @@ def validate(home: Home) -> ValidationResult:
         batches = [r[0] for r in con.execute("select batch_id from raw.load_batches").fetchall()]
     finally:
         con.close()
-    result = _run_checks(home, checks)
+    result = _run_checks(home, checks, run_name or f"validate-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
     if result.publishable:  # flagged batches are remembered too: flagged once, alerted once
         _remember_validated(home, batches, result.flagged)
     return result

@@ -149,3 +149,17 @@ def test_metricflow_answers_each_contract_metric_as_sql_on_the_published_marts(h
     assert "analytics.duckdb" in profile and "token_ledger.duckdb" not in profile and "READ_ONLY" in profile
     manifest = (home / "metrics" / "target" / "semantic_manifest.json").read_text(encoding="utf-8")
     assert '"token_ledger"' not in manifest and "outcomes-test-key" not in manifest
+
+
+def test_data_docs_open_offline_and_name_the_asset_and_the_run(home: Path, tmp_path: Path) -> None:
+    from browser import render
+
+    site = home / "validation" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    index = render(site / "index.html", "document.querySelectorAll('table tbody tr').length", tmp_path / "b1")
+    assert index.console_errors == [] and index.requests == []
+    assert index.value >= 5  # the validation results and suites are listed (drawn by bootstrap-table)
+    run_name = query(home / "token_ledger.duckdb", "select max(run_id) from audit.run_log")[0][0]
+    page = next((site / "validations" / "published_fct_usage_daily" / run_name).rglob("*.html"))
+    shown = render(page, "document.body.innerText", tmp_path / "b2")
+    assert shown.console_errors == [] and shown.requests == []
+    assert "Data asset: published_fct_usage_daily" in shown.value and run_name in shown.value
