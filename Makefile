@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-month lint prices clean
+.PHONY: setup demo test test-month test-bi lint prices clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ test: setup lint
 # 720 hourly runs over a generated month (about 40 minutes; not part of `make test`)
 test-month: setup
 	$(BIN)/python -m pytest -m month -n 0
+
+# the Superset recipe of docs/bi.md in a throwaway venv (about 3 minutes; not part of `make test`)
+test-bi: setup
+	$(BIN)/python -m pytest -m bi -n 0
 
 prices: setup
 	$(BIN)/python -m token_ledger.prices

@@ -176,6 +176,7 @@ SLOWEST_FIRST = {
     "test_foundation.py": 80,
     "test_bench.py": 55,
     "test_demo.py": 65,
+    "test_dbt_versions.py": 90,
     "test_outcomes.py": 32,
     "test_pricing.py": 35,
     "test_registry.py": 20,

@@ -249,21 +249,39 @@ import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 print(con.execute("select sum(requests), sum(total_tokens), sum(cost_usd)::varchar from fct_usage_daily").fetchone())
 """
+# what a BI tool does through duckdb-engine (docs/bi.md): list the tables and columns, then query
+SQLALCHEMY_CLIENT = """
+import sys, sqlalchemy
+engine = sqlalchemy.create_engine(f"duckdb:///{sys.argv[1]}?access_mode=read_only")
+inspector = sqlalchemy.inspect(engine)
+print("fct_usage_daily" in inspector.get_table_names(schema="main"))
+print([c["name"] for c in inspector.get_columns("fct_usage_daily", schema="main")][:3])
+with engine.connect() as con:
+    print(tuple(con.execute(sqlalchemy.text(
+        "select sum(requests), sum(total_tokens), sum(cost_usd)::varchar from fct_usage_daily")).fetchone()))
+"""
 
 
 def test_the_published_file_opens_in_duckdb_1_4_and_1_5(month: Month, tmp_path: Path) -> None:
-    """BI drivers and other languages' packages embed older DuckDB builds than the project's."""
+    """BI drivers and other languages' packages embed older DuckDB builds than the project's;
+    with 1.4 also the SQLAlchemy path of the BI recipe (docs/bi.md): duckdb-engine 0.17.0."""
     expected = query(month.published, "select sum(requests), sum(total_tokens), sum(cost_usd)::varchar "
                                       "from fct_usage_daily")[0]
-    for version in ("1.4.*", "1.5.*"):
+    for version, extra in (("1.4.5", ["duckdb-engine==0.17.0", "SQLAlchemy==1.4.54"]), ("1.5.*", [])):
         venv = tmp_path / f"duckdb-{version[:3]}"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                        f"duckdb=={version}"], check=True)
+                        f"duckdb=={version}", *extra], check=True)
         done = subprocess.run([str(venv / "bin" / "python"), "-c", OLD_CLIENT, str(month.published)],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr[-500:]
         assert done.stdout.strip() == str(expected), version
+        if extra:
+            done = subprocess.run([str(venv / "bin" / "python"), "-c", SQLALCHEMY_CLIENT, str(month.published)],
+                                  capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr[-500:]
+            assert done.stdout.split("\n")[:3] == [
+                "True", "['usage_date', 'team_id', 'cost_center']", str(expected)]
 
 
 def test_the_dashboard_shows_a_month_of_1000_people_in_a_browser(month: Month, tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""dbt 1.12: the project builds on it, with the same marts as on the pinned 1.11.
+
+Only dbt-core 1.12.0 installs from the package registry here, and only with the pre-release
+parser wheel dbt-core-experimental-parser 2.0.0a4 (later parser versions download a binary
+from outside the registry at install time). The pins stay on 1.11 until a 1.12.x installs
+cleanly; this test, in a throwaway venv, keeps the project ready for it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import query, run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_1_12 = ["dbt-core==1.12.0", "dbt-core-experimental-parser==2.0.0a4", "dbt-duckdb==1.11.1", "duckdb==2.0.1"]
+KEY = "dbt-versions-test-key-0123456789abcdef0123456789"
+MARTS = ["fct_usage_daily", "fct_user_usage_monthly", "fct_outcomes_daily", "rpt_value_per_token",
+         "fct_budget_status", "rpt_cost_center_chargeback"]
+
+
+def test_the_project_builds_on_dbt_1_12_with_the_same_marts(tmp_path: Path) -> None:
+    env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY}
+    on_11 = tmp_path / "home-1.11"
+    run_cli(on_11, "generate", "--out", str(tmp_path / "in"), "--users", "24", "--days", "4", "--outcomes")
+    run_cli(on_11, "land", str(tmp_path / "in"), env=env)
+    on_12 = tmp_path / "home-1.12"
+    shutil.copytree(on_11, on_12)
+    run_cli(on_11, "build", env=env)
+
+    venv = tmp_path / "dbt-1.12"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", *DBT_1_12],
+                   check=True)
+    version = subprocess.run([str(venv / "bin" / "dbt"), "--version"], capture_output=True, text=True, check=False)
+    assert "1.12.0" in version.stdout, version.stdout
+    done = subprocess.run(
+        [str(venv / "bin" / "dbt"), "build", "--no-partial-parse", "--project-dir", str(ROOT),
+         "--profiles-dir", str(ROOT), "--target-path", str(on_12 / "dbt-1.12" / "target"),
+         "--log-path", str(on_12 / "dbt-1.12" / "logs")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, **env, "TOKEN_LEDGER_HOME": str(on_12), "PYTHONPATH": str(ROOT / "scripts"),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "ERROR=0" in done.stdout and "SKIP=0" in done.stdout
+    for mart in MARTS:
+        sql = f"select * from marts.{mart} order by all"
+        rows = query(on_12 / "token_ledger.duckdb", sql)
+        assert rows and rows == query(on_11 / "token_ledger.duckdb", sql), mart
