@@ -34,6 +34,7 @@
                 (ref('stg_litellm__spend_logs'), 'occurred_at', 'loaded_at'),
                 (ref('stg_anthropic__usage_buckets'), 'bucket_start', 'loaded_at'),
                 (ref('stg_openai__usage_buckets'), 'bucket_start', 'loaded_at'),
+                (ref('stg_claude_code__analytics_model_usage'), 'usage_date', 'loaded_at'),
             ] -%}
                 {%- do landed.append(
                     "select distinct cast(" ~ day ~ " as date) as day from " ~ relation

@@ -10,6 +10,7 @@
         'int_directory_memberships_historized', 'stg_key_owners__api_key_owners',
         'stg_canonical__usage_events', 'stg_claude_code__api_requests', 'stg_claude_code__transcript_messages',
         'stg_litellm__spend_logs', 'stg_anthropic__usage_buckets', 'stg_openai__usage_buckets',
+        'stg_claude_code__analytics_model_usage',
     ] %}
 -- depends_on: {{ ref(name) }}
     {%- endfor %}

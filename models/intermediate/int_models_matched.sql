@@ -11,6 +11,11 @@ events as (
         provider,
         model
     from {{ ref('int_usage_buckets_owned') }}
+    union
+    select
+        'anthropic' as provider,
+        model
+    from {{ ref('stg_claude_code__analytics_model_usage') }}
 ),
 
 rules as (

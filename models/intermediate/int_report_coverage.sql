@@ -13,7 +13,7 @@ buckets as (
 ),
 
 events as (
-    select * from {{ ref('int_usage_events_unioned') }}
+    select * from {{ ref('int_usage_events_completed') }}
 ),
 
 matched_models as (

@@ -11,7 +11,7 @@
 with
 
 events as (
-    select * from {{ ref('int_usage_events_unioned') }}
+    select * from {{ ref('int_usage_events_completed') }}
 ),
 
 buckets as (

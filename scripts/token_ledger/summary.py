@@ -41,8 +41,8 @@ def published_totals(path: Path) -> Totals | None:
 
 
 def spend_line(totals: Totals) -> str:
-    return (f"${totals.cost_usd:,.2f} for {totals.requests:,} requests and "
-            f"{totals.tokens / 1e9:,.2f} billion tokens")
+    tokens = f"{totals.tokens / 1e9:,.2f} billion" if totals.tokens >= 1e8 else f"{totals.tokens:,}"
+    return f"${totals.cost_usd:,.2f} for {totals.requests:,} requests and {tokens} tokens"
 
 
 def _signed(value: Decimal | int, money: bool = False) -> str:

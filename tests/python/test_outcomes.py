@@ -40,17 +40,19 @@ def test_outcomes_daily_equal_the_hand_worked_rows(home: Path) -> None:
     u = "unattributed"
     assert rows == [
         (SEP, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 3, 1, 120, 30, 5, 1, Decimal("600.5"), 0, Decimal(0)),
-        (SEP, o, o, "claude-code", 1, 1, 1, 0, 5, 1, 1, 1, Decimal(0), 0, Decimal(0)),
-        (OCT, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 11, 1, 60, 10, 5, 1, Decimal(100), 3_100_000,
-         Decimal("10.5")),
+        (SEP, o, o, "claude-code", 1, 1, 1, 0, 5, 1, 1, 1, Decimal(0), 330_000, Decimal("0.9675")),
+        (OCT, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 11, 1, 60, 10, 5, 1, Decimal(100), 3_150_000,
+         Decimal("10.515")),
         (OCT, u, u, "claude-code", 0, 4, 1, 1, 30, 3, 2, 2, Decimal(0), 0, Decimal(0)),
         (SEP, o, o, "copilot", 1, 2, 0, 0, 40, 5, 6, 4, Decimal(0), 1200, Decimal("0.06")),
         (OCT, o, o, "copilot", 1, 1, 0, 0, 12, 2, 3, 0, Decimal(0), 400, Decimal("0.01")),
         (OCT, u, u, "copilot", 0, 0, 0, 0, 7, 0, 1, 3, Decimal(0), 0, Decimal("0.02")),
     ]
-    # Claude Code's tokens and cost are fct_usage_daily's for application claude-code
+    # Claude Code's tokens and cost are fct_usage_daily's for application claude-code: the two
+    # requests, plus what the analytics report lists and they do not explain (EXPECTED.md)
     assert query(home / "analytics.duckdb", "select sum(total_tokens), sum(cost_usd) from fct_usage_daily "
-                                            "where application = 'claude-code'") == [(3_100_000, Decimal("10.5"))]
+                                            "where application = 'claude-code'") == [(3_480_000, Decimal("11.4825"))]
+    assert query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0] == 2
     # the truncated line of the metrics export is quarantined alone
     assert query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine") == [
         (8, "invalid JSON")]
@@ -59,10 +61,10 @@ def test_outcomes_daily_equal_the_hand_worked_rows(home: Path) -> None:
 def test_value_per_token_ratios_and_null_denominators(home: Path) -> None:
     rows = {(r[0], r[1], r[3]): r[4:] for r in query(home / "analytics.duckdb", "select * from rpt_value_per_token")}
     october = rows[(OCT, "T-PLATFORM", "claude-code")]
-    assert october[:5] == (Decimal("10.5"), 3_100_000, 11, 1, 60)
-    assert october[5] == Decimal("0.954545455")  # 10.50 / 11, rounded to 9 places
-    assert october[6] == Decimal("10.5")
-    assert october[7] == pytest.approx(3_100_000 / 60) and october[8] == pytest.approx(5 / 6)
+    assert october[:5] == (Decimal("10.515"), 3_150_000, 11, 1, 60)
+    assert october[5] == Decimal("0.955909091")  # 10.515 / 11, rounded to 9 places
+    assert october[6] == Decimal("10.515")
+    assert october[7] == pytest.approx(3_150_000 / 60) and october[8] == pytest.approx(5 / 6)
     assert rows[(dt.date(2026, 9, 1), "other", "claude-code")][6] is None  # no pull request: NULL
     copilot = rows[(dt.date(2026, 9, 1), "other", "copilot")]
     assert copilot[5] is None and copilot[6] is None  # no commits, no PRs
@@ -142,8 +144,8 @@ def test_metricflow_answers_each_contract_metric_as_sql_on_the_published_marts(h
             else:
                 assert float(value) == pytest.approx(float(expected[metric]), rel=1e-9), (day, metric)
     # the hand-worked fixture: 2 pull requests on 1 October (T-PLATFORM's and an unattributed one) for
-    # USD 10.50 of Claude Code and USD 0.01 + 0.02 of Copilot
-    assert float(answered["2026-10-01"]["cost_per_pull_request_usd"]) == pytest.approx(10.53 / 2)
+    # USD 10.515 of Claude Code and USD 0.01 + 0.02 of Copilot
+    assert float(answered["2026-10-01"]["cost_per_pull_request_usd"]) == pytest.approx(10.545 / 2)
     # MetricFlow's project names the published file only, opened read-only
     profile = (home / "metrics" / "profiles.yml").read_text(encoding="utf-8")
     assert "analytics.duckdb" in profile and "token_ledger.duckdb" not in profile and "READ_ONLY" in profile

@@ -1,0 +1,101 @@
+{#-
+    Per-request events plus what the Claude Code Analytics report lists and they do not
+    explain: per person × day × catalog model, for each token type, max(report − events, 0),
+    where events are the person's Claude Code requests that day (OpenTelemetry, transcripts,
+    canonical with application claude-code). Provider reports are reconciled after this, against
+    these completed events, so a token is never counted twice. api_actor rows have no person:
+    their usage stays unattributed (nothing per-request can explain it).
+-#}
+{%- set token_columns = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_5m_tokens'] -%}
+with
+
+events as (
+    select * from {{ ref('int_usage_events_unioned') }}
+),
+
+reported as (
+    select * from {{ ref('stg_claude_code__analytics_model_usage') }}
+),
+
+matched_models as (
+    select * from {{ ref('int_models_matched') }}
+),
+
+reported_keyed as (
+    select
+        reported.*,
+        coalesce(matched_models.model_id, lower(reported.model)) as match_key
+    from reported
+    left join matched_models
+        on matched_models.provider = 'anthropic' and reported.model = matched_models.model
+),
+
+claude_code_events as (
+    select
+        events.user_email,
+        cast(events.occurred_at as date) as usage_date,
+        coalesce(matched_models.model_id, lower(events.model)) as match_key,
+    {% for column in token_columns -%}
+        sum(events.{{ column }}) as event_{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from events
+    left join matched_models
+        on events.provider = matched_models.provider and events.model = matched_models.model
+    where events.application = 'claude-code' and events.user_email is not null
+    group by all
+),
+
+remainders as (
+    select
+        reported_keyed.usage_date,
+        reported_keyed.user_email,
+        reported_keyed.api_key_name,
+        reported_keyed.model,
+        reported_keyed.loaded_at,
+    {% for column in token_columns -%}
+        greatest(
+            reported_keyed.{{ column }} - coalesce(claude_code_events.event_{{ column }}, 0), 0
+        ) as {{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from reported_keyed
+    left join claude_code_events
+        on
+            reported_keyed.user_email = claude_code_events.user_email
+            and reported_keyed.usage_date = claude_code_events.usage_date
+            and reported_keyed.match_key = claude_code_events.match_key
+),
+
+remainder_events as (
+    select
+        {{ event_uuid(
+            "'analytics|' || usage_date || '|' || coalesce(user_email, 'key:' || api_key_name) || '|' || model"
+        ) }} as event_id,
+        'claude-code-analytics' as source_format,
+        'anthropic' as provider,
+        'analytics:' || usage_date || ':' || model as request_id,
+        cast(usage_date as timestamp) as occurred_at,
+        model,
+        user_email,
+        'claude-code' as application,
+        0 as requests,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_write_5m_tokens,
+        cast(0 as bigint) as cache_write_1h_tokens,
+        'standard' as service_tier,
+        cast(null as decimal(18, 9)) as reported_cost_usd,
+        cast(null as varchar) as source_team_id,
+        cast(null as varchar) as source_cost_center,
+        loaded_at
+    from remainders
+    where input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens > 0
+),
+
+final as (
+    select * from events
+    union all by name
+    select * from remainder_events
+)
+
+select * from final
