@@ -36,11 +36,11 @@ def _pill(n: int, previous: Path, folder: Path) -> Path:
 
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         ops_month: OperationsMonth, tmp_path: Path) -> None:
-    """A month of hourly files (one per hour with usage) picked up by seventeen scheduled runs: one
-    `run` per hour for the eight hours around the first midnight, each publishing, with a pill
-    beside every other hour's file; then one landing and build per 93 files with a pill each (so
-    most days are split across runs and rebuilt as they fill up), one hour held back and
-    delivered last. Those builds run the models without the data tests (those run at the end):
+    """A month of hourly files (one per hour with usage) picked up by eleven scheduled runs: one
+    `run` per hour for the four hours around the first midnight, each publishing, with a pill
+    beside every other hour's file; then one landing and build per 140 files with a pill each (so
+    days are split across runs and rebuilt as they fill up), one hour held back and delivered
+    last. Those builds run the models without the data tests (those run at the end):
     the incremental state is what is under test."""
     home, pills = tmp_path / "home", tmp_path / "pills"
     pills.mkdir()
@@ -51,13 +51,13 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
     on_time = [f for f in hourly if f != late]
     midnight = next(i for i, f in enumerate(on_time) if f.name[6:16] == days[1])  # the first file of day 2
     run_cli(home, "land", str(ops_month.people), env=ENV)
-    run_cli(home, "land", *map(str, on_time[:midnight - 4]), env=ENV)
-    for n, hour in enumerate(on_time[midnight - 4:midnight + 4]):  # hourly runs, each publishing
-        files = [hour, *([_pill(n // 2, on_time[midnight - 5 + n], pills)] if n % 2 else [])]
+    run_cli(home, "land", *map(str, on_time[:midnight - 2]), env=ENV)
+    for n, hour in enumerate(on_time[midnight - 2:midnight + 2]):  # hourly runs, each publishing
+        files = [hour, *([_pill(n // 2, on_time[midnight - 3 + n], pills)] if n % 2 else [])]
         result = run_cli(home, "run", *map(str, files), env=ENV)
         assert "published" in result.out and "planted" not in result.out + result.err
-    chunks = [on_time[start:start + 93] for start in range(midnight + 4, len(on_time), 93)]
-    for n, files in enumerate([*chunks, [late]], start=4):
+    chunks = [on_time[start:start + 140] for start in range(midnight + 2, len(on_time), 140)]
+    for n, files in enumerate([*chunks, [late]], start=2):
         result = run_cli(home, "land", *map(str, files), str(_pill(n, files[0], pills)), env=ENV)
         assert "planted" not in result.out + result.err
         run_cli(home, "build", "--", "--exclude", "resource_type:test", "resource_type:unit_test", env=ENV)
