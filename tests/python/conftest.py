@@ -177,7 +177,7 @@ SLOWEST_FIRST = {  # seconds, measured on a 2-core machine (2026-12-01)
     "test_dbt_versions.py": 125,
     "test_bench.py": 105,
     "test_demo.py": 65,
-    "test_outcomes.py": 65,
+    "test_outcomes.py": 90,
     "test_pricing.py": 35,
     "test_registry.py": 20,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -165,3 +166,60 @@ def test_data_docs_open_offline_and_name_the_asset_and_the_run(home: Path, tmp_p
     shown = render(page, "document.body.innerText", tmp_path / "b2")
     assert shown.console_errors == [] and shown.requests == []
     assert "Data asset: published_fct_usage_daily" in shown.value and run_name in shown.value
+
+
+def _attribute(key: str, value: str) -> dict:
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def test_identities_planted_in_every_free_text_field_of_the_outcome_formats_are_not_published(
+        home: Path, tmp_path: Path) -> None:
+    """Each outcome format with an email, a name or a login in every field a person or a machine can
+    set: none of it reaches analytics.duckdb (only directory labels, counts and catalog models)."""
+    from privacy import scan
+
+    leaky = tmp_path / "leaky"
+    leaky.mkdir()
+    email, name, login = "ada@corp.example", "Ada Example", "ada-gh"
+    point = {"attributes": [_attribute("user.email", email), _attribute("session.id", f"session of {email}"),
+                            _attribute("terminal.type", name), _attribute("team.id", email)],
+             "startTimeUnixNano": "1790848800000000000", "timeUnixNano": "1790852400000000000", "asInt": "1"}
+    (leaky / "leaky-metrics.jsonl").write_text(json.dumps({"resourceMetrics": [{
+        "resource": {"attributes": [_attribute("service.name", f"claude-code for {email}"),
+                                    _attribute("host.name", f"{name}'s laptop"), _attribute("team.id", email),
+                                    _attribute("department", name)]},
+        "scopeMetrics": [{"scope": {"name": f"scope of {email}"}, "metrics": [{
+            "name": "claude_code.commit.count", "unit": "count",
+            "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [point]}}]}]}]}) + "\n",
+        encoding="utf-8")
+    (leaky / "leaky-analytics.json").write_text(json.dumps({"data": [
+        {"date": "2026-10-01", "actor": {"type": "api_actor", "api_key_name": f"key of {email}"},
+         "organization_id": f"org of {name}", "customer_type": email, "terminal_type": name,
+         "core_metrics": {"num_sessions": 1, "lines_of_code": {"added": 1, "removed": 0},
+                          "commits_by_claude_code": 0, "pull_requests_by_claude_code": 0},
+         "tool_actions": {"edit_tool": {"accepted": 1, "rejected": 0}},
+         "model_breakdown": [{"model": f"claude for {email}", "tokens": {
+             "input": 10, "output": 10, "cache_read": 0, "cache_creation": 0},
+             "estimated_cost": {"currency": "USD", "amount": 1}}]}],
+        "has_more": False, "next_page": None}), encoding="utf-8")
+    (leaky / "leaky-copilot.ndjson").write_text(json.dumps({
+        "day": "2026-10-01", "user_id": 999, "user_login": f"{login}-{email}", "user_initiated_interaction_count": 1,
+        "code_generation_activity_count": 1, "code_acceptance_activity_count": 1, "loc_suggested_to_add_sum": 1,
+        "loc_suggested_to_delete_sum": 0, "loc_added_sum": 1, "loc_deleted_sum": 0, "used_agent": False,
+        "used_chat": True, "used_cli": False, "ai_credits_used": 0.1,
+        "totals_by_ide": [{"ide": f"{name} IDE", "code_generation_activity_count": 1}]}) + "\n", encoding="utf-8")
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    run_cli(copy, "run", str(leaky), env=ENV)
+    landed = query(copy / "token_ledger.duckdb", "select count(*) from raw.quarantine")[0][0]
+    assert landed == 1  # the fixture's own truncated line only: every leaky record landed
+    # ... and was counted: the API key's session and the unknown login's line, unattributed; the
+    # made-up model as 'unpriced'
+    counted = dict(((r[0], r[1]), r[2:]) for r in query(copy / "analytics.duckdb", """
+        select tool, team_id, sum(sessions), sum(lines_added) from fct_outcomes_daily
+        where usage_date = date '2026-10-01' group by all"""))
+    assert counted[("claude-code", "unattributed")] == (5, 31) and counted[("copilot", "unattributed")] == (0, 8)
+    assert query(copy / "analytics.duckdb", "select sum(total_tokens) from fct_usage_daily "
+                                            "where model_id = 'unpriced'") == [(20,)]
+    assert scan(copy / "analytics.duckdb", {"t-platform"})  # the scan finds what is there
+    assert scan(copy / "analytics.duckdb", {email, name, login, "corp.example", "laptop", "key of"}) == []
