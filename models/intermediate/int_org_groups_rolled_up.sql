@@ -1,7 +1,6 @@
 {#-
-    Minimum group size k (var min_group_size): per month, a team with fewer than k active
-    people is published as team 'other' of its cost centre; if that bucket, or the cost centre
-    itself, has fewer than k people it rolls up to the organisation-wide 'other'.
+    The published groups under the minimum group size k (var min_group_size), per day: see the
+    groups_rolled_up macro and docs/privacy.md.
 -#}
 with
 

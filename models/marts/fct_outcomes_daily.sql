@@ -1,8 +1,8 @@
 {#-
     What the tokens bought, per day × team × cost centre × tool (CONTRACT.md section 8). A
     person counts as active with Claude Code on a day with Claude Code usage or outcomes, with
-    Copilot on a day in its report. Groups are rolled up under k as in fct_usage_daily, counting
-    the people active with the tool in the month.
+    Copilot on a day in its report. Groups are rolled up under k as in fct_usage_daily (per
+    day, from the month's days before it), counting the people active with the tool.
 -#}
 with
 
@@ -79,10 +79,11 @@ published as (
     from person_days
     inner join rolled_up
         on
-            date_trunc('month', person_days.usage_date) = rolled_up.usage_month
+            person_days.usage_date = rolled_up.usage_date
             and person_days.tool = rolled_up.tool
             and person_days.team_id = rolled_up.team_id
             and person_days.cost_center = rolled_up.cost_center
+    where rolled_up.is_published
     group by all
 ),
 

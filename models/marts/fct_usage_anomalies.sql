@@ -7,12 +7,13 @@
 -#}
 with
 
-events as (
+person_days as (
     select * from {{ ref('fct_person_usage_daily') }}
 ),
 
-org_groups as (
-    select * from {{ ref('int_org_groups_rolled_up') }}
+-- groups only as published (k): a figure here never adds what fct_usage_daily withholds
+published_days as (
+    select * from {{ ref('fct_usage_daily') }}
 ),
 
 scoped as (
@@ -22,7 +23,7 @@ scoped as (
         user_key as scope_id,
         cost_usd,
         requests
-    from events
+    from person_days
     where user_key is not null
     union all
     select
@@ -31,7 +32,8 @@ scoped as (
         team_id as scope_id,
         cost_usd,
         requests
-    from events
+    from published_days
+    where team_id != 'other'
     union all
     select
         usage_date,
@@ -39,7 +41,8 @@ scoped as (
         cost_center as scope_id,
         cost_usd,
         requests
-    from events
+    from published_days
+    where cost_center != 'other'
     union all
     select
         usage_date,
@@ -47,8 +50,8 @@ scoped as (
         model_id as scope_id,
         cost_usd,
         requests
-    from events
-    where model_id is not null
+    from published_days
+    where model_id != 'unpriced'
     union all
     select
         usage_date,
@@ -56,7 +59,7 @@ scoped as (
         'organisation' as scope_id,
         cost_usd,
         requests
-    from events
+    from published_days
 ),
 
 daily as (
@@ -71,7 +74,7 @@ daily as (
 ),
 
 bounds as (
-    select max(usage_date) as last_day from events
+    select max(usage_date) as last_day from person_days
 ),
 
 first_seen as (
@@ -205,8 +208,8 @@ team_models as (
         model_id,
         usage_date,
         sum(cost_usd) as cost_usd
-    from events
-    where model_id is not null
+    from published_days
+    where model_id != 'unpriced' and team_id != 'other'
     group by all
 ),
 
@@ -214,7 +217,7 @@ team_history as (
     select
         team_id,
         min(usage_date) as first_day
-    from events
+    from published_days
     group by all
 ),
 
@@ -251,13 +254,13 @@ unpriced as (
         'organisation' as scope_id,
         'unpriced_requests' as metric,
         cast(null as varchar) as detail,
-        cast(sum(requests) as double) as observed,
+        cast(sum(unpriced_requests) as double) as observed,
         0.0 as expected,
         cast(null as double) as score,
         cast(null as double) as ratio
-    from events
-    where price_status = 'unpriced'
+    from published_days
     group by all
+    having sum(unpriced_requests) > 0
 ),
 
 flags as (
@@ -268,24 +271,6 @@ flags as (
     select * from unpriced
 ),
 
-k_respected as (
-    -- a team or cost centre is named only where it is published as itself that month (k people)
-    select flags.*
-    from flags
-    where
-        flags.scope not in ('team', 'cost_center')
-        or exists (
-            select 1
-            from org_groups
-            where
-                org_groups.usage_month = date_trunc('month', flags.usage_date)
-                and (
-                    (flags.scope = 'team' and org_groups.published_team_id = flags.scope_id)
-                    or (flags.scope = 'cost_center' and org_groups.published_cost_center = flags.scope_id)
-                )
-        )
-),
-
 final as (
     select
         usage_date,
@@ -293,8 +278,10 @@ final as (
         scope_id,
         metric,
         detail,
-        cast(observed as double) as observed,
-        cast(expected as double) as expected,
+        -- a person's daily figures are not published: matched against a team's day they
+        -- would tie the user_key to the team (the score and severity say enough)
+        cast(case when scope != 'person' then observed end as double) as observed,
+        cast(case when scope != 'person' then expected end as double) as expected,
         cast(coalesce(score, observed) as double) as score,
         case
             when metric = 'unpriced_requests' then 'medium'
@@ -303,7 +290,7 @@ final as (
             when ratio >= 5 or score >= 10 then 'medium'
             else 'low'
         end as severity
-    from k_respected
+    from flags
 )
 
 select * from final

@@ -1,8 +1,9 @@
 {#-
     Incremental by usage day (delete+insert), rebuilt by input digest: a day's rows are a
-    function of that day's person facts and of its month's published groups, so a run rebuilds
-    only the days whose inputs changed (see changed_input_days): the new day of an hourly run,
-    a late file's day, an erased person's days, every day of a month where a team crossed k.
+    function of that day's person facts and of its published groups, so a run rebuilds only
+    the days whose inputs changed (see changed_input_days): the new day of an hourly run, a
+    late file's day and the days after it whose groups it changed, an erased person's days.
+    Rows of a group withheld under k that day (org_groups.is_published false) are not here.
     `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
 -#}
 {{ config(
@@ -50,10 +51,11 @@ published_events as (
     from events
     inner join org_groups
         on
-            date_trunc('month', events.usage_date) = org_groups.usage_month
+            events.usage_date = org_groups.usage_date
             and events.team_id = org_groups.team_id
             and events.cost_center = org_groups.cost_center
     left join provider_aliases on events.provider = provider_aliases.reported_provider
+    where org_groups.is_published
 ),
 
 daily as (

@@ -21,6 +21,26 @@ monthly as (
     group by all
 ),
 
+-- every figure to two significant figures: exact per-person totals could be matched against a
+-- team's exact totals (subset sums) to tie a user_key to its team (docs/privacy.md)
+{%- set figures = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+                   'total_tokens', 'cost_usd'] %}
+coarsened as (
+    select
+        usage_month,
+        user_email,
+        {% for figure in figures -%}
+            case
+                when {{ figure }} = 0 then 0
+                else
+                    round({{ figure }} / power(10, floor(log10(abs({{ figure }}))) - 1))
+                    * power(10, floor(log10(abs({{ figure }}))) - 1)
+            end as {{ figure }},
+        {% endfor -%}
+        active_days
+    from monthly
+),
+
 final as (
     select
         usage_month,
@@ -33,7 +53,7 @@ final as (
         cast(total_tokens as bigint) as total_tokens,
         cast(cost_usd as decimal(38, 9)) as cost_usd,
         cast(active_days as bigint) as active_days
-    from monthly
+    from coarsened
 )
 
 select * from final

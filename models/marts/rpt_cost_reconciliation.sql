@@ -1,8 +1,24 @@
 with
 
-events as (
+all_events as (
     select * from {{ ref('fct_usage_events') }}
     where reported_cost_usd is not null
+),
+
+org_groups as (
+    select * from {{ ref('int_org_groups_rolled_up') }}
+),
+
+events as (
+    -- what fct_usage_daily publishes (k): never the usage of a group withheld that day
+    select all_events.*
+    from all_events
+    inner join org_groups
+        on
+            all_events.usage_date = org_groups.usage_date
+            and all_events.team_id = org_groups.team_id
+            and all_events.cost_center = org_groups.cost_center
+    where org_groups.is_published
 ),
 
 daily as (

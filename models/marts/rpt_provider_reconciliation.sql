@@ -8,12 +8,22 @@ catalog_models as (
     select distinct model_id from {{ ref('price_catalog') }}
 ),
 
+-- days on which fct_usage_daily withholds a group under k: organisation-wide figures of
+-- attributed usage would reveal it, so those days are not reported
+withheld_days as (
+    select distinct usage_date
+    from {{ ref('int_org_groups_rolled_up') }}
+    where not is_published
+),
+
 labelled as (
     select
         coverage.*,
         case when catalog_models.model_id is not null then coverage.match_key else 'unpriced' end as model_id
     from coverage
     left join catalog_models on coverage.match_key = catalog_models.model_id
+    left join withheld_days on coverage.usage_date = withheld_days.usage_date
+    where withheld_days.usage_date is null
 ),
 
 final as (

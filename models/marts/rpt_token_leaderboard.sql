@@ -8,7 +8,7 @@ ranked as (
     select
         usage_month,
         row_number() over (
-            partition by usage_month order by total_tokens desc, user_key asc
+            partition by usage_month order by total_tokens desc, cost_usd desc nulls last, user_key asc
         ) as rank,
         user_key,
         total_tokens,

@@ -131,20 +131,27 @@ def _published_checks(con, home: Home) -> list[Check]:
     ).fetchone()[0]:
         raise LedgerError("the public marts are not built yet; run `token-ledger build` first")
     daily = con.execute("select * from marts.fct_usage_daily").df()
+    # what is published equals the private facts less what k withholds (docs/privacy.md)
     private_totals = con.execute(
         """
-        select sum(requests) as requests, sum(total_tokens) as total_tokens, coalesce(sum(cost_usd), 0) as cost_usd
-        from restricted.fct_usage_events
+        select sum(person.requests) as requests, sum(person.total_tokens) as total_tokens,
+            coalesce(sum(person.cost_usd), 0) as cost_usd
+        from restricted.fct_person_usage_daily as person
+        inner join intermediate.int_org_groups_rolled_up as groups
+            on person.usage_date = groups.usage_date and person.team_id = groups.team_id
+            and person.cost_center = groups.cost_center
+        where groups.is_published
         """
     ).df().iloc[0]
     k = min_group_size()
+    # the groups of each published day with their people, remainders included (the dbt test
+    # assert_published_groups_have_k_people recounts them from the person facts)
     groups = con.execute(
         """
-        select usage_month, published_team_id, published_cost_center, sum(people) as people
+        select usage_date, published_team_id, published_cost_center, min(group_people) as people
         from intermediate.int_org_groups_rolled_up
-        where not (published_team_id = 'other' and published_cost_center = 'other')
+        where is_published and people > 0  -- usage with no person at all identifies nobody
         group by all
-        having sum(people) > 0  -- usage with no person at all identifies nobody
         """
     ).df()
     tolerance = 1e-6 * max(1.0, float(private_totals["cost_usd"]))

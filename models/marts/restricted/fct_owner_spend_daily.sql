@@ -1,45 +1,57 @@
+{#-
+    Groups (organisation, cost centre, team) count what is published under their name in
+    fct_usage_daily, so a published budget never reveals spend withheld under k; a person counts
+    their own usage.
+-#}
 with
 
 events as (
     select * from {{ ref('fct_person_usage_daily') }}
 ),
 
--- one row per person and day (and team, in case of a move that day) before the four rollups:
--- a fraction of the per-model rows, so the union below stays small
+published_days as (
+    select * from {{ ref('fct_usage_daily') }}
+),
+
 people_daily as (
     select
         usage_date,
         user_email,
-        team_id,
-        cost_center,
-        allowance_tier,
+        coalesce(allowance_tier, 'standard') as allowance_tier,
         sum(cost_usd) as cost_usd,
         sum(total_tokens) as total_tokens,
         sum(requests) as requests
     from events
+    where user_email is not null
     group by all
 ),
 
 by_owner as (
-    {% for owner_type, owner_id, tier in [
-        ("'organisation'", "'organisation'", "cast(null as varchar)"),
-        ("'cost_center'", "cost_center", "cast(null as varchar)"),
-        ("'team'", "team_id", "cast(null as varchar)"),
-        ("'person'", "user_email", "coalesce(allowance_tier, 'standard')"),
+    {% for owner_type, owner_id in [
+        ("'organisation'", "'organisation'"),
+        ("'cost_center'", "cost_center"),
+        ("'team'", "team_id"),
     ] -%}
         select
             usage_date,
             {{ owner_type }} as owner_type,
             {{ owner_id }} as owner_id,
-            {{ tier }} as allowance_tier,
+            cast(null as varchar) as allowance_tier,
             cost_usd,
             total_tokens,
-            requests,
-            user_email
-        from people_daily
-        {% if owner_type == "'person'" %}where user_email is not null{% endif %}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+            requests
+        from published_days
+        union all
+    {% endfor -%}
+    select
+        usage_date,
+        'person' as owner_type,
+        user_email as owner_id,
+        allowance_tier,
+        cost_usd,
+        total_tokens,
+        requests
+    from people_daily
 ),
 
 daily as (
@@ -50,8 +62,7 @@ daily as (
         max(allowance_tier) as allowance_tier,
         coalesce(sum(cost_usd), 0) as spend_usd,
         sum(total_tokens) as tokens,
-        sum(requests) as requests,
-        count(distinct user_email) as people
+        sum(requests) as requests
     from by_owner
     group by usage_date, owner_type, owner_id
 )
