@@ -19,6 +19,7 @@ import duckdb
 from token_ledger import warehouse
 from token_ledger.config import Home
 from token_ledger.identity import ERASED, normalize_email
+from token_ledger.land.fields import identity_sql
 from token_ledger.land.formats import FORMATS
 from token_ledger.pseudonym import configure, hmac_sql
 
@@ -43,6 +44,10 @@ class Erasure:
                 f"{self.references} manager references emptied; {self.file_names} file names rewritten")
 
 
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
 def _token_pattern(email: str) -> str:
     """A regular expression matching the address as a whole token in text (not `val@…` for `al@…`)."""
     return f"(^|[^a-z0-9._%+-]){re.escape(email)}($|[^a-z0-9.-])"
@@ -52,11 +57,11 @@ def _quarantined(con: duckdb.DuckDBPyConnection, email: str) -> int:
     """Quarantined records naming the person: any JSON string value equal to the address, or
     the address as a whole token in a record that is not JSON."""
     batches = con.execute(
-        """
+        f"""
         delete from raw.quarantine
         where list_contains(
                 list_transform(coalesce(json_extract_string(try_cast(raw_record as json), '$..*'), []),
-                               lambda v: lower(trim(v))), $email)
+                               lambda v: {identity_sql("v")}), $email)
             or regexp_matches(lower(raw_record), $pattern)
         returning batch_id
         """,
@@ -112,12 +117,12 @@ def erase(home: Home, email: str) -> Erasure:
                                       [logins]).fetchone()[0]
                 result.records[spec.table] = result.records.get(spec.table, 0) + removed
             for column in spec.identity_columns:
-                removed = con.execute(f'delete from raw.{spec.table} where lower(trim("{column}")) = ?',
+                removed = con.execute(f"delete from raw.{spec.table} where {identity_sql(_quoted(column))} = ?",
                                       [normalized]).fetchone()[0]
                 result.records[spec.table] = result.records.get(spec.table, 0) + removed
             for column in spec.identity_references:
                 result.references += con.execute(
-                    f'update raw.{spec.table} set "{column}" = null where lower(trim("{column}")) = ?',
+                    f"update raw.{spec.table} set {_quoted(column)} = null where {identity_sql(_quoted(column))} = ?",
                     [normalized]).fetchone()[0]
         result.quarantined = _quarantined(con, normalized)
         result.file_names = _file_names(con, normalized)

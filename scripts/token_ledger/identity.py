@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
@@ -12,9 +13,21 @@ ERASED = "[erased]"  # what an erased person's address becomes in a file name
 ONE_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
 
 
+# as land.fields.identity_sql: invisible characters, fullwidth forms (U+FF01-FF5E) folded to ASCII
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def normal_identity(text: str) -> str:
+    """A person's identity in its one normal form, exactly as landing stores it
+    (`land.fields.identity_sql`): invisible characters removed, fullwidth forms folded, NFC,
+    lower case, trimmed."""
+    return unicodedata.normalize("NFC", INVISIBLE.sub("", text).translate(FULLWIDTH)).lower().strip()
+
+
 def normalize_email(email: str, option: str = "--user") -> str:
-    """One email address, trimmed and lower-cased; anything else is refused."""
-    normalized = email.strip().lower()
+    """One email address in its normal form (`normal_identity`); anything else is refused."""
+    normalized = normal_identity(email)
     if not ONE_EMAIL.fullmatch(normalized):
         raise LedgerError(f"{option} must be one email address (name@domain)")
     return normalized

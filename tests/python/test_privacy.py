@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -131,27 +132,99 @@ def test_prod_refuses_weak_keys_and_takes_a_strong_one(org: dict, tmp_path: Path
 
 
 def test_no_published_group_is_smaller_than_k(org: dict) -> None:
-    rows = query(org["home"] / "token_ledger.duckdb", """
-        select d.usage_date, d.team_id, d.cost_center, count(distinct e.user_email)
-        from restricted.fct_usage_events as e
-        inner join intermediate.int_org_groups_rolled_up as g
-            on date_trunc('month', e.usage_date) = g.usage_month and e.team_id = g.team_id
-            and e.cost_center = g.cost_center
-        inner join marts.fct_usage_daily as d
-            on d.team_id = g.published_team_id and d.cost_center = g.published_cost_center
-            and d.usage_date = e.usage_date
+    """Recounted from the person facts: a team published as itself on a day had k people of the
+    month before that day; the organisation-wide remainder, k people of the month that day
+    included (else withheld, and the published totals are the private ones less it)."""
+    db = org["home"] / "token_ledger.duckdb"
+    small = query(db, """
+        with people as (
+            select distinct usage_date, team_id, cost_center, user_email
+            from restricted.fct_person_usage_daily where user_email is not null
+        )
+        select d.usage_date, d.team_id, count(distinct p.user_email) as people
+        from (select distinct usage_date, team_id, cost_center from marts.fct_usage_daily) as d
+        left join people as p
+            on p.team_id = d.team_id and p.cost_center = d.cost_center and p.usage_date < d.usage_date
+            and date_trunc('month', p.usage_date) = date_trunc('month', d.usage_date)
+        where d.team_id not in ('other', 'unattributed')
         group by all
+        having count(distinct p.user_email) < 5
     """)
-    monthly = query(org["home"] / "token_ledger.duckdb", """
-        select published_team_id, published_cost_center, sum(people)
-        from intermediate.int_org_groups_rolled_up
-        group by all
-    """)
-    assert rows and monthly
-    small = [(t, c, n) for t, c, n in monthly if n < 5 and not (t == "other" and c == "other")]
     assert small == []
+    remainders = query(db, """
+        select usage_date, count(distinct team_id), min(group_people), bool_and(is_published)
+        from intermediate.int_org_groups_rolled_up
+        where published_team_id = 'other' and published_cost_center = 'other'
+        group by all
+    """)
+    assert remainders and all(people >= 5 for _, _, people, published in remainders if published)
+    withheld = query(db, """
+        select coalesce(sum(p.cost_usd), 0) from restricted.fct_person_usage_daily as p
+        inner join intermediate.int_org_groups_rolled_up as g using (usage_date, team_id, cost_center)
+        where not g.is_published
+    """)[0][0]
+    private = query(db, "select sum(cost_usd) from restricted.fct_person_usage_daily")[0][0]
+    published = query(org["home"] / "analytics.duckdb", "select sum(cost_usd) from fct_usage_daily")[0][0]
+    assert published == private - withheld
     teams = {r[0] for r in query(org["home"] / "analytics.duckdb", "select distinct team_id from fct_usage_daily")}
-    assert "other" in teams  # teams of ~8 with some inactive people: some roll up
+    assert "other" in teams  # the first day of the month, when no team has had k people yet
+
+
+def test_subset_sums_of_per_person_rows_recover_no_team(org: dict) -> None:
+    """The attack: find the user_keys whose rows in fct_user_usage_monthly add up to a team's
+    month in fct_usage_daily (tokens, cost, requests) or in rpt_value_per_token (tokens, cost per
+    tool). Per-person figures are rounded to two significant figures, and a team's first days are
+    in a remainder: the members' sums never equal a team's totals exactly; and within the
+    rounding, wherever the true members are consistent with a team's totals, each of them can be
+    swapped for someone outside the team and stay consistent, so no member is recovered."""
+    private, published = org["home"] / "token_ledger.duckdb", org["home"] / "analytics.duckdb"
+    metrics = ("total_tokens", "cost_usd", "requests")
+    persons: dict = {}
+    for month, key, *values in query(published, "select usage_month, user_key, total_tokens, cost_usd, requests "
+                                                "from fct_user_usage_monthly"):
+        persons.setdefault(month, {})[key] = [float(v or 0) for v in values]
+    targets = {(month, "usage", team, centre): [float(v or 0) for v in values]
+               for month, team, centre, *values in query(published, """
+                   select date_trunc('month', usage_date)::date, team_id, cost_center,
+                       sum(total_tokens), sum(cost_usd), sum(requests)
+                   from fct_usage_daily where team_id not in ('other', 'unattributed') group by all""")}
+    targets |= {(month, tool, team, centre): [float(v or 0) for v in values]
+                for month, tool, team, centre, *values in query(published, """
+                    select usage_month, tool, team_id, cost_center, total_tokens, cost_usd
+                    from rpt_value_per_token where team_id not in ('other', 'unattributed')""")}
+    members: dict = {}
+    for month, team, centre, key in query(private, """
+            select distinct date_trunc('month', p.usage_date)::date, g.published_team_id, g.published_cost_center,
+                p.user_key
+            from restricted.fct_person_usage_daily as p
+            inner join intermediate.int_org_groups_rolled_up as g using (usage_date, team_id, cost_center)
+            where g.is_published and p.user_key is not null"""):
+        members.setdefault((month, team, centre), set()).add(key)
+    assert len(targets) > 20 and len(persons) == 1
+
+    def half_unit(value: float, integer: bool) -> float:  # the most a published figure is off
+        if value == 0:
+            return 0.0
+        exponent = math.floor(math.log10(abs(value))) - 1
+        return 0.0 if integer and exponent < 0 else 0.5 * 10**exponent
+
+    def consistent(month, subset: set, target: list[float]) -> bool:
+        for m, total in enumerate(target):
+            values = [persons[month][key][m] for key in subset]
+            if abs(sum(values) - total) > sum(half_unit(v, metrics[m] != "cost_usd") for v in values) + 1e-9:
+                return False
+        return True
+
+    recovered = []
+    for (month, _, team, centre), target in targets.items():
+        team_members = members[(month, team, centre)]
+        sums = [sum(persons[month][key][m] for key in team_members) for m in range(len(target))]
+        assert all(abs(s - t) > 1e-6 for s, t in zip(sums, target, strict=True)), (team, "exact sum")
+        if consistent(month, team_members, target):
+            outside = [key for key in persons[month] if key not in team_members]
+            recovered += [(team, key) for key in team_members if not any(
+                consistent(month, team_members - {key} | {other}, target) for other in outside)]
+    assert recovered == []
 
 
 def test_no_published_outcome_group_is_smaller_than_k(org: dict) -> None:
@@ -185,8 +258,10 @@ def test_k_is_configurable(org: dict, tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli(home, "land", str(org["inputs"]))
     run_cli(home, "build", env={"TOKEN_LEDGER_MIN_GROUP_SIZE": "1000"})
-    teams = query(home / "token_ledger.duckdb", "select distinct team_id, cost_center from marts.fct_usage_daily")
-    assert teams == [("other", "other")]
+    # 120 people: with k = 1000 not even the whole organisation is a group of k, so nothing is published
+    assert query(home / "token_ledger.duckdb", "select count(*) from marts.fct_usage_daily") == [(0,)]
+    assert query(home / "token_ledger.duckdb", "select count(*), bool_or(is_published) "
+                                               "from intermediate.int_org_groups_rolled_up")[0][1] is False
 
 
 def test_per_person_tables_carry_no_quasi_identifiers(org: dict) -> None:
@@ -328,6 +403,20 @@ def _leaky_source_records(folder: Path, people: list[dict]) -> None:
                              f"user-{person['employee_id']}", email, email,
                              "org-1", json.dumps({"requester": email, "name": person["full_name"]}),
                              json.dumps([email]), "success"])
+    for i, person in enumerate(people[10:15]):  # no person known: a team named by the source only
+        litellm_rows.append([f"litellm-team-{i}", "acompletion", f"sk-team-{i}", "0.01", "20", "10", "10",
+                             "2026-10-02 10:00:00", "2026-10-02 10:00:01", "gpt-5.5", "gpt-5.5", "openai",
+                             f"service-{i}", "", person["full_name"] if i % 2 else person["email"].upper(),
+                             "org-1", "{}", "[]", "success"])
+    # a directory team named after a person, in a cost centre named by an email: six people, every day
+    header = "email,full_name,employee_id,team_id,team_name,cost_center,manager_email,valid_from,allowance_tier"
+    named = [f"named.{i}@corp.example,Named Person {i},EMP-N{i},{people[0]['full_name']} team,x,"
+             f"{people[1]['email']},,2026-01-01,standard" for i in range(6)]
+    (folder / "people-named.csv").write_text("\n".join([header, *named]) + "\n", encoding="utf-8")
+    (folder / "named-usage.jsonl").write_text("\n".join(json.dumps({
+        "request_id": f"named-{i}-{day}", "occurred_at": f"2026-10-0{day}T09:00:00Z", "provider": "anthropic",
+        "model": "claude-sonnet-4-6", "user_email": f"named.{i}@corp.example", "input_tokens": 10,
+        "output_tokens": 10}) for i in range(6) for day in (1, 2, 3)) + "\n", encoding="utf-8")
     (folder / "leaky-otel.jsonl").write_text("\n".join(otel_lines) + "\n", encoding="utf-8")
     with (folder / "leaky-litellm.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -371,5 +460,10 @@ def test_no_identity_reaches_the_published_file_from_any_format(tmp_path: Path) 
                     "select count(distinct source_format) from restricted.fct_usage_events")
     assert formats == [(6,)]
     assert scan(home / "analytics.duckdb", identifiers | {"corp.example", "partner.example"}) == []
+    # teams named by a source are 'unknown'; a directory team or cost centre named after a person is a keyed id
+    labels = query(home / "analytics.duckdb", "select distinct team_id, cost_center from fct_usage_daily")
+    assert ("unknown", "unknown") in labels
+    named = [(t, c) for t, c in labels if t.startswith("team-")]
+    assert len(named) == 1 and named[0][1].startswith("cc-")
     emails = {i for i in identifiers if "@" in i}
     assert scan(home / "analytics.duckdb", unkeyed_digests(emails)) == []

@@ -20,7 +20,7 @@ from token_ledger.identity import EMAIL_IN_TEXT, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
-from token_ledger.land.fields import SQL_TYPES, reason_sql, typed_sql
+from token_ledger.land.fields import SQL_TYPES, identity_sql, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout, replace_corrected
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
@@ -218,16 +218,16 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
         con.execute(
             f"""
             create or replace temp table erased_identities as
-            select identity from (select distinct lower(trim({column})) as identity from checked) as identities
+            select identity from (select distinct {identity_sql(column)} as identity from checked) as identities
             where {hmac_sql('identity')} in (select subject_key from raw.erasures)
             """
         )
         removed += con.execute(
-            f"delete from checked where lower(trim({column})) in (select identity from erased_identities)"
+            f"delete from checked where {identity_sql(column)} in (select identity from erased_identities)"
         ).fetchone()[0]
     for name in spec.identity_references:  # a mention of an erased person (a manager) is emptied
         con.execute(f"update checked set v_{name} = null, t_{name} = null "
-                    f"where {hmac_sql(f'v_{name}')} in (select subject_key from raw.erasures)")
+                    f"where {hmac_sql(identity_sql(f'v_{name}'))} in (select subject_key from raw.erasures)")
     # a record too broken to read its fields: an erased person's address anywhere in its text
     removed += con.execute(
         f"""

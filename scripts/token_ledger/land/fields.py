@@ -35,13 +35,27 @@ def earliest_sql() -> str:
 def in_window(typed: str) -> str:
     return f"({typed} between {earliest_sql()} and {LATEST_SQL})"
 EMAIL_PATTERN = "'[^@\\s]+@[^@\\s]+'"  # SQL literal: something@something, no spaces
+# characters that do not show yet make another string: soft hyphen, Mongolian vowel separator,
+# zero-width spaces, joiners and direction marks, word joiner and invisible operators, BOM
+INVISIBLE = "[\\x{00AD}\\x{180E}\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{FEFF}]"
+# the fullwidth forms of ASCII (U+FF01-FF5E), which Unicode's compatibility normalisation folds
+IDENTITY_KINDS = ("email", "identity")  # kinds landed in identity_sql's normal form
+FULLWIDTH, ASCII = "".join(map(chr, range(0xFF01, 0xFF5F))), "".join(map(chr, range(0x21, 0x7F)))
+
+
+def identity_sql(value: str) -> str:
+    """A person's identity (an email, a user id, a login) in its one normal form, as
+    `identity.normal_identity` makes it in Python: invisible characters removed, fullwidth
+    forms folded, NFC, lower case, trimmed; NULL when nothing is left."""
+    return (f"nullif(trim(lower(nfc_normalize(translate(regexp_replace({value}, '{INVISIBLE}', '', 'g'), "
+            f"{lit(FULLWIDTH)}, {lit(ASCII)})))), '')")
 DIGITS_PATTERN = "'[0-9]+'"  # SQL literal: a whole number as plain digits (no sign, point, exponent)
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | email | timestamp | date | count | decimal | tier | json_object | bool
+    kind: str  # text | email | identity | timestamp | date | count | decimal | tier | json_object | bool
     required: bool = False
     # nearly every value distinct (request ids): stored uncompressed, since DuckDB's dictionary
     # + FSST compression of such a column costs about 0.75 s per 10 M rows (for 180 MB of disk)
@@ -84,7 +98,7 @@ def _rules(field: Field) -> list[tuple[str, str]]:
         rules.append((f"{present} and try_cast(trim({v}) as date) is null",
                       f"field '{field.name}' is not a date (YYYY-MM-DD)"))
     elif field.kind == "email":
-        rules.append((f"{present} and not regexp_full_match(trim({v}), {EMAIL_PATTERN})",
+        rules.append((f"{present} and not coalesce(regexp_full_match({identity_sql(v)}, {EMAIL_PATTERN}), false)",
                       f"field '{field.name}' is not an email address"))
     elif field.kind == "decimal":
         rules.append((f"{present} and try_cast(trim({v}) as decimal(18, 9)) is null",
@@ -118,7 +132,8 @@ def good_sql(fields: list[Field]) -> str:
             "bool": f"{t} is not null",
             "tier": f"{t} in ({', '.join(repr(x) for x in SERVICE_TIERS)})",
             "json_object": f"json_type({t}) = 'OBJECT'",
-            "email": f"regexp_full_match({v}, {EMAIL_PATTERN})",
+            "email": f"regexp_full_match({identity_sql(v)}, {EMAIL_PATTERN})",
+            "identity": "true",
             "text": "true",
         }[field.kind]
         checks.append(f"({ok})" if field.required else f"({v} is null or ({ok}))")
@@ -132,7 +147,8 @@ def typed_sql(field: Field) -> str:
     v = f"nullif(trim({field.col}), '')"
     return {
         "text": v,
-        "email": v,
+        "email": identity_sql(v),
+        "identity": identity_sql(v),
         "timestamp": f"cast(try_cast({v} as timestamptz) as timestamp)",
         "date": f"try_cast({v} as date)",
         "count": f"try_cast({v} as ubigint)",
@@ -160,8 +176,8 @@ def reason_sql(fields: list[Field], pre_rules: list[tuple[str, str]] | None = No
 
 
 SQL_TYPES = {
-    "text": "varchar", "email": "varchar", "timestamp": "timestamp", "date": "date", "count": "bigint",
-    "decimal": "decimal(18, 9)", "tier": "varchar", "json_object": "json", "bool": "boolean",
+    "text": "varchar", "email": "varchar", "identity": "varchar", "timestamp": "timestamp", "date": "date",
+    "count": "bigint", "decimal": "decimal(18, 9)", "tier": "varchar", "json_object": "json", "bool": "boolean",
 }
 
 

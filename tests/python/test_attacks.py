@@ -1,0 +1,206 @@
+"""Attacks on k with the published file alone: differencing two publishes around a team crossing
+k, and the first hourly run of a month. A hand-built organisation (canonical records, Claude Code
+usage, so the outcome marts hold it too) where every secret is a figure no published table may
+show, as a value or as a difference between two publishes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import query, run_cli
+
+# team -> (cost centre, people); k = 5
+TEAMS = {"TD": ("CC-A", 8), "TA": ("CC-A", 5), "TB": ("CC-A", 3), "TX": ("CC-X", 8), "TY": ("CC-X", 7)}
+# Sonnet 4.6: USD 3 per million input tokens, 15 per million output tokens (Anthropic's price page)
+INPUT_USD, OUTPUT_USD = Decimal("3") / 10**6, Decimal("15") / 10**6
+
+
+def people() -> list[tuple[str, str, str]]:
+    return [(f"{team.lower()}{i}@corp.example", team, centre)
+            for team, (centre, size) in TEAMS.items() for i in range(1, size + 1)]
+
+
+def active(email: str, team: str, day: int) -> bool:
+    """Everyone every day, but TA's fifth person, who starts on 4 October: TA crosses k then."""
+    return not (email == "ta5@corp.example" and day < 4)
+
+
+def usage(n: int, day: int) -> tuple[int, int]:
+    """Input and output tokens of person n on a day: distinct for every person and day."""
+    return 100_003 + 7_919 * n + 104_729 * day, 1_009 + 13 * n + 101 * day
+
+
+def record(email: str, n: int, when: str, day: int) -> dict:
+    input_tokens, output_tokens = usage(n, day)
+    return {"request_id": f"r-{n}-{when}", "occurred_at": when, "provider": "anthropic",
+            "model": "claude-sonnet-4-6", "user_email": email, "application": "claude-code",
+            "input_tokens": input_tokens, "output_tokens": output_tokens}
+
+
+def write_directory(path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "full_name", "employee_id", "team_id", "team_name", "cost_center",
+                         "manager_email", "valid_from", "allowance_tier", "github_login"])
+        for n, (email, team, centre) in enumerate(people()):
+            writer.writerow([email, f"Person {n}", f"EMP-{n}", team, team, centre, "", "2026-01-01", "standard", ""])
+
+
+def write_day(folder: Path, day: int) -> None:
+    lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day))
+             for n, (email, team, _) in enumerate(people()) if active(email, team, day)]
+    (folder / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def figures(n: int, day: int) -> tuple[int, Decimal]:
+    input_tokens, output_tokens = usage(n, day)
+    return input_tokens + output_tokens, input_tokens * INPUT_USD + output_tokens * OUTPUT_USD
+
+
+def group_secret(team: str, days: list[int]) -> tuple[int, Decimal]:
+    tokens, cost = 0, Decimal(0)
+    for n, (email, member_team, _) in enumerate(people()):
+        for day in days:
+            if member_team == team and active(email, member_team, day):
+                t, c = figures(n, day)
+                tokens, cost = tokens + t, cost + c
+    return tokens, cost
+
+
+def published_rows(db: Path) -> dict[str, dict[tuple, dict[str, Decimal]]]:
+    """Every published table: its rows keyed by their non-numeric columns, numeric columns apart."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = {}
+        for (table,) in con.execute("select table_name from information_schema.tables").fetchall():
+            result = con.execute(f'select * from "{table}"')
+            names = [d[0] for d in result.description]
+            numeric = {d[0] for d in result.description
+                       if str(d[1]).upper().startswith(("DECIMAL", "BIGINT", "INTEGER", "DOUBLE", "HUGEINT"))}
+            rows = {}
+            for row in result.fetchall():
+                values = dict(zip(names, row, strict=True))
+                key = tuple((k, str(v)) for k, v in values.items() if k not in numeric)
+                rows[key] = {k: Decimal(str(v)) for k, v in values.items() if k in numeric and v is not None}
+            tables[table] = rows
+        return tables
+    finally:
+        con.close()
+
+
+def visible(before: dict, after: dict) -> set[Decimal]:
+    """Every figure of the later publish, and every difference between the two for the same row."""
+    seen = set()
+    for table, rows in after.items():
+        for key, values in rows.items():
+            earlier = before.get(table, {}).get(key, {})
+            for column, value in values.items():
+                seen.add(value)
+                if column in earlier:
+                    seen.add(value - earlier[column])
+    return seen
+
+
+def found(secrets: dict[str, tuple[int, Decimal]], seen: set[Decimal]) -> list[str]:
+    return [name for name, (tokens, cost) in secrets.items()
+            if Decimal(tokens) in seen or cost.quantize(Decimal("1e-9")) in seen]
+
+
+@pytest.fixture(scope="module")
+def publishes(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("attacks")
+    home, inputs = root / "home", root / "input"
+    inputs.mkdir()
+    write_directory(inputs / "people.csv")
+    for day in range(1, 5):
+        write_day(inputs, day)
+    run_cli(home, "run", str(inputs))
+    shutil.copy(home / "analytics.duckdb", root / "p1.duckdb")
+    write_day(inputs, 5)
+    run_cli(home, "run", str(inputs))
+    shutil.copy(home / "analytics.duckdb", root / "p2.duckdb")
+    # the first hourly run of November: one person so far
+    (inputs / "usage-2026-11-01T00.jsonl").write_text(
+        json.dumps(record("tx1@corp.example", 0, "2026-11-01T00:30:00Z", 31)) + "\n", encoding="utf-8")
+    run_cli(home, "run", str(inputs))
+    shutil.copy(home / "analytics.duckdb", root / "p3.duckdb")
+    # an hour later four more, each of another team: five people, the remainder is published
+    lines = [json.dumps(record(email, n, "2026-11-01T01:30:00Z", 31)) for n, (email, _, _) in enumerate(people())
+             if email in {"td1@corp.example", "ta1@corp.example", "tb1@corp.example", "ty1@corp.example"}]
+    (inputs / "usage-2026-11-01T01.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_cli(home, "run", str(inputs))
+    shutil.copy(home / "analytics.duckdb", root / "p4.duckdb")
+    return {"root": root, "home": home}
+
+
+def test_differencing_two_publishes_around_a_team_crossing_k_isolates_nothing(publishes: dict) -> None:
+    """TA has four people until its fifth starts on 4 October; TB three. Published after 4 October
+    and again after 5 October: nothing published about 1-4 October changes, so no difference
+    isolates TA's first days (four people) or TB (three), and TB's 5 October (alone in its cost
+    centre's remainder) is withheld, not published as a remainder of three."""
+    root = publishes["root"]
+    p1, p2 = published_rows(root / "p1.duckdb"), published_rows(root / "p2.duckdb")
+    for table in ("fct_usage_daily", "fct_outcomes_daily", "fct_focus_costs", "rpt_cost_reconciliation"):
+        earlier = {key: values for key, values in p1[table].items()
+                   if any("2026-10-01" <= v[:10] <= "2026-10-04" for _, v in key)}
+        later = {key: values for key, values in p2[table].items() if key in earlier}
+        assert later == earlier, table  # the first four days, as published before, in every table
+
+    secrets = {
+        **{f"TA on 1-4 Oct, day {d}": group_secret("TA", [d]) for d in range(1, 5)},
+        "TA on 1-4 Oct": group_secret("TA", [1, 2, 3, 4]),
+        **{f"TB day {d}": group_secret("TB", [d]) for d in range(1, 6)},
+        "TB on 1-4 Oct": group_secret("TB", [1, 2, 3, 4]),
+        "TB on 1-5 Oct": group_secret("TB", [1, 2, 3, 4, 5]),
+    }
+    assert found(secrets, visible(p1, p2)) == []
+    assert found(secrets, visible({}, p1)) == []
+
+    daily = query(root / "p2.duckdb", "select usage_date::varchar, team_id, cost_center, active_users "
+                                      "from fct_usage_daily order by all")
+    assert ("2026-10-05", "TA", "CC-A", 5) in daily  # TA as itself from the day after its fifth person
+    assert not [r for r in daily if r[1] == "TA" and r[0] < "2026-10-05"]
+    assert ("2026-10-02", "other", "CC-A", 7) in daily  # TA and TB together before
+    assert not [r for r in daily if r[0] == "2026-10-05" and r[1] == "other"]  # TB alone: withheld
+    # what is withheld is nowhere else either: the organisation's published spend is the sum of the rows
+    spend = query(root / "p2.duckdb", "select spend_to_date_usd from fct_budget_status "
+                                      "where owner_type = 'organisation' and period_start = '2026-10-01'")
+    total = query(root / "p2.duckdb", "select sum(cost_usd) from fct_usage_daily")
+    tb_day5 = group_secret("TB", [5])[1]
+    assert spend == total and spend[0][0] > 0
+    everything = sum(figures(n, d)[1] for n, (e, t, _) in enumerate(people()) for d in range(1, 6) if active(e, t, d))
+    assert total[0][0] == everything - tb_day5
+
+
+def test_the_first_hourly_run_of_a_month_publishes_no_group_of_one(publishes: dict) -> None:
+    """At 00:30 on 1 November one person has used Claude Code: no table shows November's groups
+    (usage, outcomes, FOCUS, budgets, anomalies, reconciliations), and that person's exact figures
+    appear nowhere, as a value or as a difference from the October publish. An hour later five
+    people of five teams have: the organisation-wide remainder is published, as one group of five."""
+    root = publishes["root"]
+    p2, p3 = published_rows(root / "p2.duckdb"), published_rows(root / "p3.duckdb")
+    november = query(root / "p3.duckdb", """
+        select 'daily', count(*) from fct_usage_daily where usage_date >= '2026-11-01'
+        union all select 'outcomes', count(*) from fct_outcomes_daily where usage_date >= '2026-11-01'
+        union all select 'value', count(*) from rpt_value_per_token where usage_month >= '2026-11-01'
+        union all select 'focus', count(*) from fct_focus_costs where "ChargePeriodStart" >= '2026-11-01'
+        union all select 'chargeback', count(*) from rpt_cost_center_chargeback where usage_month >= '2026-11-01'
+        union all select 'recon', count(*) from rpt_cost_reconciliation where usage_date >= '2026-11-01'
+        union all select 'anomalies', count(*) from fct_usage_anomalies
+            where usage_date >= '2026-11-01' and scope != 'person'
+        union all select 'budgets', count(*) from fct_budget_status
+            where period_start >= '2026-11-01' and spend_to_date_usd > 0
+    """)
+    assert [name for name, rows in november if rows] == []
+    assert found({"tx1 at 00:30": figures(0, 31)}, visible(p2, p3)) == []
+
+    rows = query(root / "p4.duckdb", "select team_id, cost_center, active_users from fct_usage_daily "
+                                     "where usage_date = '2026-11-01'")
+    assert rows == [("other", "other", 5)]
