@@ -345,13 +345,14 @@ READER = textwrap.dedent("""
         try:
             con = duckdb.connect(path, read_only=True)
             tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-            daily = con.execute("select sum(requests), sum(total_tokens) from fct_usage_daily").fetchone()
-            monthly = con.execute("select sum(requests), sum(total_tokens) from fct_user_usage_monthly").fetchone()
+            # two tables of one publish agree (the FOCUS rows are fct_usage_daily's, one each)
+            daily = con.execute("select count(*), sum(total_tokens) from fct_usage_daily").fetchone()
+            focus = con.execute('select count(*), sum("ConsumedQuantity") from fct_focus_costs').fetchone()
             con.close()
             expected = {"fct_usage_daily", "fct_user_usage_monthly", "rpt_token_leaderboard", "dim_models"}
-            if not expected <= tables or daily != monthly:
+            if not expected <= tables or daily != focus or not daily[0]:
                 errors += 1
-                messages.append(f"inconsistent: {sorted(tables)} {daily} {monthly}")
+                messages.append(f"inconsistent: {sorted(tables)} {daily} {focus}")
             reads += 1
         except Exception as exc:
             errors += 1
