@@ -14,7 +14,9 @@
     nobody: a group of only such rows is published as itself.
 #}
 {% macro groups_rolled_up(person_days, by=[]) -%}
-    {%- set k = var('min_group_size') -%}
+    {%- set k = var('min_group_size') | int -%}
+    {#- k = 1: a group of one is allowed, so every team is itself from its first day -#}
+    {%- set before = '<' if k > 1 else '<=' -%}
     {%- set by_columns = by | join(', ') ~ (', ' if by else '') -%}
     group_days as (
         select distinct
@@ -45,7 +47,7 @@
             cost_center,
             count(*) as people,
             -- the day after the k-th person's first day
-            min(case when person_rank = {{ k }} then first_day + 1 end) as published_from
+            min(case when person_rank = {{ k }} then first_day + {{ 1 if k > 1 else 0 }} end) as published_from
         from (
             select
                 *,
@@ -93,7 +95,7 @@
             usage_date,
             {{ by_columns }}team_id,
             cost_center,
-            count(*) filter (where first_day < usage_date) as people_before
+            count(*) filter (where first_day {{ before }} usage_date) as people_before
         from people_so_far
         group by all
     ),
@@ -108,7 +110,7 @@
         select
             usage_date,
             {{ by_columns }}cost_center,
-            count(distinct user_email) filter (where first_day < usage_date) as people_before
+            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before
         from unpublished_people
         group by all
     ),

@@ -13,16 +13,15 @@ ERASED = "[erased]"  # what an erased person's address becomes in a file name
 ONE_EMAIL = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
 
 
-# as land.fields.identity_sql: invisible characters, fullwidth forms (U+FF01-FF5E) folded to ASCII
+# characters that do not show yet make another string (as land.fields.INVISIBLE)
 INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 def normal_identity(text: str) -> str:
-    """A person's identity in its one normal form, exactly as landing stores it
-    (`land.fields.identity_sql`): invisible characters removed, fullwidth forms folded, NFC,
-    lower case, trimmed."""
-    return unicodedata.normalize("NFC", INVISIBLE.sub("", text).translate(FULLWIDTH)).lower().strip()
+    """A person's identity (an email, a user id, a login) in its one normal form, as landing
+    stores it: invisible characters removed, Unicode NFKC, lower case, trimmed. Landing applies
+    `land.fields.identity_sql` to every value and this to the few that are not ASCII."""
+    return unicodedata.normalize("NFKC", INVISIBLE.sub("", text)).lower().strip()
 
 
 def normalize_email(email: str, option: str = "--user") -> str:

@@ -93,7 +93,10 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
                q("select usage_date, scope, scope_id, metric, observed, expected, severity from fct_usage_anomalies "
                  "order by usage_date desc, score desc limit 25"), "Anomalies (latest 25 spikes)"),
         _bars(q("""
-            select team_id, cost_per_pull_request_usd from rpt_value_per_token
+            -- a cost centre's remainder (team 'other') is one bar per cost centre
+            select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
+                cost_per_pull_request_usd
+            from rpt_value_per_token
             where tool = 'claude-code' and cost_per_pull_request_usd is not null
                 and usage_month = (select max(usage_month) from rpt_value_per_token)
             order by 2 desc limit 15

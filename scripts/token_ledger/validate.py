@@ -134,7 +134,7 @@ def _published_checks(con, home: Home) -> list[Check]:
     # what is published equals the private facts less what k withholds (docs/privacy.md)
     private_totals = con.execute(
         """
-        select sum(person.requests) as requests, sum(person.total_tokens) as total_tokens,
+        select coalesce(sum(person.requests), 0) as requests, coalesce(sum(person.total_tokens), 0) as total_tokens,
             coalesce(sum(person.cost_usd), 0) as cost_usd
         from restricted.fct_person_usage_daily as person
         inner join intermediate.int_org_groups_rolled_up as groups

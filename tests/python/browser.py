@@ -215,7 +215,9 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
         assert abs(sum(budgets[0]["y"]) - float(spend_to_date)) <= 1e-6 * max(1.0, float(spend_to_date))
     outcomes = charts["Outcomes: Claude Code cost per pull request by team"]["traces"][0]
     expected = dict(query(published, """
-        select team_id, cost_per_pull_request_usd from rpt_value_per_token
+        select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
+            cost_per_pull_request_usd
+        from rpt_value_per_token
         where tool = 'claude-code' and cost_per_pull_request_usd is not null
             and usage_month = (select max(usage_month) from rpt_value_per_token)"""))
     assert len(outcomes["y"]) == min(15, len(expected))

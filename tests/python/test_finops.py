@@ -138,9 +138,17 @@ def test_budgets_crossed_mid_month_and_alerts_sent_once(tmp_path: Path) -> None:
     run_cli(home, "build", env=ENV)
     daily_rows = query(home / "token_ledger.duckdb", "select usage_date, team_id, sum(cost_usd) "
                                                      "from restricted.fct_usage_events group by all")
+    # k = 5 (docs/privacy.md): a team's budget counts the spend published under its name, from the
+    # day after its fifth person of the month first used AI
+    firsts: dict[str, list] = defaultdict(list)
+    for team, first in query(home / "token_ledger.duckdb", "select team_id, min(usage_date) from "
+                             "restricted.fct_usage_events where user_email is not null group by team_id, user_email"):
+        firsts[team].append(first)
+    published_from = {team: sorted(days)[4] + dt.timedelta(days=1) for team, days in firsts.items() if len(days) >= 5}
     by_team: dict[str, dict] = defaultdict(dict)
     for day, team, cost in daily_rows:
-        by_team[team][day] = cost
+        if team in published_from and day >= published_from[team]:
+            by_team[team][day] = cost
     month_alpha = sum(by_team["T-ALPHA"].values())
     # a budget of the first 20 days' spend x 1.2: 50% and 80% are crossed by Oct 20, 100% is forecast
     alpha_budget = (month_alpha * Decimal("1.2")).quantize(Decimal("0.01"))

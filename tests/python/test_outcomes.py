@@ -15,7 +15,7 @@ from conftest import query, run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ENV = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2", "TOKEN_LEDGER_PSEUDONYM_KEY": "outcomes-test-key-0123456789abcdef"}
-SEP, OCT = dt.date(2026, 9, 30), dt.date(2026, 10, 1)
+SEP, OCT, OCT2 = dt.date(2026, 9, 30), dt.date(2026, 10, 1), dt.date(2026, 10, 2)
 
 
 def _request(request_id: str, email: str, at: str, input_tokens: int, output_tokens: int) -> str:
@@ -29,7 +29,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("outcomes")
     usage = root / "usage.jsonl"
     usage.write_text(_request("cc-1", "ada@corp.example", "2026-10-01T15:30:00Z", 1_000_000, 100_000) + "\n"
-                     + _request("cc-2", "bob@corp.example", "2026-10-01T09:30:00Z", 2_000_000, 0) + "\n")
+                     + _request("cc-2", "bob@corp.example", "2026-10-01T09:30:00Z", 2_000_000, 0) + "\n"
+                     + _request("cc-3", "ada@corp.example", "2026-10-02T10:00:00Z", 100_000, 10_000) + "\n")
     run_cli(root / "home", "run", *(str(FIXTURES / name) for name in (
         "people", "claude-code-otel-metrics", "claude-code-analytics", "copilot-metrics")), str(usage), env=ENV)
     return root / "home"
@@ -40,20 +41,17 @@ def test_outcomes_daily_equal_the_hand_worked_rows(home: Path) -> None:
     o = "other"
     u = "unattributed"
     assert rows == [
-        (SEP, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 3, 1, 120, 30, 5, 1, Decimal("600.5"), 0, Decimal(0)),
-        (SEP, o, o, "claude-code", 1, 1, 1, 0, 5, 1, 1, 1, Decimal(0), 330_000, Decimal("0.9675")),
-        (OCT, "T-PLATFORM", "CC-ENG", "claude-code", 2, 3, 11, 1, 60, 10, 5, 1, Decimal(100), 3_150_000,
-         Decimal("10.515")),
+        (SEP, o, o, "claude-code", 3, 4, 4, 1, 125, 31, 6, 2, Decimal("600.5"), 330_000, Decimal("0.9675")),
+        (OCT, o, o, "claude-code", 2, 3, 11, 1, 60, 10, 5, 1, Decimal(100), 3_150_000, Decimal("10.515")),
         (OCT, u, u, "claude-code", 0, 4, 1, 1, 30, 3, 2, 2, Decimal(0), 0, Decimal(0)),
-        (SEP, o, o, "copilot", 1, 2, 0, 0, 40, 5, 6, 4, Decimal(0), 1200, Decimal("0.06")),
-        (OCT, o, o, "copilot", 1, 1, 0, 0, 12, 2, 3, 0, Decimal(0), 400, Decimal("0.01")),
+        (OCT2, "T-PLATFORM", "CC-ENG", "claude-code", 1, 0, 0, 0, 0, 0, 0, 0, Decimal(0), 110_000, Decimal("0.45")),
         (OCT, u, u, "copilot", 0, 0, 0, 0, 7, 0, 1, 3, Decimal(0), 0, Decimal("0.02")),
     ]
-    # Claude Code's tokens and cost are fct_usage_daily's for application claude-code: the two
-    # requests, plus what the analytics report lists and they do not explain (EXPECTED.md)
+    # Claude Code's tokens and cost in fct_usage_daily (EXPECTED.md): the three requests and ada's
+    # cache reads the report adds; cy's 30 September usage (one person that day) is withheld there
     assert query(home / "analytics.duckdb", "select sum(total_tokens), sum(cost_usd) from fct_usage_daily "
-                                            "where application = 'claude-code'") == [(3_480_000, Decimal("11.4825"))]
-    assert query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0] == 2
+                                            "where application = 'claude-code'") == [(3_260_000, Decimal("10.965"))]
+    assert query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0] == 3
     # the truncated line of the metrics export is quarantined alone
     assert query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine") == [
         (8, "invalid JSON")]
@@ -61,15 +59,17 @@ def test_outcomes_daily_equal_the_hand_worked_rows(home: Path) -> None:
 
 def test_value_per_token_ratios_and_null_denominators(home: Path) -> None:
     rows = {(r[0], r[1], r[3]): r[4:] for r in query(home / "analytics.duckdb", "select * from rpt_value_per_token")}
-    october = rows[(OCT, "T-PLATFORM", "claude-code")]
+    october = rows[(OCT, "other", "claude-code")]
     assert october[:5] == (Decimal("10.515"), 3_150_000, 11, 1, 60)
     assert october[5] == Decimal("0.955909091")  # 10.515 / 11, rounded to 9 places
     assert october[6] == Decimal("10.515")
     assert october[7] == pytest.approx(3_150_000 / 60) and october[8] == pytest.approx(5 / 6)
-    assert rows[(dt.date(2026, 9, 1), "other", "claude-code")][6] is None  # no pull request: NULL
-    copilot = rows[(dt.date(2026, 9, 1), "other", "copilot")]
+    assert rows[(dt.date(2026, 9, 1), "other", "claude-code")][6] == Decimal("0.9675")  # one PR (dee's)
+    platform = rows[(OCT, "T-PLATFORM", "claude-code")]  # 2 October: usage, no outcome
+    assert platform[:5] == (Decimal("0.45"), 110_000, 0, 0, 0) and platform[5:] == (None, None, None, None)
+    copilot = rows[(OCT, "unattributed", "copilot")]
     assert copilot[5] is None and copilot[6] is None  # no commits, no PRs
-    assert copilot[7] == pytest.approx(30) and copilot[8] == pytest.approx(0.6)
+    assert copilot[7] == pytest.approx(0) and copilot[8] == pytest.approx(0.25)
 
 
 def test_erasing_a_person_removes_their_copilot_rows_by_login(home: Path, tmp_path: Path) -> None:
@@ -132,7 +132,7 @@ def test_metricflow_answers_each_contract_metric_as_sql_on_the_published_marts(h
     outcomes = {str(r[0]): r[1:] for r in query(published, """
         select usage_date, sum(commits), sum(pull_requests), sum(cost_usd) / nullif(sum(pull_requests), 0)
         from fct_outcomes_daily group by 1""")}
-    assert set(answered) == set(usage) | set(outcomes) == {"2026-09-30", "2026-10-01"}
+    assert set(answered) == set(usage) | set(outcomes) == {"2026-09-30", "2026-10-01", "2026-10-02"}
     for day, row in answered.items():
         expected = dict(zip(["cost_usd", "list_cost_usd", "total_tokens", "requests", "cost_per_request_usd"],
                             usage.get(day, [None] * 5), strict=True))
@@ -144,9 +144,9 @@ def test_metricflow_answers_each_contract_metric_as_sql_on_the_published_marts(h
                 assert value in ("", "None", "nan"), (day, metric, value)
             else:
                 assert float(value) == pytest.approx(float(expected[metric]), rel=1e-9), (day, metric)
-    # the hand-worked fixture: 2 pull requests on 1 October (T-PLATFORM's and an unattributed one) for
-    # USD 10.515 of Claude Code and USD 0.01 + 0.02 of Copilot
-    assert float(answered["2026-10-01"]["cost_per_pull_request_usd"]) == pytest.approx(10.545 / 2)
+    # the hand-worked fixture: 2 pull requests on 1 October (ada's and an unattributed one) for
+    # USD 10.515 of Claude Code and USD 0.02 of Copilot (cy's 0.01, alone that day, is withheld)
+    assert float(answered["2026-10-01"]["cost_per_pull_request_usd"]) == pytest.approx(10.535 / 2)
     # MetricFlow's project names the published file only, opened read-only
     profile = (home / "metrics" / "profiles.yml").read_text(encoding="utf-8")
     assert "analytics.duckdb" in profile and "token_ledger.duckdb" not in profile and "READ_ONLY" in profile

@@ -9,10 +9,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from conftest import query, run_cli
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _every_group_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check that bad input never stops the warehouse, against totals worked by hand over a few
+    people: k = 1 publishes every group (the k rules have their own tests in test_privacy.py)."""
+    monkeypatch.setenv("TOKEN_LEDGER_MIN_GROUP_SIZE", "1")
 GOOD = {"occurred_at": "2026-10-05T10:00:00Z", "provider": "anthropic", "model": "claude-sonnet-4-6",
         "user_email": "good.person@corp.example", "input_tokens": 100, "output_tokens": 50}
 

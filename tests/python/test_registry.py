@@ -104,10 +104,11 @@ def _inputs(folder: Path) -> dict[str, Path]:
             _canonical(VICTIM, "req_c3", output_tokens=-1), _canonical(BYSTANDER, "req_c4", output_tokens=-1),
             _canonical(VICTIM, "req_c5", output_tokens=-2).replace("@", "\\u0040"),  # JSON-escaped
             # the same person written as a source or a user can: a trailing zero-width space, fullwidth
-            # letters and at sign, capitals and a soft hyphen; all land as the one normal address
+            # letters and at sign, capitals, a soft hyphen, a script l; all land as the one normal address
             _canonical(VICTIM + "\u200b", "req_c7"),
             _canonical(VICTIM.upper().replace("AL", "\uff21\uff2c").replace("@", "\uff20"), "req_c8"),
             _canonical(VICTIM.replace("@", "\u00ad@"), "req_c9"),
+            _canonical(VICTIM.replace("l", "\u2113"), "req_c10"),  # a compatibility form: NFKC folds it
             '{"request_id": "req_c6", "user_email": "' + VICTIM + '", broken']) + "\n"),
         "claude-code-otel": ("otel.jsonl", f"{_otel_line(VICTIM, 'req_o1')}\n{_otel_line(BYSTANDER, 'req_o2')}\n"),
         "litellm-spendlogs": ("spend.csv", "request_id,model,custom_llm_provider,user,end_user,startTime,"
@@ -173,13 +174,13 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
     bystander = _bystander_rows(db)
     assert all(bystander.values()), bystander
     variants = query(db, "select distinct user_email from raw.canonical_events "
-                         "where request_id in ('req_c1', 'req_c7', 'req_c8', 'req_c9')")
+                         "where request_id in ('req_c1', 'req_c7', 'req_c8', 'req_c9', 'req_c10')")
     assert variants == [(VICTIM,)]
 
     first = run_cli(home, "erase", "--user", "  AL@Corp.Example ", env=env).out
     assert VICTIM not in first.lower().replace(BYSTANDER, "")
-    # people 1, canonical 4, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
-    assert "erased 13 records" in first
+    # people 1, canonical 5, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
+    assert "erased 14 records" in first
     assert "3 quarantined records" in first and "1 manager references emptied" in first
     assert _victim_values(db) == []
     assert query(db, "select user_login from raw.copilot_user_days") == [("val-gh",)]  # the login, matched as a whole

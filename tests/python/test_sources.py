@@ -19,6 +19,13 @@ from sources import (
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _every_group_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check what is read, priced and counted, against totals worked by hand over a few
+    people: k = 1 publishes every group (the k rules have their own tests in test_privacy.py)."""
+    monkeypatch.setenv("TOKEN_LEDGER_MIN_GROUP_SIZE", "1")
 TOTALS_SQL = """
     select sum(requests), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
            sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), count(distinct user_email)

@@ -7,7 +7,8 @@
     has k people of the month, the day included, in the teams of neither. A group of no person
     at all in the month (provider report remainders) identifies nobody. Returns what breaks it.
 -#}
-{%- set k = var('min_group_size') -%}
+{%- set k = var('min_group_size') | int -%}
+{%- set before = '<' if k > 1 else '<=' -%}
 {%- set marts = [
     ('fct_usage_daily', "'usage'", 'usage_persons'),
     ('fct_outcomes_daily', 'cast(tool as varchar)', 'outcome_persons'),
@@ -81,7 +82,7 @@ outcome_persons as (
             firsts.tool,
             firsts.team_id,
             firsts.cost_center,
-            count(*) filter (where firsts.first_day < days.usage_date) as people_before
+            count(*) filter (where firsts.first_day {{ before }} days.usage_date) as people_before
         from {{ mart }}_days as days
         inner join {{ mart }}_firsts as firsts
             on
@@ -114,7 +115,7 @@ outcome_persons as (
             usage_date,
             tool,
             cost_center,
-            count(distinct user_email) filter (where first_day < usage_date) as people_before
+            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before
         from {{ mart }}_closed
         group by all
     ),

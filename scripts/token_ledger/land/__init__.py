@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.identity import EMAIL_IN_TEXT, recorded_path
+from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
-from token_ledger.land.fields import SQL_TYPES, identity_sql, reason_sql, typed_sql
+from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout, replace_corrected
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
@@ -95,6 +95,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     con.execute(f"create or replace temp table checked as select *, {reason} as _reason "
                 f"from (select *, {typed} from src) as typed")
     readers.attach_raw_lines(con, path)
+    fold_identities(con, spec)
     erased = _drop_erased(con, spec, user)
     duplicates = _settle_repeats(con, spec)
     batch = batch_id(loaded_at, digest)
@@ -204,6 +205,21 @@ def _ignored(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select n from ignored_records").fetchone()[0] if exists else 0
 
 
+def fold_identities(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> None:
+    """Identities with characters beyond ASCII to Unicode NFKC (`identity.normal_identity`):
+    once per distinct value, which are few (ASCII addresses need nothing more than SQL did)."""
+    for identity in (f for f in spec.fields if f.kind in IDENTITY_KINDS):
+        column = f"t_{identity.name}"
+        values = con.execute(f"select distinct {column} from checked "
+                             f"where regexp_matches({column}, '[^\\x00-\\x7f]')").fetchall()
+        folded = [[value, normal_identity(value)] for (value,) in values if normal_identity(value) != value]
+        if folded:
+            con.execute("create or replace temp table folded_identities (original varchar, folded varchar)")
+            con.executemany("insert into folded_identities values (?, ?)", folded)
+            con.execute(f"update checked set {column} = folded_identities.folded from folded_identities "
+                        f"where checked.{column} = folded_identities.original")
+
+
 def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | None) -> int:
     """Remove records of people erased earlier (matched by keyed pseudonym) before they land."""
     if not (spec.identity_columns or spec.login_columns) or not con.execute(
@@ -214,20 +230,20 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
         return con.execute("delete from checked").fetchone()[0] if erased[0] else 0
     removed = 0
     for name in spec.identity_columns + spec.login_columns:  # erasures hold the keys of emails and logins
-        column = f"v_{name}"
+        column = f"t_{name}"  # in its normal form (identity kinds)
         con.execute(
             f"""
             create or replace temp table erased_identities as
-            select identity from (select distinct {identity_sql(column)} as identity from checked) as identities
+            select identity from (select distinct {column} as identity from checked) as identities
             where {hmac_sql('identity')} in (select subject_key from raw.erasures)
             """
         )
         removed += con.execute(
-            f"delete from checked where {identity_sql(column)} in (select identity from erased_identities)"
+            f"delete from checked where {column} in (select identity from erased_identities)"
         ).fetchone()[0]
     for name in spec.identity_references:  # a mention of an erased person (a manager) is emptied
         con.execute(f"update checked set v_{name} = null, t_{name} = null "
-                    f"where {hmac_sql(identity_sql(f'v_{name}'))} in (select subject_key from raw.erasures)")
+                    f"where {hmac_sql(f't_{name}')} in (select subject_key from raw.erasures)")
     # a record too broken to read its fields: an erased person's address anywhere in its text
     removed += con.execute(
         f"""

@@ -86,7 +86,8 @@ def _value_ok(field: Field) -> str:
     """A value `_checked_per_value` lets through: landed as read, exactly what the careful path
     lands from it."""
     v = field.col
-    normal = f"{v} = {identity_sql(v)}"  # nothing to trim, fold or remove (the careful path would)
+    # ASCII with nothing to trim, fold or remove (else the careful path lands its normal form)
+    normal = f"{v} = {identity_sql(v)} and not regexp_matches({v}, '[^\\x00-\\x7f]')"
     if field.kind == "email":
         return f"coalesce(regexp_full_match({v}, {EMAIL_PATTERN}) and {normal}, false)"
     if field.kind == "identity":

@@ -44,9 +44,10 @@ FULLWIDTH, ASCII = "".join(map(chr, range(0xFF01, 0xFF5F))), "".join(map(chr, ra
 
 
 def identity_sql(value: str) -> str:
-    """A person's identity (an email, a user id, a login) in its one normal form, as
-    `identity.normal_identity` makes it in Python: invisible characters removed, fullwidth
-    forms folded, NFC, lower case, trimmed; NULL when nothing is left."""
+    """A person's identity (an email, a user id, a login) in SQL: invisible characters removed,
+    fullwidth forms folded, NFC, lower case, trimmed; NULL when nothing is left. The same as
+    `identity.normal_identity` (NFKC) for every ASCII result and fullwidth form; landing folds
+    the few values left with other characters in Python (`land.fold_identities`)."""
     return (f"nullif(trim(lower(nfc_normalize(translate(regexp_replace({value}, '{INVISIBLE}', '', 'g'), "
             f"{lit(FULLWIDTH)}, {lit(ASCII)})))), '')")
 DIGITS_PATTERN = "'[0-9]+'"  # SQL literal: a whole number as plain digits (no sign, point, exponent)
