@@ -67,8 +67,9 @@ def _stored(field: Field) -> str:
     v = field.col
     return {
         "text": v,
-        "email": v,  # landed as read only when already in normal form (`_value_ok`)
-        "identity": v,
+        # lower case (exports mix cases); `_value_ok` sends anything else not normal the careful way
+        "email": f"lower({v})",
+        "identity": f"lower({v})",
         "json_object": v,  # a JSON-typed column holds the value's JSON text
         "tier": f"lower({v})",
         "count": f"try_cast({v} as bigint)",
@@ -86,7 +87,8 @@ def _value_ok(field: Field) -> str:
     """A value `_checked_per_value` lets through: landed as read, exactly what the careful path
     lands from it."""
     v = field.col
-    # ASCII with nothing to trim, fold or remove (else the careful path lands its normal form)
+    # ASCII with nothing to trim, fold or remove once lower-cased (else the careful path lands
+    # its normal form)
     normal = f"{v} = {identity_sql(v)} and not regexp_matches({v}, '[^\\x00-\\x7f]')"
     if field.kind == "email":
         return f"coalesce(regexp_full_match({v}, {EMAIL_PATTERN}) and {normal}, false)"
