@@ -21,6 +21,7 @@ from token_ledger.config import Home
 from token_ledger.identity import ERASED, normalize_email
 from token_ledger.land.fields import identity_sql
 from token_ledger.land.formats import FORMATS
+from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import configure, hmac_sql
 
 # the incremental facts keep history between builds: the person's rows go now
@@ -42,10 +43,6 @@ class Erasure:
         tables = ", ".join(f"{n} from {t}" for t, n in sorted(self.records.items()) if n) or "no records"
         return (f"erased {self.total} records ({tables}); {self.quarantined} quarantined records; "
                 f"{self.references} manager references emptied; {self.file_names} file names rewritten")
-
-
-def _quoted(column: str) -> str:
-    return f'"{column}"'
 
 
 def _token_pattern(email: str) -> str:
@@ -117,12 +114,12 @@ def erase(home: Home, email: str) -> Erasure:
                                       [logins]).fetchone()[0]
                 result.records[spec.table] = result.records.get(spec.table, 0) + removed
             for column in spec.identity_columns:
-                removed = con.execute(f"delete from raw.{spec.table} where {identity_sql(_quoted(column))} = ?",
+                removed = con.execute(f"delete from raw.{spec.table} where {identity_sql(_quote(column))} = ?",
                                       [normalized]).fetchone()[0]
                 result.records[spec.table] = result.records.get(spec.table, 0) + removed
             for column in spec.identity_references:
                 result.references += con.execute(
-                    f"update raw.{spec.table} set {_quoted(column)} = null where {identity_sql(_quoted(column))} = ?",
+                    f"update raw.{spec.table} set {_quote(column)} = null where {identity_sql(_quote(column))} = ?",
                     [normalized]).fetchone()[0]
         result.quarantined = _quarantined(con, normalized)
         result.file_names = _file_names(con, normalized)

@@ -212,7 +212,7 @@ def fold_identities(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> None:
         column = f"t_{identity.name}"
         values = con.execute(f"select distinct {column} from checked "
                              f"where regexp_matches({column}, '[^\\x00-\\x7f]')").fetchall()
-        folded = [[value, normal_identity(value)] for (value,) in values if normal_identity(value) != value]
+        folded = [[value, normal] for (value,) in values if (normal := normal_identity(value)) != value]
         if folded:
             con.execute("create or replace temp table folded_identities (original varchar, folded varchar)")
             con.executemany("insert into folded_identities values (?, ?)", folded)

@@ -84,8 +84,8 @@ def _checked_per_value(field: Field) -> bool:
 
 
 def _value_ok(field: Field) -> str:
-    """A value `_checked_per_value` lets through: landed as read, exactly what the careful path
-    lands from it."""
+    """A value `_checked_per_value` lets through: as `_stored` landed it, exactly what the careful
+    path lands from it."""
     v = field.col
     # ASCII with nothing to trim, fold or remove once lower-cased (else the careful path lands
     # its normal form)

@@ -38,8 +38,8 @@ EMAIL_PATTERN = "'[^@\\s]+@[^@\\s]+'"  # SQL literal: something@something, no sp
 # characters that do not show yet make another string: soft hyphen, Mongolian vowel separator,
 # zero-width spaces, joiners and direction marks, word joiner and invisible operators, BOM
 INVISIBLE = "[\\x{00AD}\\x{180E}\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{FEFF}]"
-# the fullwidth forms of ASCII (U+FF01-FF5E), which Unicode's compatibility normalisation folds
 IDENTITY_KINDS = ("email", "identity")  # kinds landed in identity_sql's normal form
+# the fullwidth forms of ASCII (U+FF01-FF5E), which Unicode's compatibility normalisation folds
 FULLWIDTH, ASCII = "".join(map(chr, range(0xFF01, 0xFF5F))), "".join(map(chr, range(0x21, 0x7F)))
 
 
