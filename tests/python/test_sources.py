@@ -67,12 +67,22 @@ def test_claude_code_transcript_fixture(tmp_path: Path) -> None:
     home = tmp_path / "home"
     missing = run_cli(home, "land", str(FIXTURES / "claude-code-jsonl"), check=False)
     assert missing.code != 0 and "--user" in missing.err
-    result = run_cli(home, "run", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl"))
+    result = run_cli(home, "run", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl" / "alice"))
     assert "quarantined 1 records" in result.out
     # EXPECTED.md: 3 requests; input 20; output 1300; cache read 72000; 5m 13500; 1h 2000; 1 person
     assert totals(home) == (3, 20, 1300, 72000, 13500, 2000, 1)
     assert published_totals(home) == (3, 20, 1300, 72000, 13500, 2000)
     assert quarantine(home) == {("session-a.jsonl", 6): "field 'input_tokens' is not a whole number"}
+
+
+def test_streamed_transcript_messages_count_once_at_their_largest_usage(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = run_cli(home, "run", "--user", "bob.jones@corp.example", str(FIXTURES / "claude-code-jsonl" / "bob"))
+    assert "landed 3 records" in result.out and "ignored 8 records" in result.out  # 5 repeats, 3 user lines
+    # EXPECTED.md (bob/), and ccusage 20.0.24 on the same files: 3 requests; input 10; output 902;
+    # cache read 63000; 5m 1000; 1h 800; 1 person
+    assert totals(home) == (3, 10, 902, 63000, 1000, 800, 1)
+    assert published_totals(home) == (3, 10, 902, 63000, 1000, 800)
 
 
 def test_litellm_spendlogs_fixture(tmp_path: Path) -> None:
@@ -140,7 +150,7 @@ def test_auto_detects_every_format(tmp_path: Path) -> None:
     for folder in ("claude-code-otel", "litellm-spendlogs", "anthropic-usage-report", "openai-usage",
                    "api-key-owners"):
         run_cli(home, "land", str(FIXTURES / folder))
-    run_cli(home, "land", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl"))
+    run_cli(home, "land", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl" / "alice"))
     formats = {Path(f).parent.name: fmt for f, fmt in query(
         home / "token_ledger.duckdb", "select file_path, source_format from raw.load_batches")}
     assert formats == {"claude-code-otel": "claude-code-otel", "alice": "claude-code-jsonl",

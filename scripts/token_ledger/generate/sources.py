@@ -135,8 +135,9 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
 
 
 def write_transcripts(con: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
-    """Claude Code session transcripts, one folder per person (land each with --user); a resumed
-    session repeats its last assistant message; some `<synthetic>` error lines carry no usage."""
+    """Claude Code session transcripts, one folder per person (land each with --user); a fifth of
+    messages streamed (a line with a third of the output first, then the whole); a resumed session
+    repeats its last assistant message; some `<synthetic>` error lines carry no usage."""
     con.execute(
         """
         create or replace temp table transcript_lines as
@@ -146,7 +147,7 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
             from base where application = 'claude-code'
         ),
         assistant as (
-            select person, day, session_n, occurred_at, seq, 1 as kind, session_id, json_object(
+            select person, day, session_n, occurred_at, seq, output_tokens, 1 as kind, session_id, json_object(
                 'parentUuid', 'u-' || seq || '-q', 'isSidechain', seq % 11 = 0, 'userType', 'external',
                 'cwd', '/home/dev/project-' || (seq % 5), 'sessionId', session_id, 'version', '2.0.14',
                 'message', json_object('id', 'msg_' || substr(md5('m' || request_id), 1, 20), 'type', 'message',
@@ -171,6 +172,13 @@ def write_transcripts(con: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
             from assistant
             union all
             select person, occurred_at, seq, 1, line from assistant
+            union all
+            -- a fifth of messages streamed: written first with a third of the output, then whole
+            select person, occurred_at - interval 1 second, seq, 1, json_merge_patch(line, json_object(
+                'uuid', 'u-' || seq || '-p', 'timestamp', strftime(occurred_at - interval 1 second,
+                '%Y-%m-%dT%H:%M:%S.%gZ'), 'message', json_object('usage', json_object(
+                    'output_tokens', output_tokens // 3))))
+            from assistant where seq % 5 = 1
             union all
             -- the next session resumes: the last message of a session appears again
             select person, occurred_at + interval 1 hour, seq, 2, line from assistant where turn = turns

@@ -153,7 +153,8 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         f"""
         create or replace temp table batch_keys as
         select _line, {provider} as provider, {request_id} as request_id,
-            cast({occurred} as timestamp) as occurred_at, {spec.usage_signature} as usage_signature
+            cast({occurred} as timestamp) as occurred_at, {spec.usage_signature} as usage_signature,
+            {spec.usage_total if spec.largest_stands else '0'} as usage_total
         from (select _line, _reason, {typed} from checked) as records
         where _reason is null and {request_id} is not null
         """
@@ -161,38 +162,43 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
     bounds = con.execute("select min(occurred_at), max(occurred_at) from batch_keys").fetchone()
     if bounds[0] is None:
         return 0
+    # within the file, the last line of a request stands (or its largest: `largest_stands`)
+    standing = "partition by provider, request_id order by usage_total desc, _line desc"
     con.execute(
-        """
+        f"""
         create or replace temp table repeat_outcomes as
-        with last_lines as (  -- within the file, the last line of a request stands
+        with standing_lines as (
             select * from batch_keys
-            qualify row_number() over (partition by provider, request_id order by _line desc) = 1
+            qualify row_number() over ({standing}) = 1
         ),
         earlier as (
-            select provider, request_id, occurred_at, usage_signature from raw.request_keys
+            select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
             where occurred_at between ? - interval 1 day and ? + interval 1 day
         )
         select
-            last_lines._line,
-            last_lines.provider,
-            last_lines.request_id,
-            bool_or(earlier.usage_signature = last_lines.usage_signature) as same_usage,
-            bool_or(cast(earlier.occurred_at as date) = cast(last_lines.occurred_at as date)) as same_day
-        from last_lines
-        inner join earlier on last_lines.provider = earlier.provider and last_lines.request_id = earlier.request_id
+            standing_lines._line,
+            standing_lines.provider,
+            standing_lines.request_id,
+            bool_or(earlier.usage_signature = standing_lines.usage_signature) as same_usage,
+            bool_or(cast(earlier.occurred_at as date) = cast(standing_lines.occurred_at as date)) as same_day,
+            {'bool_or(earlier.usage_total >= standing_lines.usage_total)' if spec.largest_stands else 'false'}
+                as not_larger
+        from standing_lines
+        inner join earlier
+            on standing_lines.provider = earlier.provider and standing_lines.request_id = earlier.request_id
         group by all
         """,
         [bounds[0], bounds[1]],
     )
     con.execute("insert into corrections select provider, request_id from repeat_outcomes "
-                "where not same_usage and same_day")
+                "where not same_usage and same_day and not not_larger")
     return con.execute(
-        """
+        f"""
         delete from checked where _reason is null and _line in (
             select _line from batch_keys
-            qualify row_number() over (partition by provider, request_id order by _line desc) > 1
+            qualify row_number() over ({standing}) > 1
             union all
-            select _line from repeat_outcomes where same_usage or not same_day
+            select _line from repeat_outcomes where same_usage or not same_day or not_larger
         )
         """
     ).fetchone()[0]

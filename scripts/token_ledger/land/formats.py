@@ -57,6 +57,9 @@ class LandingSpec:
     # the record as usage (source_format, _batch_id, occurred_at, provider, the five token
     # counts, is_bucket), SQL over the raw table's columns: what validation checks
     usage: tuple[str, ...] | None = None
+    # a request written several times stands at its largest usage, not its last copy (a streamed
+    # transcript message: earlier lines carry part of the output; ccusage's rule)
+    largest_stands: bool = False
 
     @property
     def identity_column(self) -> str | None:
@@ -69,6 +72,12 @@ class LandingSpec:
         Cache writes count as one figure (formats split them differently)."""
         inputs, outputs, reads, writes_5m, writes_1h = self.usage[4:9]
         return f"concat_ws('|', {inputs}, {outputs}, {reads}, {writes_5m} + {writes_1h})"
+
+    @property
+    def usage_total(self) -> str:
+        """The record's tokens of every type added up, SQL over the raw table's columns: what
+        `largest_stands` compares."""
+        return "(" + " + ".join(self.usage[4:9]) + ")"
 
     def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> list[tuple[str, str]]:
         if self.reader is _canonical_reader:
@@ -430,7 +439,7 @@ FORMATS: dict[str, LandingSpec] = {
         "claude-code-jsonl", "claude_code_transcript_messages", TRANSCRIPT_FIELDS, readers.jsonl,
         Detect(json=_is_transcript),
         needs_user=True, user_column="user_email", identity_columns=("user_email",), dated_by="occurred_at",
-        options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE},
+        options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}, largest_stands=True,
         request_key=("'anthropic'", "coalesce(nullif(trim(request_id), ''), nullif(trim(message_id), ''))",
                      "occurred_at"),
         usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
@@ -486,7 +495,7 @@ def request_keys_view() -> str:
     its usage signature (the repeat rule)."""
     selects = [
         f"select {provider} as provider, {request_id} as request_id, {occurred} as occurred_at, "
-        f"{spec.usage_signature} as usage_signature, _batch_id, _loaded_at "
+        f"{spec.usage_signature} as usage_signature, {spec.usage_total} as usage_total, _batch_id, _loaded_at "
         f"from raw.{spec.table} where {request_id} is not null"
         for spec in FORMATS.values() if spec.request_key
         for provider, request_id, occurred in [spec.request_key]
@@ -498,9 +507,11 @@ def request_keys_view() -> str:
 # provider and request id, from any per-request format, within a day of the first) is a replay
 # when its token counts are the same, and is ignored; with other counts on the same UTC day it
 # is the provider's correction, and replaces the landed record (whatever its format). Within one
-# file the last copy of a request stands (a streamed transcript message is written several
-# times, the last time whole). A repeat dated another day is a replay: a correction never moves
-# a request to another day. Both landing paths apply it; this module holds its two shared parts,
+# file the last copy of a request stands. A format with `largest_stands` (transcripts: a streamed
+# message is written several times, earlier lines with part of its output) keeps a request at its
+# largest usage instead: within a file the largest copy stands, and a later copy is a correction
+# only when it is larger. A repeat dated another day is a replay: a correction never moves a
+# request to another day. Both landing paths apply it; this module holds its two shared parts,
 # `LandingSpec.usage_signature` and `replace_corrected`.
 
 
