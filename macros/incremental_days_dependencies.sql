@@ -6,7 +6,7 @@
 #}
 {% macro incremental_days_dependencies() -%}
     {%- for name in [
-        'price_catalog', 'price_overrides', 'model_match_rules', 'provider_aliases',
+        'price_catalog', 'pricing_rules', 'price_overrides', 'model_match_rules', 'provider_aliases',
         'int_directory_memberships_historized', 'stg_key_owners__api_key_owners',
         'stg_canonical__usage_events', 'stg_claude_code__api_requests', 'stg_claude_code__transcript_messages',
         'stg_litellm__spend_logs', 'stg_anthropic__usage_buckets', 'stg_openai__usage_buckets',

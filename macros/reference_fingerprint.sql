@@ -1,6 +1,6 @@
 {#
     reference_fingerprint: an md5 of the reference data priced and attributed usage depends on
-    (price catalog, overrides, model match rules, provider aliases, the directory history, key
+    (price catalog, pricing rules, overrides, model match rules, provider aliases, the directory history, key
     owners). When it changes, incremental models rebuild every day. Computed at run time.
 #}
 {% macro reference_fingerprint() -%}
@@ -9,7 +9,7 @@
     {%- endif -%}
     {%- set parts = [] -%}
     {%- for relation in [
-        ref('price_catalog'), ref('price_overrides'), ref('model_match_rules'), ref('provider_aliases'),
+        ref('price_catalog'), ref('pricing_rules'), ref('price_overrides'), ref('model_match_rules'), ref('provider_aliases'),
         ref('int_directory_memberships_historized'), ref('stg_key_owners__api_key_owners'),
     ] -%}
         {%- do parts.append(

@@ -1,6 +1,6 @@
 {#-
-    Each event priced at the list price in force when it was made (effective-dated catalog),
-    each token type at its own rate, the whole request at long-context rates when its total
+    Each event priced at the list price in force when it was made (effective-dated catalog,
+    after the providers' documented rules: int_list_prices_ruled), each token type at its own rate, the whole request at long-context rates when its total
     input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
     A model the catalog does not know is 'unpriced' with NULL costs, never 0.
 -#}
@@ -14,8 +14,8 @@ matched_models as (
     select * from {{ ref('int_models_matched') }}
 ),
 
-catalog as (
-    select * from {{ ref('price_catalog') }}
+list_prices as (
+    select * from {{ ref('int_list_prices_ruled') }}
 ),
 
 overrides as (
@@ -23,7 +23,7 @@ overrides as (
 ),
 
 service_tiers as (
-    select distinct service_tier from catalog
+    select distinct service_tier from list_prices
 ),
 
 override_rates as (
@@ -67,27 +67,27 @@ events_matched as (
 list_rates as (
     select
         events_matched.*,
-        catalog.valid_from is not null as has_list_price,
-        coalesce(events_matched.total_input_tokens > catalog.long_context_threshold_tokens, false)
+        list_prices.valid_from is not null as has_list_price,
+        coalesce(events_matched.total_input_tokens > list_prices.long_context_threshold_tokens, false)
             as is_long_context,
-        catalog.input_usd_per_mtok,
-        catalog.output_usd_per_mtok,
-        catalog.cache_read_usd_per_mtok,
-        catalog.cache_write_5m_usd_per_mtok,
-        catalog.cache_write_1h_usd_per_mtok,
-        catalog.long_context_input_usd_per_mtok,
-        catalog.long_context_output_usd_per_mtok,
-        catalog.long_context_cache_read_usd_per_mtok,
-        catalog.long_context_cache_write_5m_usd_per_mtok,
-        catalog.long_context_cache_write_1h_usd_per_mtok
+        list_prices.input_usd_per_mtok,
+        list_prices.output_usd_per_mtok,
+        list_prices.cache_read_usd_per_mtok,
+        list_prices.cache_write_5m_usd_per_mtok,
+        list_prices.cache_write_1h_usd_per_mtok,
+        list_prices.long_context_input_usd_per_mtok,
+        list_prices.long_context_output_usd_per_mtok,
+        list_prices.long_context_cache_read_usd_per_mtok,
+        list_prices.long_context_cache_write_5m_usd_per_mtok,
+        list_prices.long_context_cache_write_1h_usd_per_mtok
     from events_matched
-    left join catalog
+    left join list_prices
         on
-            events_matched.catalog_provider = catalog.provider
-            and events_matched.model_id = catalog.model_id
-            and events_matched.service_tier = catalog.service_tier
-            and events_matched.occurred_at >= catalog.valid_from
-            and events_matched.occurred_at < catalog.valid_to
+            events_matched.catalog_provider = list_prices.provider
+            and events_matched.model_id = list_prices.model_id
+            and events_matched.service_tier = list_prices.service_tier
+            and events_matched.occurred_at >= list_prices.valid_from
+            and events_matched.occurred_at < list_prices.valid_to
 ),
 
 tier_rates as (

@@ -6,6 +6,10 @@ Writes, deterministically for one package version:
 - seeds/price_catalog.csv      one row per provider x catalog model x service tier x price period
 - seeds/model_match_rules.csv  how a reported model id maps to a catalog model
 
+A tier (batch, priority, flex) for which genai-prices lists no price of its own in a period
+carries the standard price with is_tier_price_listed = false: the reviewed pricing rules
+(seeds/pricing_rules.csv, the providers' documented multipliers) price it in the warehouse.
+
 Prices are USD per million tokens, already resolved the way genai-prices bills a request:
 a token type without its own price falls back to the price of its parent unit (a cache read
 with no cache-read price is billed as input; a 1-hour cache write with no 1-hour price as a
@@ -59,6 +63,7 @@ CATALOG_COLUMNS = [
     *(f"{k}_usd_per_mtok" for k in TOKEN_KINDS),
     "long_context_threshold_tokens",
     *(f"long_context_{k}_usd_per_mtok" for k in TOKEN_KINDS),
+    "is_tier_price_listed",
     "source",
 ]
 RULE_COLUMNS = ["provider", "rule_order", "rule_id", "clauses_in_rule", "match_type", "pattern", "model_id",
@@ -113,6 +118,19 @@ def _breakpoints(model: ModelInfo) -> list[dt.date]:
     return sorted(dates)
 
 
+def _listed(model: ModelInfo, context: dict[str, str] | None, day: dt.date) -> bool:
+    """Whether genai-prices lists a price of its own for this tier on this day; where it does
+    not, `get_prices` answers with the standard price, and the reviewed pricing rules
+    (seeds/pricing_rules.csv) decide the tier's price in the warehouse."""
+    if context is None:
+        return True
+    return any(
+        all(context.get(key) == value for key, value in variant.when.items())
+        and (variant.constraint is None or variant.constraint.start_date <= day)
+        for variant in model.price_variants or []
+    )
+
+
 def _fmt(value: Decimal | None) -> str:
     if value is None:
         return ""
@@ -154,6 +172,7 @@ def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
                         f"long_context_{k}_usd_per_mtok": _fmt(resolved.tier[k]) if resolved.threshold else ""
                         for k in TOKEN_KINDS
                     },
+                    "is_tier_price_listed": str(_listed(model, context, start)).lower(),
                     "source": source,
                 }
                 same = previous is not None and all(

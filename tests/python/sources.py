@@ -32,7 +32,9 @@ def otel_totals(paths: list[Path]) -> Counter:
 
 
 def transcript_totals(paths: list[Path]) -> Counter:
-    seen, totals = set(), Counter()
+    """Each message (message id + request id) once, at its largest usage (as ccusage counts a
+    streamed message, whose earlier lines carry part of its output)."""
+    largest: dict[tuple, dict] = {}
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
@@ -40,15 +42,15 @@ def transcript_totals(paths: list[Path]) -> Counter:
             usage = message.get("usage")
             if not usage or message.get("model") == "<synthetic>":
                 continue
+            counts = {"input_tokens": usage["input_tokens"], "output_tokens": usage["output_tokens"],
+                      "cache_read_tokens": usage.get("cache_read_input_tokens", 0),
+                      "cache_write_tokens": usage.get("cache_creation_input_tokens", 0)}
             key = (message.get("id"), entry.get("requestId"))
-            if key in seen:
-                continue
-            seen.add(key)
-            totals["requests"] += 1
-            totals["input_tokens"] += usage["input_tokens"]
-            totals["output_tokens"] += usage["output_tokens"]
-            totals["cache_read_tokens"] += usage.get("cache_read_input_tokens", 0)
-            totals["cache_write_tokens"] += usage.get("cache_creation_input_tokens", 0)
+            if key not in largest or sum(counts.values()) > sum(largest[key].values()):
+                largest[key] = counts
+    totals = Counter(requests=len(largest))
+    for counts in largest.values():
+        totals.update(counts)
     return totals
 
 

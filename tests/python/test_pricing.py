@@ -1,9 +1,13 @@
-"""Pricing: every request priced as genai-prices prices it; past price changes stay in their period."""
+"""Pricing: against requests priced by hand from the providers' pages and LiteLLM's price file;
+every generated request as genai-prices prices it, with the providers' documented batch and flex
+rules where genai-prices has no price of its own; past price changes stay in their period."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -22,9 +26,23 @@ EVENT_COLUMNS = ("request_id, provider, model, occurred_at, service_tier, input_
                  "is_long_context, model_id")
 
 
+# the providers' documented tier multipliers (batch, flex at 50%), for tiers genai-prices has no price for
+DOCUMENTED_RULES = {("anthropic", "batch"): Decimal("0.5"), ("openai", "batch"): Decimal("0.5"),
+                    ("openai", "flex"): Decimal("0.5"), ("google", "batch"): Decimal("0.5")}
+
+
 def reference_price(row: tuple) -> Decimal:
+    """genai-prices' price for one request; where genai-prices has no price for the request's tier
+    (it answers with the standard price) and the provider documents a multiplier, that applies."""
+    tiered = genai_price(row, PRICE_CONTEXT[row[4]])
+    if row[4] != "standard" and (row[1], row[4]) in DOCUMENTED_RULES and tiered == genai_price(row, None):
+        return tiered * DOCUMENTED_RULES[(row[1], row[4])]
+    return tiered
+
+
+def genai_price(row: tuple, context: dict[str, str] | None) -> Decimal:
     """genai-prices' price for one request. genai-prices counts cache tokens inside input tokens."""
-    (_, provider, model, occurred_at, tier, inp, out, cache_read, cw5, cw1h, *_) = row
+    (_, provider, model, occurred_at, _, inp, out, cache_read, cw5, cw1h, *_) = row
     usage = genai_prices.Usage(
         input_tokens=inp + cache_read + cw5 + cw1h,
         cache_read_tokens=cache_read,
@@ -34,11 +52,11 @@ def reference_price(row: tuple) -> Decimal:
     )
     price = genai_prices.calc_price(usage, model, provider_id=provider,
                                     genai_request_timestamp=occurred_at.replace(tzinfo=dt.UTC),
-                                    price_context=PRICE_CONTEXT[tier])
+                                    price_context=context)
     return price.total_price
 
 
-def test_every_generated_request_matches_genai_prices(month: Month) -> None:
+def test_every_generated_request_matches_genai_prices_and_the_documented_rules(month: Month) -> None:
     rows = query(month.private, f"select {EVENT_COLUMNS} from restricted.fct_usage_events "
                                 "where source_format = 'canonical' and request_id not like 'good-%'")
     assert len(rows) >= 100_000
@@ -106,3 +124,80 @@ def test_changing_a_past_price_changes_only_that_period(month: Month, tmp_path: 
                  and dt.datetime(2026, 10, 6) <= r[3] < dt.datetime(2026, 10, 9)}
     assert in_period and changed == in_period
     assert all(rebuilt[k][4] > before[k][4] for k in changed)
+
+
+ORACLE = Path(__file__).parents[1] / "pricing"
+NEGOTIATED = (
+    "provider,model_id,service_tier,valid_from,valid_to,discount_pct,input_usd_per_mtok,output_usd_per_mtok,"
+    "cache_read_usd_per_mtok,cache_write_5m_usd_per_mtok,cache_write_1h_usd_per_mtok,note\n"
+    "anthropic,claude-haiku-4-5,standard,2026-11-01,9999-12-31,20,,,,,,negotiated: 20% off\n"
+    "openai,gpt-4.1,standard,2026-11-01,9999-12-31,,1.6,6.4,,,,negotiated: fixed input and output prices\n"
+)
+
+
+@pytest.fixture(scope="module")
+def hand_priced(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], Path]:
+    """The hand-priced requests landed and built (as canonical CSV), with two negotiated prices."""
+    work = tmp_path_factory.mktemp("oracle")
+    with (ORACLE / "hand_priced.csv").open(encoding="utf-8") as handle:
+        expected = {row["request_id"]: row for row in csv.DictReader(handle)}
+    columns = ["request_id", "provider", "model", "occurred_at", "service_tier", "input_tokens", "output_tokens",
+               "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"]
+    requests = work / "requests.csv"
+    with requests.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*columns, "user_email"])
+        writer.writerows([*(row[c] for c in columns), "oracle@corp.example"] for row in expected.values())
+    project = project_copy(work / "project", seeds={"price_overrides.csv": NEGOTIATED})
+    home = work / "home"
+    run_cli(home, "run", str(requests), env={"TOKEN_LEDGER_PROJECT_DIR": str(project)})
+    return expected, home
+
+
+def test_every_pricing_rule_matches_the_hand_priced_oracle(hand_priced: tuple[dict[str, dict], Path]) -> None:
+    expected, home = hand_priced
+    rows = query(home / "token_ledger.duckdb",
+                 "select request_id, list_cost_usd, cost_usd from restricted.fct_usage_events")
+    assert {r[0] for r in rows} == set(expected)
+    wrong = [(request, list_cost, cost, expected[request]["list_usd"], expected[request]["cost_usd"])
+             for request, list_cost, cost in rows
+             if abs(list_cost - Decimal(expected[request]["list_usd"])) > Decimal("1e-9")
+             or abs(cost - Decimal(expected[request]["cost_usd"])) > Decimal("1e-9")]
+    assert not wrong, wrong
+
+
+def test_published_prices_agree_with_litellm_where_both_list_a_price(
+        hand_priced: tuple[dict[str, dict], Path]) -> None:
+    """LiteLLM's price file as a second catalog: each price it lists for these models (per
+    token; standard, batch, priority and flex tiers; above the long-context threshold) is the
+    current one dim_models publishes."""
+    _, home = hand_priced
+    litellm = json.loads((ORACLE / "litellm_model_prices.json").read_text(encoding="utf-8"))
+    kinds = {"input_cost_per_token": "input", "output_cost_per_token": "output",
+             "cache_read_input_token_cost": "cache_read", "cache_creation_input_token_cost": "cache_write_5m",
+             "cache_creation_input_token_cost_above_1hr": "cache_write_1h"}
+    tiers = {"": "standard", "_batches": "batch", "_priority": "priority", "_flex": "flex"}
+    columns = ["model_id", "service_tier", "long_context_threshold_tokens",
+               *(f"{lc}{kind}_usd_per_mtok" for lc in ("", "long_context_") for kind in kinds.values())]
+    published = {(row[0], row[1]): dict(zip(columns, row, strict=True)) for row in query(
+        home / "analytics.duckdb", f"select {', '.join(columns)} from dim_models where valid_to = date '9999-12-31'")}
+    compared, differ = 0, []
+    for model, prices in litellm.items():
+        for key, per_token in prices.items():
+            if not isinstance(per_token, float):
+                continue
+            long_context = re.search(r"_above_(\d+)k_tokens", key)
+            base = re.sub(r"_above_\d+k_tokens", "", key)
+            tier = next((t for suffix, t in tiers.items() if suffix and base.endswith(suffix)), "standard")
+            base = base.removesuffix({v: k for k, v in tiers.items()}[tier]) if tier != "standard" else base
+            if base not in kinds or (model.startswith("gemini") and base.startswith("cache_creation")):
+                continue  # Gemini's cache creation is billed as input plus storage per hour: not a token price
+            row = published[(model, tier)]
+            column = f"{'long_context_' if long_context else ''}{kinds[base]}_usd_per_mtok"
+            if long_context:
+                assert row["long_context_threshold_tokens"] == int(long_context.group(1)) * 1000, (model, key)
+            compared += 1
+            if abs(row[column] - Decimal(str(per_token)) * 1_000_000) > Decimal("1e-6"):
+                differ.append((model, key, row[column], per_token * 1_000_000))
+    assert compared >= 40
+    assert not differ, differ

@@ -1,0 +1,131 @@
+{#-
+    The list price of every provider × model × service tier × period, after the providers'
+    documented pricing rules: where genai-prices lists no price of its own for a tier
+    (is_tier_price_listed false: its catalog row repeats the standard price), a rule in force
+    (seed pricing_rules, e.g. batch at 0.5 of standard) multiplies every rate, long-context
+    rates included; a catalog row a rule starts or ends within is cut at the rule's dates. A
+    listed tier price always stands.
+-#}
+with
+
+catalog as (
+    select * from {{ ref('price_catalog') }}
+),
+
+pricing_rules as (
+    select * from {{ ref('pricing_rules') }}
+),
+
+unlisted as (
+    select * from catalog
+    where not is_tier_price_listed
+),
+
+rule_cuts as (
+    select provider, service_tier, valid_from as cut_at from pricing_rules
+    union
+    select provider, service_tier, valid_to as cut_at from pricing_rules
+),
+
+piece_starts as (
+    select
+        provider,
+        model_id,
+        service_tier,
+        valid_from as row_from,
+        valid_from as piece_from
+    from unlisted
+    union
+    select
+        unlisted.provider,
+        unlisted.model_id,
+        unlisted.service_tier,
+        unlisted.valid_from as row_from,
+        rule_cuts.cut_at as piece_from
+    from unlisted
+    inner join rule_cuts
+        on
+            unlisted.provider = rule_cuts.provider
+            and unlisted.service_tier = rule_cuts.service_tier
+            and rule_cuts.cut_at > unlisted.valid_from
+            and rule_cuts.cut_at < unlisted.valid_to
+),
+
+unlisted_pieces as (
+    select
+        unlisted.*,
+        piece_starts.piece_from,
+        coalesce(
+            lead(piece_starts.piece_from) over (
+                partition by unlisted.provider, unlisted.model_id, unlisted.service_tier, unlisted.valid_from
+                order by piece_starts.piece_from
+            ),
+            unlisted.valid_to
+        ) as piece_to
+    from unlisted
+    inner join piece_starts
+        on
+            unlisted.provider = piece_starts.provider
+            and unlisted.model_id = piece_starts.model_id
+            and unlisted.service_tier = piece_starts.service_tier
+            and unlisted.valid_from = piece_starts.row_from
+),
+
+ruled_pieces as (
+    select
+        unlisted_pieces.* exclude (valid_from, valid_to, piece_from, piece_to),
+        unlisted_pieces.piece_from as valid_from,
+        unlisted_pieces.piece_to as valid_to,
+        pricing_rules.rule_id as price_rule_id,
+        coalesce(pricing_rules.multiplier, 1) as price_multiplier
+    from unlisted_pieces
+    left join pricing_rules
+        on
+            unlisted_pieces.provider = pricing_rules.provider
+            and unlisted_pieces.service_tier = pricing_rules.service_tier
+            and unlisted_pieces.piece_from >= pricing_rules.valid_from
+            and unlisted_pieces.piece_from < pricing_rules.valid_to
+),
+
+listed as (
+    select
+        *,
+        cast(null as varchar) as price_rule_id,
+        1 as price_multiplier
+    from catalog
+    where is_tier_price_listed
+),
+
+all_rows as (
+    select * from listed
+    union all by name
+    select * from ruled_pieces
+),
+
+final as (
+    select
+        provider,
+        model_id,
+        model_name,
+        service_tier,
+        valid_from,
+        valid_to,
+        cast(input_usd_per_mtok * price_multiplier as decimal(18, 9)) as input_usd_per_mtok,
+        cast(output_usd_per_mtok * price_multiplier as decimal(18, 9)) as output_usd_per_mtok,
+        cast(cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_read_usd_per_mtok,
+        cast(cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_5m_usd_per_mtok,
+        cast(cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_1h_usd_per_mtok,
+        long_context_threshold_tokens,
+        cast(long_context_input_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_input_usd_per_mtok,
+        cast(long_context_output_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_output_usd_per_mtok,
+        cast(long_context_cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_read_usd_per_mtok,
+        cast(long_context_cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_write_5m_usd_per_mtok,
+        cast(long_context_cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_write_1h_usd_per_mtok,
+        is_tier_price_listed,
+        price_rule_id,
+        cast(price_multiplier as decimal(9, 4)) as price_multiplier,
+        source
+    from all_rows
+)
+
+select * from final
