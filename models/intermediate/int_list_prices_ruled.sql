@@ -22,9 +22,17 @@ unlisted as (
 ),
 
 rule_cuts as (
-    select provider, service_tier, valid_from as cut_at from pricing_rules
+    select
+        provider,
+        service_tier,
+        valid_from as cut_at
+    from pricing_rules
     union
-    select provider, service_tier, valid_to as cut_at from pricing_rules
+    select
+        provider,
+        service_tier,
+        valid_to as cut_at
+    from pricing_rules
 ),
 
 piece_starts as (
@@ -47,8 +55,8 @@ piece_starts as (
         on
             unlisted.provider = rule_cuts.provider
             and unlisted.service_tier = rule_cuts.service_tier
-            and rule_cuts.cut_at > unlisted.valid_from
-            and rule_cuts.cut_at < unlisted.valid_to
+            and unlisted.valid_from < rule_cuts.cut_at
+            and unlisted.valid_to > rule_cuts.cut_at
 ),
 
 unlisted_pieces as (
@@ -73,7 +81,7 @@ unlisted_pieces as (
 
 ruled_pieces as (
     select
-        unlisted_pieces.* exclude (valid_from, valid_to, piece_from, piece_to),
+        unlisted_pieces.* exclude (valid_from, valid_to, piece_from, piece_to),  -- noqa: RF02
         unlisted_pieces.piece_from as valid_from,
         unlisted_pieces.piece_to as valid_to,
         pricing_rules.rule_id as price_rule_id,
@@ -116,11 +124,21 @@ final as (
         cast(cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_5m_usd_per_mtok,
         cast(cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_1h_usd_per_mtok,
         long_context_threshold_tokens,
-        cast(long_context_input_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_input_usd_per_mtok,
-        cast(long_context_output_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_output_usd_per_mtok,
-        cast(long_context_cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_read_usd_per_mtok,
-        cast(long_context_cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_write_5m_usd_per_mtok,
-        cast(long_context_cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)) as long_context_cache_write_1h_usd_per_mtok,
+        cast(
+            long_context_input_usd_per_mtok * price_multiplier as decimal(18, 9)
+        ) as long_context_input_usd_per_mtok,
+        cast(
+            long_context_output_usd_per_mtok * price_multiplier as decimal(18, 9)
+        ) as long_context_output_usd_per_mtok,
+        cast(
+            long_context_cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)
+        ) as long_context_cache_read_usd_per_mtok,
+        cast(
+            long_context_cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)
+        ) as long_context_cache_write_5m_usd_per_mtok,
+        cast(
+            long_context_cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)
+        ) as long_context_cache_write_1h_usd_per_mtok,
         is_tier_price_listed,
         price_rule_id,
         cast(price_multiplier as decimal(9, 4)) as price_multiplier,

@@ -16,6 +16,18 @@ events as (
         'anthropic' as provider,
         model
     from {{ ref('stg_claude_code__analytics_model_usage') }}
+    union
+    select
+        provider,
+        model
+    from {{ ref('stg_anthropic__cost_items') }}
+    where model is not null
+    union
+    select
+        provider,
+        model
+    from {{ ref('stg_openai__cost_items') }}
+    where model is not null
 ),
 
 rules as (

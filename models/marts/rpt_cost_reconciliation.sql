@@ -1,27 +1,41 @@
+{#-
+    Costs reconciled, per UTC day × source format × provider × catalog model:
+    - a source's own cost estimate (Claude Code's cost_usd, transcripts' costUSD, LiteLLM's
+      spend, canonical reported_cost_usd) against the list cost computed for the same usage,
+      over the usage fct_usage_daily publishes (groups of k people);
+    - a provider's bill (anthropic-cost-report, openai-costs; token costs) against the cost
+      computed for all that provider's usage of the day (cost_usd: after negotiated prices), on
+      days the bill covers and no group is withheld under k (an organisation-wide total would
+      otherwise reveal what is withheld).
+    is_flagged when the difference exceeds the tolerance (relative, at least 1 cent of base).
+-#}
 with
 
-all_events as (
+usage_events as (
     select * from {{ ref('fct_usage_events') }}
-    where reported_cost_usd is not null
 ),
 
 org_groups as (
     select * from {{ ref('int_org_groups_rolled_up') }}
 ),
 
-events as (
-    -- what fct_usage_daily publishes (k): never the usage of a group withheld that day
-    select all_events.*
-    from all_events
-    inner join org_groups
-        on
-            all_events.usage_date = org_groups.usage_date
-            and all_events.team_id = org_groups.team_id
-            and all_events.cost_center = org_groups.cost_center
-    where org_groups.is_published
+billed_costs as (
+    select * from {{ ref('int_billed_costs_matched') }}
 ),
 
-daily as (
+reported_events as (
+    -- what fct_usage_daily publishes (k): never the usage of a group withheld that day
+    select usage_events.*
+    from usage_events
+    inner join org_groups
+        on
+            usage_events.usage_date = org_groups.usage_date
+            and usage_events.team_id = org_groups.team_id
+            and usage_events.cost_center = org_groups.cost_center
+    where org_groups.is_published and usage_events.reported_cost_usd is not null
+),
+
+reported_daily as (
     select
         usage_date,
         source_format,
@@ -29,10 +43,84 @@ daily as (
         coalesce(model_id, 'unpriced') as model_id,
         sum(requests) as requests,
         sum(reported_cost_usd) as reported_cost_usd,
+        cast(null as decimal(38, 9)) as billed_cost_usd,
         sum(list_cost_usd) as computed_list_cost_usd,
         sum(cost_usd) as computed_cost_usd
-    from events
+    from reported_events
     group by all
+),
+
+withheld_days as (
+    select distinct usage_date
+    from org_groups
+    where not is_published
+),
+
+billed_days as (
+    -- the days and providers a bill covers, with the bill's format
+    select distinct
+        bill_date as usage_date,
+        source_format,
+        provider
+    from billed_costs
+    where bill_date not in (select withheld_days.usage_date from withheld_days)
+),
+
+computed_daily as (
+    select
+        billed_days.usage_date,
+        billed_days.source_format,
+        billed_days.provider,
+        coalesce(usage_events.model_id, 'unpriced') as model_id,
+        sum(usage_events.requests) as requests,
+        sum(usage_events.list_cost_usd) as computed_list_cost_usd,
+        sum(usage_events.cost_usd) as computed_cost_usd
+    from billed_days
+    inner join usage_events
+        on
+            billed_days.usage_date = usage_events.usage_date
+            and billed_days.provider = usage_events.catalog_provider
+    group by all
+),
+
+billed_daily as (
+    select
+        coalesce(billed_costs.bill_date, computed_daily.usage_date) as usage_date,
+        coalesce(billed_costs.source_format, computed_daily.source_format) as source_format,
+        coalesce(billed_costs.provider, computed_daily.provider) as provider,
+        coalesce(billed_costs.model_id, computed_daily.model_id) as model_id,
+        coalesce(computed_daily.requests, 0) as requests,
+        cast(null as decimal(38, 9)) as reported_cost_usd,
+        coalesce(billed_costs.billed_cost_usd, 0) as billed_cost_usd,
+        coalesce(computed_daily.computed_list_cost_usd, 0) as computed_list_cost_usd,
+        coalesce(computed_daily.computed_cost_usd, 0) as computed_cost_usd
+    from billed_costs
+    full outer join computed_daily
+        on
+            billed_costs.bill_date = computed_daily.usage_date
+            and billed_costs.source_format = computed_daily.source_format
+            and billed_costs.provider = computed_daily.provider
+            and billed_costs.model_id = computed_daily.model_id
+    where
+        coalesce(billed_costs.bill_date, computed_daily.usage_date)
+        not in (select withheld_days.usage_date from withheld_days)
+),
+
+compared as (
+    select
+        *,
+        coalesce(billed_cost_usd, reported_cost_usd) as claimed_cost_usd,
+        -- a bill is what the company pays (after negotiated prices); a source's estimate is at list price
+        case when billed_cost_usd is not null then computed_cost_usd else computed_list_cost_usd end as base_cost_usd,
+        case
+            when billed_cost_usd is not null then {{ var('bill_reconciliation_tolerance') }}
+            else {{ var('cost_reconciliation_tolerance') }}
+        end as tolerance
+    from (
+        select * from reported_daily
+        union all
+        select * from billed_daily
+    ) as all_rows
 ),
 
 final as (
@@ -43,20 +131,19 @@ final as (
         model_id,
         cast(requests as bigint) as requests,
         cast(reported_cost_usd as decimal(38, 9)) as reported_cost_usd,
+        cast(billed_cost_usd as decimal(38, 9)) as billed_cost_usd,
         cast(computed_list_cost_usd as decimal(38, 9)) as computed_list_cost_usd,
         cast(computed_cost_usd as decimal(38, 9)) as computed_cost_usd,
-        cast(reported_cost_usd - computed_list_cost_usd as decimal(38, 9)) as difference_usd,
+        cast(claimed_cost_usd - base_cost_usd as decimal(38, 9)) as difference_usd,
         case
-            when computed_list_cost_usd is null then null
-            when computed_list_cost_usd = 0 then case when reported_cost_usd = 0 then 0.0 end
-            else cast((reported_cost_usd - computed_list_cost_usd) / computed_list_cost_usd as double)
+            when base_cost_usd is null then null
+            when base_cost_usd = 0 then case when claimed_cost_usd = 0 then 0.0 end
+            else cast((claimed_cost_usd - base_cost_usd) / base_cost_usd as double)
         end as relative_difference,
-        coalesce(
-            abs(reported_cost_usd - computed_list_cost_usd)
-            > {{ var('cost_reconciliation_tolerance') }} * greatest(abs(computed_list_cost_usd), 0.01),
-            true
-        ) as is_flagged
-    from daily
+        cast(tolerance as double) as tolerance,
+        coalesce(abs(claimed_cost_usd - base_cost_usd) > tolerance * greatest(abs(base_cost_usd), 0.01), true)
+            as is_flagged
+    from compared
 )
 
 select * from final

@@ -1,6 +1,7 @@
 """Alerts a scheduler can act on: the budget thresholds newly crossed, the new anomalies, the
-files with quarantined records, landed batches a validation check flagged, and models the
-price catalog does not know.
+files with quarantined records, landed batches a validation check flagged, models the price
+catalog does not know, and a provider's bill that differs from the computed cost beyond the
+tolerance (a day × model of rpt_cost_reconciliation).
 
 After a successful run, every alert not sent before is written to
 `<home>/alerts/<run_id>.jsonl` (one JSON object per line) and remembered in
@@ -82,6 +83,17 @@ select
     json_object('provider', provider, 'first_seen_at', first_seen_at, 'requests', requests,
                 'total_tokens', total_tokens, 'see', 'restricted.rpt_unpriced_usage')
 from restricted.rpt_unpriced_usage
+union all
+-- a bill that differs from the computed cost beyond the tolerance (organisation-wide: no person)
+select
+    concat_ws(':', 'bill', usage_date, source_format, provider, model_id),
+    'bill_mismatch',
+    json_object('usage_date', usage_date, 'source_format', source_format, 'provider', provider,
+                'model_id', model_id, 'billed_cost_usd', billed_cost_usd, 'computed_cost_usd', computed_cost_usd,
+                'difference_usd', difference_usd, 'relative_difference', relative_difference,
+                'tolerance', tolerance, 'see', 'rpt_cost_reconciliation')
+from marts.rpt_cost_reconciliation
+where billed_cost_usd is not null and is_flagged
 """
 
 

@@ -34,7 +34,8 @@ def cmd_generate(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.generate import generate
 
     result = generate(Path(args.out), profile=args.profile, users=args.users, days=args.days, start=args.start,
-                      seed=args.seed, fmt=args.format, outcomes=args.outcomes)
+                      seed=args.seed, fmt=args.format, outcomes=args.outcomes,
+                      bills=args.bills, mispriced_bill=args.mispriced_bill)
     print(f"generated {result.events} records in {len(result.files)} files and {result.people.name} "
           f"into {Path(args.out).resolve()}")
     return 0
@@ -157,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "Copilot's users-1-day report (under outcomes/), and GitHub logins in people.csv")
     p.add_argument("--format", default="canonical",
                    help="canonical (JSONL), canonical-csv, canonical-parquet, or a source format")
+    p.add_argument("--bills", action="store_true",
+                   help="also write what Anthropic and OpenAI bill for the usage (bills/: anthropic-cost-report, "
+                        "openai-costs)")
+    p.add_argument("--mispriced-bill", action="store_true",
+                   help="write the bills with one model-day overcharged by 10%% (bills/MISPRICED.txt says which)")
 
     p = add("land", cmd_land, "land files or folders into the private warehouse")
     p.add_argument("paths", nargs="+", metavar="PATH")

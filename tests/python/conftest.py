@@ -85,7 +85,8 @@ def dedup(records: list[dict]) -> list[dict]:
 
 @dataclass
 class Month:
-    """A generated month of 1,000 people, run through the whole pipeline."""
+    """A generated month of 1,000 people, with its Anthropic and OpenAI bills (one model-day
+    overcharged: inputs/bills/MISPRICED.txt), run through the whole pipeline."""
 
     home: Path
     inputs: Path
@@ -147,7 +148,8 @@ def write_bad_file(path: Path) -> tuple[dict[int, str], int]:
 def month(tmp_path_factory: pytest.TempPathFactory) -> Month:
     root = tmp_path_factory.mktemp("month")
     home, inputs = root / "home", root / "input"
-    run_cli(home, "generate", "--out", str(inputs), "--users", "1000", "--days", "31", "--seed", "7")
+    run_cli(home, "generate", "--out", str(inputs), "--users", "1000", "--days", "31", "--seed", "7",
+            "--mispriced-bill")
     bad_dir = root / "bad"
     bad_dir.mkdir()
     bad_file = bad_dir / "late-delivery.jsonl"

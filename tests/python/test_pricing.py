@@ -201,3 +201,28 @@ def test_published_prices_agree_with_litellm_where_both_list_a_price(
                 differ.append((model, key, row[column], per_token * 1_000_000))
     assert compared >= 40
     assert not differ, differ
+
+
+def test_a_month_of_bills_reconciles_and_the_planted_mispricing_is_flagged(month: Month) -> None:
+    """The generated bills (the providers' own arithmetic over the generated requests) against
+    the computed cost: every day within 0.5%, but the one model-day the bill overcharges by 10%,
+    which is flagged and alerted."""
+    day, provider, model, _ = (month.inputs / "bills" / "MISPRICED.txt").read_text(encoding="utf-8").split()
+    rows = query(month.published, "select usage_date, provider, model_id, billed_cost_usd, computed_cost_usd, "
+                                  "is_flagged from rpt_cost_reconciliation where billed_cost_usd is not null")
+    assert {r[1] for r in rows} == {"anthropic", "openai"}
+    assert len({r[0] for r in rows}) >= 28  # days with a group withheld under k are left out
+    planted = [r for r in rows if (r[0].isoformat(), r[1], r[2]) == (day, provider, model)]
+    assert len(planted) == 1 and planted[0][5]
+    assert abs(planted[0][3] / planted[0][4] - Decimal("1.1")) < Decimal("1e-6")
+    assert [r for r in rows if r[5]] == planted
+    days: dict[tuple, list[Decimal]] = {}
+    for usage_date, row_provider, _, billed, computed, _ in rows:
+        if (usage_date.isoformat(), row_provider) != (day, provider):
+            days.setdefault((usage_date, row_provider), [Decimal(0), Decimal(0)])
+            days[(usage_date, row_provider)][0] += billed
+            days[(usage_date, row_provider)][1] += computed
+    assert days and all(abs(billed - computed) <= Decimal("0.005") * computed for billed, computed in days.values())
+    alerts = [json.loads(line) for f in (month.home / "alerts").glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert [(a["usage_date"], a["provider"], a["model_id"]) for a in alerts if a["kind"] == "bill_mismatch"] == [
+        (day, provider, planted[0][2])]

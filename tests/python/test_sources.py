@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -125,6 +127,39 @@ def test_openai_usage_fixture(tmp_path: Path) -> None:
     assert owners == {("grace.hopper@corp.example", "unattributed", "standard"), (None, "unknown", "batch")}
 
 
+BILL_ROWS = ("select usage_date, model_id, billed_cost_usd, computed_cost_usd, is_flagged from rpt_cost_reconciliation "
+             "where billed_cost_usd is not null order by 1, 2")
+
+
+def test_anthropic_cost_report_fixture(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "land", str(FIXTURES / "people"))
+    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"),
+            str(FIXTURES / "anthropic-cost-report"))
+    assert quarantine(home)[("page-1.json", 10)] == "field 'amount' is not a number (up to 9 decimals, below 1e9)"
+    # EXPECTED.md: the bill against the usage priced by hand; Haiku's output billed 0.08 cents, not 0.06
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
+        (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), Decimal("0.084"), False),
+        (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
+    ]
+    alerts = [json.loads(line) for f in (home / "alerts").glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert [(a["usage_date"], a["model_id"]) for a in alerts if a["kind"] == "bill_mismatch"] == [
+        ("2025-10-01", "claude-haiku-4-5")]
+
+
+def test_openai_costs_fixture(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "land", str(FIXTURES / "people"))
+    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"),
+            str(FIXTURES / "openai-costs"))
+    # EXPECTED.md: gpt-4.1 0.0157; gpt-4.1-mini batch at half price 0.0072; web search not a token cost
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2025, 10, 3), "gpt-4.1", Decimal("0.0157"), Decimal("0.0157"), False),
+        (dt.date(2025, 10, 3), "gpt-4.1-mini", Decimal("0.0072"), Decimal("0.0072"), False),
+    ]
+
+
 def test_report_and_events_for_the_same_traffic_count_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli(home, "run", str(FIXTURES / "claude-code-otel"), str(FIXTURES / "anthropic-usage-report"),
@@ -148,14 +183,15 @@ def test_report_and_events_for_the_same_traffic_count_once(tmp_path: Path) -> No
 def test_auto_detects_every_format(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for folder in ("claude-code-otel", "litellm-spendlogs", "anthropic-usage-report", "openai-usage",
-                   "api-key-owners"):
+                   "api-key-owners", "anthropic-cost-report", "openai-costs"):
         run_cli(home, "land", str(FIXTURES / folder))
     run_cli(home, "land", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl" / "alice"))
     formats = {Path(f).parent.name: fmt for f, fmt in query(
         home / "token_ledger.duckdb", "select file_path, source_format from raw.load_batches")}
     assert formats == {"claude-code-otel": "claude-code-otel", "alice": "claude-code-jsonl",
                        "litellm-spendlogs": "litellm-spendlogs", "anthropic-usage-report": "anthropic-usage-report",
-                       "openai-usage": "openai-usage", "api-key-owners": "api-key-owners"}
+                       "openai-usage": "openai-usage", "api-key-owners": "api-key-owners",
+                       "anthropic-cost-report": "anthropic-cost-report", "openai-costs": "openai-costs"}
 
 
 READERS = {

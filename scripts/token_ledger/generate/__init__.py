@@ -42,10 +42,13 @@ def generate(
     fmt: str = "canonical",
     target_events: int | None = None,
     outcomes: bool = False,
+    bills: bool = False,
+    mispriced_bill: bool = False,
 ) -> Generated:
     """Write usage files (one per day) and people.csv into `out`; same arguments, same bytes.
     With `outcomes`, also what the Claude Code usage bought and Copilot's report (`outcomes/`),
-    and the directory's GitHub logins."""
+    and the directory's GitHub logins. With `bills`, what Anthropic and OpenAI bill for the usage
+    (`bills/`), overcharging one model-day with `mispriced_bill`."""
     if profile not in PROFILES:
         raise LedgerError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if users < 1 or days < 1:
@@ -71,6 +74,8 @@ def generate(
             progress.close()
         else:
             files = _write_source_format(con, out, fmt, seed, start, days)
+        if bills or mispriced_bill:
+            files += sources.write_bills(con, out, start, mispriced_bill)
         logins = {}
         if outcomes:
             files += write_outcomes(con, org.people, out, seed, start, days)

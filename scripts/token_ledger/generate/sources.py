@@ -394,3 +394,127 @@ def write_key_owners(con: duckdb.DuckDBPyConnection, out: Path) -> Path:
         """
     )
     return target
+
+
+# the cost report's token types: the request's token count and the catalog's rate
+BILL_TOKEN_TYPES = {
+    "uncached_input_tokens": ("input_tokens", "input"),
+    "output_tokens": ("output_tokens", "output"),
+    "cache_read_input_tokens": ("cache_read_tokens", "cache_read"),
+    "cache_creation.ephemeral_5m_input_tokens": ("cache_write_5m_tokens", "cache_write_5m"),
+    "cache_creation.ephemeral_1h_input_tokens": ("cache_write_1h_tokens", "cache_write_1h"),
+}
+
+
+def write_bills(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, mispriced: bool) -> list[Path]:
+    """What Anthropic and OpenAI would bill for the generated requests, as their cost reports
+    write it (one page per day, JSON Lines): each request once, priced like the provider (its
+    tier's price, else the documented tier multiplier; the whole request at long-context rates
+    above the threshold), summed per day × model × token type. With `mispriced`, the bill
+    overcharges one model-day by 10% (bills/MISPRICED.txt: the day, provider and catalog model)."""
+    seeds = project_dir() / "seeds"
+    costs = ", ".join(
+        f"{tokens} * m * (case when lc then long_context_{rate}_usd_per_mtok else {rate}_usd_per_mtok end) / 1e6 "
+        f'as "{name}"' for name, (tokens, rate) in BILL_TOKEN_TYPES.items())
+    con.execute(
+        f"""
+        create or replace temp table bill_items as
+        with requests as (
+            select distinct on (seq) *,
+                timestamp '{start.isoformat()}' + to_days(day::integer) + to_milliseconds(millis) as occurred_at
+            from events_with_sessions
+            where provider in ('anthropic', 'openai')
+        ),
+        catalog as (
+            select * from read_csv('{seeds / "price_catalog.csv"}', header = true)
+        ),
+        rules as (
+            select * from read_csv('{seeds / "pricing_rules.csv"}', header = true)
+        ),
+        priced as (
+            select requests.*, catalog.*,
+                case when not catalog.is_tier_price_listed then coalesce(rules.multiplier, 1) else 1 end as m,
+                coalesce(input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
+                         > catalog.long_context_threshold_tokens, false) as lc
+            from requests
+            inner join catalog
+                on catalog.provider = requests.provider and starts_with(requests.model, catalog.model_id)
+                and catalog.service_tier = requests.service_tier
+                and requests.occurred_at >= catalog.valid_from and requests.occurred_at < catalog.valid_to
+            left join rules
+                on rules.provider = requests.provider and rules.service_tier = requests.service_tier
+                and requests.occurred_at >= rules.valid_from and requests.occurred_at < rules.valid_to
+            qualify row_number() over (partition by requests.seq order by length(catalog.model_id) desc) = 1
+        ),
+        items as (
+            unpivot (
+                select day, provider, model, model_id, service_tier, lc, {costs}
+                from priced
+            )
+            on {", ".join(f'"{name}"' for name in BILL_TOKEN_TYPES)}
+            into name token_type value usd
+        )
+        select day, provider, model, model_id, service_tier, lc, token_type, sum(usd) as usd
+        from items
+        group by all
+        having sum(usd) > 0
+        """
+    )
+    mistake = None
+    if mispriced:
+        mistake = con.execute(
+            """
+            select day, model_id from bill_items
+            where provider = 'anthropic' and day = (select max(day) // 2 from bill_items)
+            group by all order by sum(usd) desc limit 1
+            """
+        ).fetchone()
+        con.execute("update bill_items set usd = usd * 1.1 where provider = 'anthropic' and day = ? and model_id = ?",
+                    list(mistake))
+    folder = out / "bills"
+    folder.mkdir(parents=True, exist_ok=True)
+    day_start = f"timestamp '{start.isoformat()}' + to_days(day::integer)"
+    anthropic, openai = folder / "anthropic-cost-report.jsonl", folder / "openai-costs.jsonl"
+    con.execute(
+        f"""
+        copy (
+            select json_object('data', [json_object(
+                'starting_at', strftime({day_start}, '%Y-%m-%dT%H:%M:%SZ'),
+                'ending_at', strftime({day_start} + interval 1 day, '%Y-%m-%dT%H:%M:%SZ'),
+                'results', list(json_object(
+                    'currency', 'USD', 'amount', printf('%.6f', usd * 100), 'workspace_id', null,
+                    'description', model || ' usage - ' || token_type, 'cost_type', 'tokens',
+                    'context_window', case when lc then '200k-1M' else '0-200k' end, 'model', model,
+                    'service_tier', service_tier, 'token_type', token_type) order by model, token_type, lc,
+                    service_tier))], 'has_more', false, 'next_page', null)
+            from bill_items where provider = 'anthropic' group by day order by day
+        ) to '{anthropic}' {RAW_LINES}
+        """
+    )
+    kinds = ("case token_type when 'uncached_input_tokens' then 'input' when 'output_tokens' then 'output' "
+             "else 'cached input' end")
+    con.execute(
+        f"""
+        copy (
+            select json_object('object', 'page', 'data', [json_object(
+                'object', 'bucket', 'start_time', epoch({day_start})::bigint,
+                'end_time', epoch({day_start} + interval 1 day)::bigint,
+                'results', list(json_object(
+                    'object', 'organization.costs.result', 'amount', json_object('value', usd, 'currency', 'usd'),
+                    'line_item', line_item, 'project_id', 'proj_generated') order by line_item))],
+                'has_more', false, 'next_page', null)
+            from (
+                select day, model || ', ' || case when service_tier = 'standard' then '' else service_tier || ' ' end
+                    || {kinds} as line_item, round(sum(usd), 10) as usd
+                from bill_items where provider = 'openai' group by all
+            )
+            group by day order by day
+        ) to '{openai}' {RAW_LINES}
+        """
+    )
+    files = [anthropic, openai]
+    if mistake:
+        note = folder / "MISPRICED.txt"
+        note.write_text(f"{(start + dt.timedelta(days=int(mistake[0]))).isoformat()} anthropic {mistake[1]} x1.1\n",
+                        encoding="utf-8")
+    return files

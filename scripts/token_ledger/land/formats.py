@@ -327,6 +327,41 @@ OPENAI_USAGE_PATHS = {
     **{f.name: f"$.result.{f.name}" for f in OPENAI_USAGE_FIELDS if f.name not in ("start_time", "end_time")},
 }
 
+# --- anthropic-cost-report: Admin API cost_report pages (what the company is billed) -------------------
+
+ANTHROPIC_COST_FIELDS = [
+    Field("starting_at", "timestamp", required=True),
+    Field("ending_at", "timestamp", required=True),
+    Field("amount", "decimal", required=True),  # cents, a decimal string
+    Field("currency", "text"),
+    Field("cost_type", "text"),
+    Field("token_type", "text"),
+    Field("model", "text"),
+    Field("service_tier", "text"),
+    Field("context_window", "text"),
+    Field("workspace_id", "text"),
+    Field("description", "text"),
+]
+ANTHROPIC_COST_PATHS = {
+    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at",
+    **{f.name: f"$.result.{f.name}" for f in ANTHROPIC_COST_FIELDS if f.name not in ("starting_at", "ending_at")},
+}
+
+# --- openai-costs: organization/costs pages (what the company is billed) ------------------------------
+
+OPENAI_COST_FIELDS = [
+    Field("start_time", "timestamp", required=True),
+    Field("end_time", "timestamp", required=True),
+    Field("amount_value", "decimal", required=True),  # USD
+    Field("currency", "text"),
+    Field("line_item", "text"),
+    Field("project_id", "text"),
+]
+OPENAI_COST_PATHS = {
+    "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time", "amount_value": "$.result.amount.value",
+    "currency": "$.result.amount.currency", "line_item": "$.result.line_item", "project_id": "$.result.project_id",
+}
+
 # --- api-key-owners: who owns each API key, for the bucketed reports -----------------------------------
 
 KEY_OWNER_FIELDS = [
@@ -454,6 +489,15 @@ FORMATS: dict[str, LandingSpec] = {
                  "cached tokens exceed prompt_tokens")],
         usage=_usage("litellm-spendlogs", "starttime", LITELLM_PROVIDER,
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
+    # the bills before the usage reports: a cost page also has buckets with starting_at / start_time
+    "anthropic-cost-report": LandingSpec(
+        "anthropic-cost-report", "anthropic_cost_report", ANTHROPIC_COST_FIELDS, readers.anthropic_report,
+        Detect(json=_report_page("'cost_type'", "'token_type'", empty=lambda d: False)),
+        dated_by="starting_at", options={"paths": ANTHROPIC_COST_PATHS}),
+    "openai-costs": LandingSpec(
+        "openai-costs", "openai_costs", OPENAI_COST_FIELDS, readers.openai_usage,
+        Detect(json=_report_page("'line_item'", "organization.costs.result", empty=lambda d: False)),
+        dated_by="start_time", options={"paths": OPENAI_COST_PATHS}),
     "anthropic-usage-report": LandingSpec(
         "anthropic-usage-report", "anthropic_usage_report", ANTHROPIC_REPORT_FIELDS, readers.anthropic_report,
         # an empty Anthropic page: has_more / next_page, no OpenAI "object"
