@@ -7,7 +7,7 @@
     {{ return(day_input_digests(
         by_day=(ref('fct_person_usage_daily'), 'usage_date'),
         groups=(
-            ref('int_org_groups_rolled_up'), 'usage_date',
+            ref('dim_org_groups_daily'), 'usage_date',
             ['team_id', 'cost_center', 'published_team_id', 'published_cost_center', 'is_published'],
         ),
         constants=[ref('provider_aliases')],

@@ -22,7 +22,7 @@ events as (
 ),
 
 org_groups as (
-    select * from {{ ref('int_org_groups_rolled_up') }}
+    select * from {{ ref('dim_org_groups_daily') }}
 ),
 
 provider_aliases as (

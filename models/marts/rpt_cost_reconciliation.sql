@@ -16,7 +16,7 @@ usage_events as (
 ),
 
 org_groups as (
-    select * from {{ ref('int_org_groups_rolled_up') }}
+    select * from {{ ref('dim_org_groups_daily') }}
 ),
 
 billed_costs as (

@@ -12,7 +12,7 @@ catalog_models as (
 -- attributed usage would reveal it, so those days are not reported
 withheld_days as (
     select distinct usage_date
-    from {{ ref('int_org_groups_rolled_up') }}
+    from {{ ref('dim_org_groups_daily') }}
     where not is_published
 ),
 

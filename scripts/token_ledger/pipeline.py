@@ -71,15 +71,6 @@ def run_lock(home: Home) -> Iterator[None]:
         handle.close()
 
 
-def fault_point(home: Home, step: str, pause: bool = True) -> None:
-    """Test hook: with TOKEN_LEDGER_TEST_PAUSE_AT=<step>, mark the step as under way and pause
-    inside it, so a crash test can kill -9 the run mid-step. Does nothing otherwise."""
-    if os.environ.get("TOKEN_LEDGER_TEST_PAUSE_AT") == step:
-        (home.root / f"paused-at-{step}").touch()
-        if pause:
-            time.sleep(float(os.environ.get("TOKEN_LEDGER_TEST_PAUSE_SECONDS", "5")))
-
-
 def dbt_counts(home: Home) -> dict[str, int]:
     """Nodes built and tests passed / failed, from dbt's run_results.json."""
     path = home.root / "dbt" / "target" / "run_results.json"
@@ -183,8 +174,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
         errors: list[str] = []
 
         def do_land() -> bool:
-            report = land_paths(home, paths, fmt=fmt, user=user, after_first_file=lambda: fault_point(home, "land"),
-                                after_bulk_insert=lambda: fault_point(home, "land-bulk"))
+            report = land_paths(home, paths, fmt=fmt, user=user)
             record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
             record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
             print(report.line())
@@ -194,7 +184,6 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return not report.errors
 
         def do_build() -> bool:
-            fault_point(home, "build", pause=False)  # dbt itself takes long enough to be killed mid-build
             record.dbt_exit_code = build(home, dbt=dbt)
             record.dbt = dbt_counts(home)
             return record.dbt_exit_code == 0
@@ -210,7 +199,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
 
         def do_publish() -> bool:
             record.published_before = published_totals(home.published_db)
-            tables = publish(home, before_replace=lambda: fault_point(home, "publish"))
+            tables = publish(home)
             print(f"published {len(tables)} tables to {home.published_db}")
             record.published = True
             return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -49,7 +48,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish(home: Home, before_replace: Callable[[], None] | None = None) -> list[str]:
+def publish(home: Home) -> list[str]:
     models = public_models(home)
     if not home.private_db.exists():
         raise LedgerError(f"no private warehouse at {home.private_db}; land and build first")
@@ -77,8 +76,6 @@ def publish(home: Home, before_replace: Callable[[], None] | None = None) -> lis
         raise LedgerError(f"publish failed: {str(exc).splitlines()[0]}") from exc
     con.close()
     _fsync(tmp)
-    if before_replace:
-        before_replace()
     os.replace(tmp, home.published_db)
     _fsync(home.root)
     return [m["name"] for m in models]

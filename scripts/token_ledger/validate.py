@@ -137,7 +137,7 @@ def _published_checks(con, home: Home) -> list[Check]:
         select coalesce(sum(person.requests), 0) as requests, coalesce(sum(person.total_tokens), 0) as total_tokens,
             coalesce(sum(person.cost_usd), 0) as cost_usd
         from restricted.fct_person_usage_daily as person
-        inner join intermediate.int_org_groups_rolled_up as groups
+        inner join restricted.dim_org_groups_daily as groups
             on person.usage_date = groups.usage_date and person.team_id = groups.team_id
             and person.cost_center = groups.cost_center
         where groups.is_published
@@ -149,7 +149,7 @@ def _published_checks(con, home: Home) -> list[Check]:
     groups = con.execute(
         """
         select usage_date, published_team_id, published_cost_center, min(group_people) as people
-        from intermediate.int_org_groups_rolled_up
+        from restricted.dim_org_groups_daily
         where is_published and people > 0  -- usage with no person at all identifies nobody
         group by all
         """

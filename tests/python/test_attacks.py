@@ -1,7 +1,8 @@
 """Attacks on k with the published file alone: differencing two publishes around a team crossing
 k, and the first hourly run of a month. A hand-built organisation (canonical records, Claude Code
-usage, so the outcome marts hold it too) where every secret is a figure no published table may
-show, as a value or as a difference between two publishes."""
+usage, so the outcome marts hold it too; Anthropic's bill of each October day, the whole
+organisation's spend) where every secret is a figure no published table may show, as a value or
+as a difference between two publishes."""
 
 from __future__ import annotations
 
@@ -57,6 +58,21 @@ def write_day(folder: Path, day: int) -> None:
     lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day))
              for n, (email, team, _) in enumerate(people()) if active(email, team, day)]
     (folder / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_bill(folder: Path, day: int) -> None:
+    """Anthropic's cost report for a day of October: the organisation's whole spend (amounts in cents)."""
+    people_today = [n for n, (email, team, _) in enumerate(people()) if active(email, team, day)]
+    input_tokens = sum(usage(n, day)[0] for n in people_today)
+    output_tokens = sum(usage(n, day)[1] for n in people_today)
+    items = [{"currency": "USD", "amount": str(tokens * price * 100), "cost_type": "tokens",
+              "model": "claude-sonnet-4-6", "service_tier": "standard", "token_type": token_type,
+              "context_window": "0-200k", "workspace_id": None, "description": token_type}
+             for token_type, tokens, price in (("uncached_input_tokens", input_tokens, INPUT_USD),
+                                               ("output_tokens", output_tokens, OUTPUT_USD))]
+    page = {"data": [{"starting_at": f"2026-10-0{day}T00:00:00Z", "ending_at": f"2026-10-0{day + 1}T00:00:00Z",
+                      "results": items}], "has_more": False, "next_page": None}
+    (folder / f"anthropic-cost-report-2026-10-0{day}.json").write_text(json.dumps(page), encoding="utf-8")
 
 
 def figures(n: int, day: int) -> tuple[int, Decimal]:
@@ -121,9 +137,11 @@ def publishes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     write_directory(inputs / "people.csv")
     for day in range(1, 5):
         write_day(inputs, day)
+        write_bill(inputs, day)
     run_cli(home, "run", str(inputs))
     shutil.copy(home / "analytics.duckdb", root / "p1.duckdb")
     write_day(inputs, 5)
+    write_bill(inputs, 5)
     run_cli(home, "run", str(inputs))
     shutil.copy(home / "analytics.duckdb", root / "p2.duckdb")
     # the first hourly run of November: one person so far
@@ -177,6 +195,11 @@ def test_differencing_two_publishes_around_a_team_crossing_k_isolates_nothing(pu
     assert spend == total and spend[0][0] > 0
     everything = sum(figures(n, d)[1] for n, (e, t, _) in enumerate(people()) for d in range(1, 6) if active(e, t, d))
     assert total[0][0] == everything - tb_day5
+    # the bill is the organisation's whole spend: reconciled on the days nothing is withheld, not on 5 October
+    bills = query(root / "p2.duckdb", "select usage_date::varchar, billed_cost_usd, computed_cost_usd, is_flagged "
+                                      "from rpt_cost_reconciliation where billed_cost_usd is not null order by 1")
+    assert [r[0] for r in bills] == ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"]
+    assert all(billed == computed and not flagged for _, billed, computed, flagged in bills)
 
 
 def test_the_first_hourly_run_of_a_month_publishes_no_group_of_one(publishes: dict) -> None:

@@ -76,6 +76,9 @@ def test_a_second_concurrent_run_exits_with_a_clear_message(ops_month: Operation
     assert first.returncode == 0
 
 
+FAULTS = Path(__file__).parent / "faults"
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -97,7 +100,9 @@ def test_kill_9_at_each_step_loses_nothing(ops_month: OperationsMonth, first_wee
     published = _digest(home / "analytics.duckdb")
     process = subprocess.Popen(
         [sys.executable, "-m", "token_ledger.cli", "--home", str(home), "run", *map(str, days[7:])],
-        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step},
+        # the fault injection lives in the tests (faults/sitecustomize.py), not in the production code
+        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step, "TOKEN_LEDGER_HOME": str(home),
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marker = home / f"paused-at-{step}"
     deadline = time.monotonic() + 240

@@ -153,14 +153,14 @@ def test_no_published_group_is_smaller_than_k(org: dict) -> None:
     assert small == []
     remainders = query(db, """
         select usage_date, count(distinct team_id), min(group_people), bool_and(is_published)
-        from intermediate.int_org_groups_rolled_up
+        from restricted.dim_org_groups_daily
         where published_team_id = 'other' and published_cost_center = 'other'
         group by all
     """)
     assert remainders and all(people >= 5 for _, _, people, published in remainders if published)
     withheld = query(db, """
         select coalesce(sum(p.cost_usd), 0) from restricted.fct_person_usage_daily as p
-        inner join intermediate.int_org_groups_rolled_up as g using (usage_date, team_id, cost_center)
+        inner join restricted.dim_org_groups_daily as g using (usage_date, team_id, cost_center)
         where not g.is_published
     """)[0][0]
     private = query(db, "select sum(cost_usd) from restricted.fct_person_usage_daily")[0][0]
@@ -197,7 +197,7 @@ def test_subset_sums_of_per_person_rows_recover_no_team(org: dict) -> None:
             select distinct date_trunc('month', p.usage_date)::date, g.published_team_id, g.published_cost_center,
                 p.user_key
             from restricted.fct_person_usage_daily as p
-            inner join intermediate.int_org_groups_rolled_up as g using (usage_date, team_id, cost_center)
+            inner join restricted.dim_org_groups_daily as g using (usage_date, team_id, cost_center)
             where g.is_published and p.user_key is not null"""):
         members.setdefault((month, team, centre), set()).add(key)
     assert len(targets) > 20 and len(persons) == 1
@@ -261,7 +261,7 @@ def test_k_is_configurable(org: dict, tmp_path: Path) -> None:
     # 120 people: with k = 1000 not even the whole organisation is a group of k, so nothing is published
     assert query(home / "token_ledger.duckdb", "select count(*) from marts.fct_usage_daily") == [(0,)]
     assert query(home / "token_ledger.duckdb", "select count(*), bool_or(is_published) "
-                                               "from intermediate.int_org_groups_rolled_up")[0][1] is False
+                                               "from restricted.dim_org_groups_daily")[0][1] is False
 
 
 def test_per_person_tables_carry_no_quasi_identifiers(org: dict) -> None:

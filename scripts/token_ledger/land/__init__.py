@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,16 +263,15 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
 
 
 def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
-               report: LandReport, after_insert: Callable[[], None] | None = None) -> None:
+               report: LandReport) -> None:
     """Clean files in one pass; a file DuckDB's JSON reader rejects outright is found by halving."""
     try:
-        landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                                         after_insert)
+        landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2
-            _land_bulk(con, spec, files[:half], report, after_insert)
-            _land_bulk(con, spec, files[half:], report, after_insert)
+            _land_bulk(con, spec, files[:half], report)
+            _land_bulk(con, spec, files[half:], report)
             return
         landed, unclean = [], files
     for item in landed:
@@ -328,7 +326,7 @@ def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, diges
 
 
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
-               progress=None, after_bulk_insert: Callable[[], None] | None = None) -> LandReport:
+               progress=None) -> LandReport:
     """Land each file. A file that cannot be used at all is quarantined as a whole (one row,
     its reason) and not tried again until its content changes; an empty file is skipped.
 
@@ -370,5 +368,5 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             seen.add(digest)
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
     if together:
-        _land_bulk(con, FORMATS["canonical"], together, report, after_bulk_insert)
+        _land_bulk(con, FORMATS["canonical"], together, report)
     return report

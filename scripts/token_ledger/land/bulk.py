@@ -15,7 +15,6 @@ numbered and recorded in a second transaction (see `land_bulk`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,8 +297,7 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
 
 
 def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
-              loaded_at: dt.datetime, after_insert: Callable[[], None] | None = None,
-              ) -> tuple[list[Landed], list[Pending]]:
+              loaded_at: dt.datetime) -> tuple[list[Landed], list[Pending]]:
     """Land the clean files among `files` in one transaction; return what landed and the files
     to land the careful way. A file the JSON reader cannot read at all makes the whole pass
     fail: the caller then lands each file on its own."""
@@ -315,8 +313,6 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
     except BaseException:
         con.execute("rollback")
         raise
-    if after_insert:
-        after_insert()
     # 2. check, number lines, drop duplicates and erased people, record the batches
     con.execute("begin transaction")
     try:
