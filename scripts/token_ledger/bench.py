@@ -111,6 +111,9 @@ FLOOR_EVENTS = {
         from lines
         inner join users on users.folder = parse_dirname(lines.filename, 'system').split('/')[-1]
         where message.usage is not null and message.model <> '<synthetic>'
+        -- a streamed message is written several times: its largest usage stands
+        qualify row_number() over (partition by coalesce(requestId, message.id) order by
+            input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens desc) = 1
     """,
     "litellm-spendlogs": """
         with rows_ as (
