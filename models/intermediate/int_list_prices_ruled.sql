@@ -6,6 +6,12 @@
     rates included; a catalog row a rule starts or ends within is cut at the rule's dates. A
     listed tier price always stands.
 -#}
+{%- set price_columns = [] -%}
+{%- for prefix in ['', 'long_context_'] -%}
+    {%- for kind in ['input', 'output', 'cache_read', 'cache_write_5m', 'cache_write_1h'] -%}
+        {%- do price_columns.append(prefix ~ kind ~ '_usd_per_mtok') -%}
+    {%- endfor -%}
+{%- endfor -%}
 with
 
 catalog as (
@@ -118,31 +124,14 @@ final as (
         service_tier,
         valid_from,
         valid_to,
-        cast(input_usd_per_mtok * price_multiplier as decimal(18, 9)) as input_usd_per_mtok,
-        cast(output_usd_per_mtok * price_multiplier as decimal(18, 9)) as output_usd_per_mtok,
-        cast(cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_read_usd_per_mtok,
-        cast(cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_5m_usd_per_mtok,
-        cast(cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)) as cache_write_1h_usd_per_mtok,
         long_context_threshold_tokens,
-        cast(
-            long_context_input_usd_per_mtok * price_multiplier as decimal(18, 9)
-        ) as long_context_input_usd_per_mtok,
-        cast(
-            long_context_output_usd_per_mtok * price_multiplier as decimal(18, 9)
-        ) as long_context_output_usd_per_mtok,
-        cast(
-            long_context_cache_read_usd_per_mtok * price_multiplier as decimal(18, 9)
-        ) as long_context_cache_read_usd_per_mtok,
-        cast(
-            long_context_cache_write_5m_usd_per_mtok * price_multiplier as decimal(18, 9)
-        ) as long_context_cache_write_5m_usd_per_mtok,
-        cast(
-            long_context_cache_write_1h_usd_per_mtok * price_multiplier as decimal(18, 9)
-        ) as long_context_cache_write_1h_usd_per_mtok,
         is_tier_price_listed,
         price_rule_id,
         cast(price_multiplier as decimal(9, 4)) as price_multiplier,
-        source
+        source,
+    {% for column in price_columns -%}
+        cast({{ column }} * price_multiplier as decimal(18, 9)) as {{ column }}{{ "," if not loop.last }}
+    {% endfor %}
     from all_rows
 )
 
