@@ -92,8 +92,12 @@ def private(home: Home, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             from token_ledger.land.formats import FORMATS, request_keys_view
 
             con.execute(RAW_DDL)
+            columns: dict[str, set[str]] = {}
+            for table, column in con.execute("select table_name, column_name from information_schema.columns "
+                                             "where table_schema = 'raw'").fetchall():
+                columns.setdefault(table, set()).add(column)
             for spec in FORMATS.values():
-                for statement in spec.ddl():
+                for statement in spec.ddl(columns.get(spec.table)):
                     con.execute(statement)
             con.execute(request_keys_view())
             discard_pending(con)

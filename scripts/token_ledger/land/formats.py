@@ -89,14 +89,17 @@ class LandingSpec:
             return [self.user_column], ["$user"]
         return [], []
 
-    def ddl(self) -> list[str]:
-        """CREATE TABLE, then ADD COLUMN for fields added since an older warehouse was created,
-        and DROP COLUMN for the per-record file path older warehouses kept (the batch's
-        `file_path` in raw.load_batches says the same once per file)."""
-        statements = [table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])]
-        statements += [f"alter table raw.{self.table} add column if not exists {f.name} {SQL_TYPES[f.kind]}"
-                       for f in self.fields]
-        statements.append(f"alter table raw.{self.table} drop column if exists _file")
+    def ddl(self, existing: set[str] | None = None) -> list[str]:
+        """What brings the raw table to this declaration, given the columns it has (`existing`,
+        None when there is no table): CREATE TABLE, or ADD COLUMN for fields added since an
+        older warehouse was created and DROP COLUMN for the per-record file path older
+        warehouses kept (the batch's `file_path` in raw.load_batches says the same once per file)."""
+        if existing is None:
+            return [table_ddl(self.table, self.fields, [self.user_column] if self.user_column else [])]
+        statements = [f"alter table raw.{self.table} add column {f.name} {SQL_TYPES[f.kind]}"
+                      for f in self.fields if f.name not in existing]
+        if "_file" in existing:
+            statements.append(f"alter table raw.{self.table} drop column _file")
         return statements
 
 
