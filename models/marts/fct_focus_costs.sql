@@ -1,7 +1,9 @@
 {#-
     FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed
-    quantity. Incremental by charge day like fct_usage_daily (rebuilt by input digest: the
-    days whose fct_usage_daily rows changed; see changed_input_days).
+    quantity. BilledCost is what the provider bills where its bill covers the day (the row's
+    cost times billed / computed for that day × provider × model in rpt_cost_reconciliation),
+    else the computed cost. Incremental by charge day like fct_usage_daily (rebuilt by input
+    digest: the days whose fct_usage_daily rows or bills changed; see changed_input_days).
 -#}
 {{ config(
     materialized='incremental',
@@ -19,9 +21,36 @@ daily as (
     where {{ changed_input_days('usage_date', fct_focus_costs_inputs()) }}
 ),
 
+reconciliation as (
+    select * from {{ ref('rpt_cost_reconciliation') }}
+),
+
+bill_ratios as (
+    select
+        usage_date,
+        provider,
+        model_id,
+        billed_cost_usd / computed_cost_usd as bill_ratio
+    from reconciliation
+    where billed_cost_usd is not null and computed_cost_usd > 0
+),
+
+billed as (
+    select
+        daily.*,
+        bill_ratios.bill_ratio is not null as is_billed,
+        coalesce(daily.cost_usd, 0) * coalesce(bill_ratios.bill_ratio, 1) as billed_cost_usd
+    from daily
+    left join bill_ratios
+        on
+            daily.usage_date = bill_ratios.usage_date
+            and daily.provider = bill_ratios.provider
+            and daily.model_id = bill_ratios.model_id
+),
+
 final as (
     select
-        cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "BilledCost",
+        cast(billed_cost_usd as decimal(38, 9)) as "BilledCost",
         cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "EffectiveCost",
         cast(coalesce(list_cost_usd, 0) as decimal(38, 9)) as "ListCost",
         cast(coalesce(cost_usd, 0) as decimal(38, 9)) as "ContractedCost",
@@ -77,8 +106,9 @@ final as (
         cast(output_tokens as bigint) as "x_OutputTokens",
         cast(cache_read_tokens as bigint) as "x_CacheReadTokens",
         cast(cache_write_tokens as bigint) as "x_CacheWriteTokens",
-        team_id as "x_TeamId"
-    from daily
+        team_id as "x_TeamId",
+        is_billed as "x_BilledByProvider"
+    from billed
 )
 
 select * from final

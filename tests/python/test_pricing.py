@@ -226,3 +226,12 @@ def test_a_month_of_bills_reconciles_and_the_planted_mispricing_is_flagged(month
     alerts = [json.loads(line) for f in (month.home / "alerts").glob("*.jsonl") for line in f.read_text().splitlines()]
     assert [(a["usage_date"], a["provider"], a["model_id"]) for a in alerts if a["kind"] == "bill_mismatch"] == [
         (day, provider, planted[0][2])]
+    # FOCUS BilledCost is the bill where one covers the day: its rows of a bill's day × model add up to the bill
+    focus = {(r[0], r[1]): (r[2], r[3]) for r in query(
+        month.published, 'select cast("ChargePeriodStart" as date), "SkuPriceId", sum("BilledCost"), '
+                         'bool_and("x_BilledByProvider") from fct_focus_costs group by 1, 2')}
+    billed_rows = [r for r in rows if r[4] > 0]
+    assert billed_rows
+    for usage_date, row_provider, row_model, billed, _, _ in billed_rows:
+        focus_billed, from_bill = focus[(usage_date, f"{row_provider}:{row_model}")]
+        assert from_bill and abs(focus_billed - billed) <= Decimal("1e-6"), (usage_date, row_model)
