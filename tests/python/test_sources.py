@@ -134,8 +134,8 @@ BILL_ROWS = ("select usage_date, model_id, billed_cost_usd, computed_cost_usd, i
 def test_anthropic_cost_report_fixture(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli(home, "land", str(FIXTURES / "people"))
-    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"),
-            str(FIXTURES / "anthropic-cost-report"))
+    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"))
+    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report"))  # the bill comes days later
     assert quarantine(home)[("page-1.json", 10)] == "field 'amount' is not a number (up to 9 decimals, below 1e9)"
     # EXPECTED.md: the bill against the usage priced by hand; Haiku's output billed 0.08 cents, not 0.06
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
@@ -146,6 +146,12 @@ def test_anthropic_cost_report_fixture(tmp_path: Path) -> None:
     alerts = [json.loads(line) for f in (home / "alerts").glob("*.jsonl") for line in f.read_text().splitlines()]
     assert [(a["usage_date"], a["model_id"]) for a in alerts if a["kind"] == "bill_mismatch"] == [
         ("2025-10-01", "claude-haiku-4-5")]
+    # the days already built are rebuilt with the bill: FOCUS BilledCost is what Anthropic billed
+    focus = query(home / "analytics.duckdb", 'select cast("ChargePeriodStart" as date), "SkuId", sum("BilledCost"), '
+                  'bool_and("x_BilledByProvider") from fct_focus_costs group by 1, 2 order by 1, 2')
+    assert focus == [(dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), True),
+                     (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), True),
+                     (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), True)]
 
 
 def test_openai_costs_fixture(tmp_path: Path) -> None:
