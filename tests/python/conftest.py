@@ -175,12 +175,13 @@ SLOWEST_FIRST = {  # seconds, measured on a 2-core machine (2026-12-01)
     "test_poison_pills.py": 215,
     "test_sources.py": 215,
     "test_finops.py": 200,
+    "test_attacks.py": 130,
     "test_foundation.py": 150,
     "test_dbt_versions.py": 125,
     "test_bench.py": 105,
     "test_demo.py": 65,
     "test_outcomes.py": 90,
-    "test_pricing.py": 35,
+    "test_pricing.py": 60,
     "test_registry.py": 20,
 }
 
