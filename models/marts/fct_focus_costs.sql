@@ -2,15 +2,14 @@
     FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed
     quantity. BilledCost is what the provider bills where its bill covers the day (the row's
     cost times billed / computed for that day × provider × model in rpt_cost_reconciliation),
-    else the computed cost. Incremental by charge day like fct_usage_daily (rebuilt by input
-    digest: the days whose fct_usage_daily rows or bills changed; see changed_input_days).
+    else the computed cost. Incremental by charge day like fct_usage_daily, the same days
+    (queued days through their month's end; a landed bill queues its days).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='ChargePeriodStart',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ record_day_input_digests('cast(ChargePeriodStart as date)', fct_focus_costs_inputs()) }}",
 ) }}
 -- FOCUS column names are case-sensitive for the tools that read them: keep them quoted
 -- noqa: disable=RF06
@@ -18,7 +17,7 @@ with
 
 daily as (
     select * from {{ ref('fct_usage_daily') }}
-    where {{ changed_input_days('usage_date', fct_focus_costs_inputs()) }}
+    where {{ days_to_rebuild('usage_date', through_month_end=true) }}
 ),
 
 reconciliation as (

@@ -1,8 +1,8 @@
 {#-
-    Incremental by usage day (delete+insert), rebuilt by input digest: a day's rows are a
-    function of that day's person facts and of its published groups, so a run rebuilds only
-    the days whose inputs changed (see changed_input_days): the new day of an hourly run, a
-    late file's day and the days after it whose groups it changed, an erased person's days.
+    Incremental by usage day (delete+insert): a day's rows are a function of that day's person
+    facts and of its published groups, which are counted over the month so far, so a run
+    rebuilds each queued day and the rest of its month (see days_to_rebuild): the new day of
+    an hourly run, a late file's day and the days after it whose groups it may change.
     Rows of a group withheld under k that day (org_groups.is_published false) are not here.
     `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
 -#}
@@ -11,14 +11,13 @@
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="{{ record_day_input_digests('usage_date', fct_usage_daily_inputs()) }}",
 ) }}
 
 with
 
 events as (
     select * from {{ ref('fct_person_usage_daily') }}
-    where {{ changed_input_days('usage_date', fct_usage_daily_inputs()) }}
+    where {{ days_to_rebuild('usage_date', through_month_end=true) }}
 ),
 
 org_groups as (

@@ -115,8 +115,30 @@ def run_dbt(home: Home, args: list[str], quiet: bool = False) -> int:
         return dbt.run(args, quiet=quiet)
 
 
+SELECTING = {"-s", "--select", "--selector", "-m", "--models", "--exclude"}
+
+
+def _builds_every_model(extra: list[str]) -> bool:
+    """No selection in `extra` but leaving out tests: every model is built."""
+    for i, flag in enumerate(extra):
+        value = extra[i + 1] if i + 1 < len(extra) else ""
+        if flag in SELECTING and not (flag == "--exclude" and value.startswith("resource_type:")):
+            return False
+    return True
+
+
 def build(home: Home, extra: list[str] | None = None, dbt: Dbt | None = None) -> int:
-    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time."""
-    if dbt is None:
-        return run_dbt(home, ["build", *(extra or [])])
-    return dbt.run(["build", *(extra or [])])
+    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time. The incremental
+    models rebuild the days queued in `raw.rebuild_days` (token_ledger.rebuild); a build of
+    every model that succeeded empties what was queued before it."""
+    from token_ledger import rebuild, warehouse
+
+    extra = extra or []
+    with warehouse.private(home) as con:
+        rebuild.queue_reference_change(con)
+    started = rebuild.now()
+    code = run_dbt(home, ["build", *extra]) if dbt is None else dbt.run(["build", *extra])
+    if code == 0 and _builds_every_model(extra):
+        with warehouse.private(home) as con:
+            rebuild.settle(con, started)
+    return code

@@ -26,6 +26,9 @@ from token_ledger.pseudonym import configure, hmac_sql
 
 # the incremental facts keep history between builds: the person's rows go now
 INCREMENTAL_FACTS = {"fct_usage_events": "user_email", "fct_person_usage_daily": "user_email"}
+# the incremental marts by day that sum them: the person's days go now, and are rebuilt from
+# what is left by the next build (a day of nobody else stays gone)
+INCREMENTAL_DAYS = {"fct_usage_daily": "usage_date", "fct_focus_costs": 'cast("ChargePeriodStart" as date)'}
 
 
 @dataclass
@@ -98,6 +101,23 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
         "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
 
 
+def _erase_days(con: duckdb.DuckDBPyConnection, email: str, facts: set[str]) -> None:
+    """The person's rows leave the incremental facts; their days leave the marts by day and
+    are queued for the next build."""
+    if "fct_person_usage_daily" in facts:
+        con.execute("insert into raw.rebuild_days select distinct usage_date, 'erasure', ? "
+                    "from restricted.fct_person_usage_daily where lower(user_email) = ?",
+                    [dt.datetime.now(dt.UTC).replace(tzinfo=None), email])
+    for table, column in INCREMENTAL_FACTS.items():
+        if table in facts:
+            con.execute(f"delete from restricted.{table} where lower({column}) = ?", [email])
+    marts = _tables(con, "marts")
+    for table, day in INCREMENTAL_DAYS.items():
+        if table in marts:
+            con.execute(f"delete from marts.{table} where {day} in "
+                        "(select usage_date from raw.rebuild_days where queued_by = 'erasure')")
+
+
 def erase(home: Home, email: str) -> Erasure:
     normalized = normalize_email(email)
     result = Erasure()
@@ -123,9 +143,7 @@ def erase(home: Home, email: str) -> Erasure:
                     [normalized]).fetchone()[0]
         result.quarantined = _quarantined(con, normalized)
         result.file_names = _file_names(con, normalized)
-        for table, column in INCREMENTAL_FACTS.items():
-            if table in facts:
-                con.execute(f"delete from restricted.{table} where lower({column}) = ?", [normalized])
+        _erase_days(con, normalized, facts)
         configure(con, home.root)
         for subject in [normalized, *logins]:  # later landings drop the person's records, by either
             already = con.execute(f"select count(*) from raw.erasures where subject_key = {hmac_sql('?')}",

@@ -41,6 +41,12 @@ create table if not exists raw.erasures (
     subject_key varchar not null,
     erased_at timestamp not null
 );
+-- the usage days the incremental models rebuild next (token_ledger.rebuild)
+create table if not exists raw.rebuild_days (
+    usage_date date not null,
+    queued_by varchar not null,  -- a load batch, an erasure, or a change of reference data
+    recorded_at timestamp not null
+);
 """
 
 

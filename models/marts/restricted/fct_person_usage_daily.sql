@@ -5,23 +5,20 @@
     allowance tier that day comes from the directory history here, once per row (directory
     entries take effect from a date, so a person has one tier per day), not from every event.
     Incremental by usage day like fct_usage_events, with the same rule for which days to
-    rebuild (days with newly landed records; every day when reference data changed).
+    rebuild (the days queued in raw.rebuild_days: see days_to_rebuild).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="{{ record_reference_fingerprint() }}",
 ) }}
-{{ incremental_days_dependencies() }}
-{%- set fingerprint = reference_fingerprint() %}
 
 with
 
 events as (
     select * from {{ ref('fct_usage_events') }}
-    where {{ incremental_days('usage_date', fingerprint) }}
+    where {{ days_to_rebuild('usage_date') }}
 ),
 
 memberships as (

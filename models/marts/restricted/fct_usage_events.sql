@@ -1,28 +1,22 @@
 {#-
-    Incremental by usage day (delete+insert): a run rebuilds only the days that received
-    newly landed records, whatever their age (so late files and out-of-order files are handled
-    with no fixed lookback), and every day when reference data changed (see incremental_days).
-    `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
-    Request ids are nearly all distinct: stored uncompressed (see create_table_as), which
-    saves about 0.75 s per 10 M events for about 180 MB more disk.
+    Incremental by usage day (delete+insert): a run rebuilds the days queued in
+    raw.rebuild_days (see days_to_rebuild): the days newly landed records belong to, whatever
+    their age (so late and out-of-order files need no fixed lookback), an erased person's days,
+    and every day when reference data changed. `token-ledger build -- --full-refresh`
+    rebuilds everything and gives the same result.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='usage_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="{{ record_reference_fingerprint() }}",
-    column_compression={'request_id': 'uncompressed'},
 ) }}
-{{ incremental_days_dependencies() }}
-{%- set fingerprint = reference_fingerprint() %}
-{%- set days_to_build = incremental_days('occurred_at', fingerprint) %}
 
 with
 
 priced_events as (
     select * from {{ ref('int_usage_events_priced') }}
-    where {{ days_to_build }}
+    where {{ days_to_rebuild('cast(occurred_at as date)') }}
 ),
 
 final as (

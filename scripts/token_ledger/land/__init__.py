@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from token_ledger import rebuild
 from token_ledger.errors import LedgerError
 from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
@@ -131,6 +132,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
             {**params, "format": spec.name, "digest": digest, "landed": landed, "quarantined": quarantined,
              "ignored": ignored},
         )
+        rebuild.queue_landed(con, spec, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from token_ledger import rebuild
 from token_ledger.identity import recorded_path
 from token_ledger.land.checksums import batch_id
 from token_ledger.land.fields import (
@@ -348,6 +349,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
                  for path, landed, ignored, batch, digest, _ in rows],
             )
         con.execute("delete from raw.pending_batches where list_contains(?, batch_id)", [batch_ids])
+        rebuild.queue_landed(con, spec, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

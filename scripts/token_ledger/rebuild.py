@@ -1,0 +1,97 @@
+"""Which usage days the incremental models rebuild: one rule, one queue (docs/operations.md).
+
+`raw.rebuild_days` holds the days to rebuild. Landing queues, in the transaction of each
+batch, the days its records belong to (however old); a landed directory or key-owner list
+queues every day, as does `erase` for the person's days; a change of reference data (the
+seeds, the project's vars, k) found by `queue_reference_change` before a build queues every
+day, and says so. The models read the queue in SQL (macro `days_to_rebuild`); a complete
+build that succeeded empties what was queued before it began.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+
+import duckdb
+
+from token_ledger.config import min_group_size, project_dir
+from token_ledger.land.formats import FORMATS, LandingSpec
+
+CHECKSUMS_DDL = """
+create schema if not exists audit;
+create table if not exists audit.reference_checksums (
+    part varchar primary key,
+    checksum varchar not null,
+    recorded_at timestamp not null
+)
+"""
+
+LEGACY_STATE = ("restricted.incremental_state", "marts.incremental_day_digests")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def queue_landed(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded_at: dt.datetime) -> None:
+    """Inside a landing transaction: queue the days of the records landed at `loaded_at`; a
+    format without days (the directory, key owners) is reference data: every day."""
+    if spec.dated_by:
+        con.execute(
+            f"insert into raw.rebuild_days select distinct cast({spec.dated_by} as date), _batch_id, ? "
+            f"from raw.{spec.table} where _loaded_at = ?",
+            [loaded_at, loaded_at],
+        )
+    elif con.execute(f"select count(*) from raw.{spec.table} where _loaded_at = ?", [loaded_at]).fetchone()[0]:
+        queue_every_day(con, f"landed {spec.name}")
+
+
+def queue_every_day(con: duckdb.DuckDBPyConnection, reason: str) -> None:
+    """Queue every day any raw table holds a record of."""
+    days = " union ".join(f"select cast({spec.dated_by} as date) as usage_date from raw.{spec.table}"
+                          for spec in FORMATS.values() if spec.dated_by)
+    con.execute(f"insert into raw.rebuild_days select distinct usage_date, ?, ? from ({days}) "
+                "where usage_date is not null", [reason, now()])
+
+
+def reference_checksums() -> dict[str, str]:
+    """SHA-256 of each seed file and of the project file (its vars), and the k in force."""
+    root = project_dir()
+    parts = {f"seeds/{p.name}": p for p in sorted((root / "seeds").glob("*.csv"))}
+    parts["dbt_project.yml"] = root / "dbt_project.yml"
+    checksums = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in parts.items()}
+    checksums["TOKEN_LEDGER_MIN_GROUP_SIZE"] = str(min_group_size())
+    return checksums
+
+
+def queue_reference_change(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Before a build: when reference data changed since the last check, queue every day (one
+    transaction with the new checksums) and return what changed."""
+    con.execute(CHECKSUMS_DDL)
+    for table in LEGACY_STATE:  # what earlier versions kept outside dbt's graph
+        con.execute(f"drop table if exists {table}")
+    recorded = dict(con.execute("select part, checksum from audit.reference_checksums").fetchall())
+    current = reference_checksums()
+    changed = sorted(name for name in current.keys() | recorded.keys() if current.get(name) != recorded.get(name))
+    if not changed:
+        return []
+    con.execute("begin transaction")
+    try:
+        queue_every_day(con, "reference data changed")
+        con.execute("delete from audit.reference_checksums")
+        con.executemany("insert into audit.reference_checksums values (?, ?, ?)",
+                        [[name, checksum, now()] for name, checksum in current.items()])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    if recorded:
+        print(f"reference data changed ({', '.join(changed)}): every day is rebuilt", file=sys.stderr)
+    return changed
+
+
+def settle(con: duckdb.DuckDBPyConnection, started: dt.datetime) -> int:
+    """After a complete build that succeeded: the days queued before it began are built."""
+    return con.execute("delete from raw.rebuild_days where recorded_at <= ?", [started]).fetchone()[0]
