@@ -13,8 +13,8 @@
             select 1
             from {{ source('landing', 'rebuild_days') }} as queued
             where
-                {{ day_expression }} >= queued.usage_date
-                and {{ day_expression }} < {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'queued.usage_date')) }}
+                queued.usage_date <= {{ day_expression }}
+                and date_trunc('month', queued.usage_date) = date_trunc('month', {{ day_expression }})
         )
     {%- else -%}
         {{ day_expression }} in (select queued.usage_date from {{ source('landing', 'rebuild_days') }} as queued)
