@@ -78,3 +78,18 @@ def test_dbt_exit_codes_reach_the_caller(tmp_path: Path) -> None:
     assert "error: model stg_canonical__usage_events — Catalog Error" in failed.out
     assert "Traceback" not in failed.out + failed.err and "START sql" not in failed.out
     assert "START sql" in (home / "dbt" / "logs" / "dbt.log").read_text()
+
+
+def test_the_unit_tests_pass_and_scheduled_builds_leave_them_out(tmp_path: Path) -> None:
+    """A run builds and tests the data; the dbt unit tests (hand-worked k roll-up, remainder,
+    forecast, pricing …) test the code: they run when selected, and every one passes."""
+    home = tmp_path / "home"
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    ran = run_cli(home, "run", str(fixtures / "litellm-spendlogs"))
+    assert "unit test" not in ran.stderr + ran.stdout
+    tested = run_cli(home, "build", "--", "--select", "resource_type:unit_test")
+    line = next(x for x in (tested.stderr + tested.stdout).splitlines() if x.startswith("dbt: "))
+    units = sum(1 for p in (Path(__file__).parents[2] / "models").rglob("_*__unit_tests.yml")
+                for x in p.read_text(encoding="utf-8").splitlines() if x.startswith("  - name: "))
+    assert units >= 11
+    assert line.startswith(f"dbt: {units} unit tests in ") and f": {units} passed, 0 failed" in line

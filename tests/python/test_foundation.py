@@ -10,6 +10,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import yaml
+
 from conftest import TOKEN_FIELDS, Month, dedup, query, read_jsonl, run_cli
 
 
@@ -93,15 +95,24 @@ def test_landing_twice_changes_nothing(month: Month) -> None:
     assert after == before
 
 
-def test_request_ids_are_stored_uncompressed(month: Month) -> None:
-    """Nearly unique strings are declared `using compression uncompressed` (the landing DDL,
-    the model's column_compression): other strings keep DuckDB's own choice."""
-    def methods(table: str, column: str) -> set[str]:
-        return {row[0] for row in query(month.private, "select compression from pragma_storage_info(?) "
-                                        "where column_name = ? and compression <> 'Constant'", [table, column])}
-    for table in ("raw.canonical_events", "restricted.fct_usage_events"):
-        assert methods(table, "request_id") == {"Uncompressed"}
-        assert methods(table, "provider") and "Uncompressed" not in methods(table, "provider")
+def test_every_warehouse_table_is_a_dbt_node_and_the_macros_are_few_and_documented(month: Month) -> None:
+    """Outside `raw` and `audit` (the CLI's), every table and view of the private warehouse is
+    a node of dbt's graph: no state kept behind dbt's back; at most 14 macro files, each
+    documented in macros/_macros.yml."""
+    manifest = json.loads((month.home / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    owned = {(n["schema"], n.get("alias") or n["name"]) for n in manifest["nodes"].values()
+             if n["resource_type"] in {"model", "seed", "snapshot"}}
+    tables = set(query(month.private, "select schema_name, table_name from duckdb_tables() "
+                                      "union all select schema_name, view_name from duckdb_views() "
+                                      "where not internal"))
+    assert {t for t in tables if t[0] not in {"raw", "audit", "main"}} - owned == set()
+    assert {t for t in tables if t[0] == "main"} == set()
+
+    macros = Path(__file__).parents[2] / "macros"
+    files = {p.stem for p in macros.glob("*.sql")}
+    documented = {m["name"] for m in yaml.safe_load((macros / "_macros.yml").read_text(encoding="utf-8"))["macros"]}
+    assert len(files) <= 14
+    assert files == documented
 
 
 def test_usage_attributed_to_the_team_at_the_time(month: Month) -> None:
