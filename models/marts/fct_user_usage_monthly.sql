@@ -8,6 +8,7 @@ monthly as (
     select
         cast(date_trunc('month', usage_date) as date) as usage_month,
         user_email,
+        user_key,
         sum(requests) as requests,
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
@@ -28,7 +29,7 @@ monthly as (
 coarsened as (
     select
         usage_month,
-        user_email,
+        user_key,
         {% for figure in figures -%}
             case
                 when {{ figure }} = 0 then 0
@@ -44,7 +45,7 @@ coarsened as (
 final as (
     select
         usage_month,
-        {{ mask_column('user_email', 'user_key') }} as user_key,
+        user_key,
         cast(requests as bigint) as requests,
         cast(input_tokens as bigint) as input_tokens,
         cast(output_tokens as bigint) as output_tokens,

@@ -139,7 +139,7 @@ def build(home: Home, extra: list[str] | None = None, dbt: Dbt | None = None) ->
     if not any(arg in SELECTING for arg in extra):  # unit tests check the code, in development and CI
         extra = [*extra, "--exclude-resource-type", "unit_test"]
     with warehouse.private(home) as con:
-        rebuild.queue_reference_change(con)
+        rebuild.queue_reference_change(con, home.root)
     started = rebuild.now()
     code = run_dbt(home, ["build", *extra]) if dbt is None else dbt.run(["build", *extra])
     if code == 0 and _builds_every_model(extra):

@@ -2,9 +2,9 @@
 
 `raw.rebuild_days` holds the days to rebuild. Landing queues, in the transaction of each
 batch, the days its records belong to (however old); a landed directory or key-owner list
-queues every day, as does `erase` for the person's days; a change of reference data (the
-seeds, the project's vars, k) found by `queue_reference_change` before a build queues every
-day, and says so. The models read the queue in SQL (macro `days_to_rebuild`); a complete
+queues every day; `erase` queues the person's days; a change of reference data (the seeds,
+the project's vars, k, the pseudonym key) found by `queue_reference_change` before a build
+queues every day, and says so. The models read the queue in SQL (macro `days_to_rebuild`); a complete
 build that succeeded empties what was queued before it began.
 """
 
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import sys
+from pathlib import Path
 
 import duckdb
 
 from token_ledger.config import min_group_size, project_dir
 from token_ledger.land.formats import FORMATS, LandingSpec
+from token_ledger.pseudonym import resolve_key
 
 CHECKSUMS_DDL = """
 create schema if not exists audit;
@@ -56,24 +59,28 @@ def queue_every_day(con: duckdb.DuckDBPyConnection, reason: str) -> None:
                 "where usage_date is not null", [reason, now()])
 
 
-def reference_checksums() -> dict[str, str]:
-    """SHA-256 of each seed file and of the project file (its vars), and the k in force."""
+def reference_checksums(home_root: Path) -> dict[str, str]:
+    """SHA-256 of each seed file and of the project file (its vars), the k in force, and an
+    HMAC of a constant under the pseudonym key (a new key changes every user_key; the key
+    itself is never stored)."""
     root = project_dir()
     parts = {f"seeds/{p.name}": p for p in sorted((root / "seeds").glob("*.csv"))}
     parts["dbt_project.yml"] = root / "dbt_project.yml"
     checksums = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in parts.items()}
     checksums["TOKEN_LEDGER_MIN_GROUP_SIZE"] = str(min_group_size())
+    checksums["pseudonym key"] = hmac.new(resolve_key(home_root), b"token-ledger reference check",
+                                          hashlib.sha256).hexdigest()
     return checksums
 
 
-def queue_reference_change(con: duckdb.DuckDBPyConnection) -> list[str]:
+def queue_reference_change(con: duckdb.DuckDBPyConnection, home_root: Path) -> list[str]:
     """Before a build: when reference data changed since the last check, queue every day (one
     transaction with the new checksums) and return what changed."""
     con.execute(CHECKSUMS_DDL)
     for table in LEGACY_STATE:  # what earlier versions kept outside dbt's graph
         con.execute(f"drop table if exists {table}")
     recorded = dict(con.execute("select part, checksum from audit.reference_checksums").fetchall())
-    current = reference_checksums()
+    current = reference_checksums(home_root)
     changed = sorted(name for name in current.keys() | recorded.keys() if current.get(name) != recorded.get(name))
     if not changed:
         return []

@@ -71,11 +71,11 @@ def test_dbt_exit_codes_reach_the_caller(tmp_path: Path) -> None:
     home = tmp_path / "home"
     usage = run_cli(home, "build", "--", "--no-such-option", check=False)
     assert usage.code == 2 and "No such option" in usage.err
-    # a model that fails to build: the warehouse has no raw tables yet
-    failed = run_cli(home, "build", "--", "--select", "stg_canonical__usage_events", check=False)
+    # a model that fails to build: what it reads was never built
+    failed = run_cli(home, "build", "--", "--select", "fct_usage_daily", check=False)
     assert failed.code == 1 and "0 passed, 1 failed" in failed.out
     # dbt's own log stays in the home; the terminal has the one-screen summary, no traceback
-    assert "error: model stg_canonical__usage_events — Catalog Error" in failed.out
+    assert "error: model fct_usage_daily — Catalog Error" in failed.out
     assert "Traceback" not in failed.out + failed.err and "START sql" not in failed.out
     assert "START sql" in (home / "dbt" / "logs" / "dbt.log").read_text()
 
@@ -86,9 +86,9 @@ def test_the_unit_tests_pass_and_scheduled_builds_leave_them_out(tmp_path: Path)
     home = tmp_path / "home"
     fixtures = Path(__file__).parents[1] / "fixtures"
     ran = run_cli(home, "run", str(fixtures / "litellm-spendlogs"))
-    assert "unit test" not in ran.stderr + ran.stdout
+    assert "unit test" not in ran.err + ran.out
     tested = run_cli(home, "build", "--", "--select", "resource_type:unit_test")
-    line = next(x for x in (tested.stderr + tested.stdout).splitlines() if x.startswith("dbt: "))
+    line = next(x for x in (tested.err + tested.out).splitlines() if x.startswith("dbt: "))
     units = sum(1 for p in (Path(__file__).parents[2] / "models").rglob("_*__unit_tests.yml")
                 for x in p.read_text(encoding="utf-8").splitlines() if x.startswith("  - name: "))
     assert units >= 11

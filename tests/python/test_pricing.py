@@ -166,6 +166,23 @@ def test_every_pricing_rule_matches_the_hand_priced_oracle(hand_priced: tuple[di
     assert not wrong, wrong
 
 
+def test_a_changed_price_seed_rebuilds_every_day_and_says_why(hand_priced: tuple[dict[str, dict], Path],
+                                                               tmp_path: Path) -> None:
+    """Reference data is not a landed day: a build after the negotiated prices are withdrawn
+    names the changed seed and reprices every day at list (the hand-worked list prices)."""
+    expected, built = hand_priced
+    home = tmp_path / "home"
+    shutil.copytree(built, home, ignore=shutil.ignore_patterns("dbt", "report", "validation"))
+    withdrawn = project_copy(tmp_path / "project", seeds={"price_overrides.csv": NEGOTIATED.splitlines()[0] + "\n"})
+    rebuilt = run_cli(home, "build", env={"TOKEN_LEDGER_PROJECT_DIR": str(withdrawn)})
+    assert "reference data changed (seeds/price_overrides.csv): every day is rebuilt" in rebuilt.err
+    costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
+    assert costs.keys() == expected.keys()
+    assert all(abs(costs[r] - Decimal(row["list_usd"])) <= Decimal("1e-9") for r, row in expected.items())
+    assert any(row["cost_usd"] != row["list_usd"] for row in expected.values())  # there was a negotiated price
+    assert query(home / "token_ledger.duckdb", "select count(*) from raw.rebuild_days") == [(0,)]
+
+
 def test_published_prices_agree_with_litellm_where_both_list_a_price(
         hand_priced: tuple[dict[str, dict], Path]) -> None:
     """LiteLLM's price file as a second catalog: each price it lists for these models (per
