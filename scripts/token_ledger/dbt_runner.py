@@ -128,16 +128,16 @@ def _builds_every_model(extra: list[str]) -> bool:
 
 
 def build(home: Home, extra: list[str] | None = None, dbt: Dbt | None = None) -> int:
-    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time; without a
-    selection, unit tests are left out (they test the code, not the data: `make test` runs
-    them, and `token-ledger build -- --select resource_type:unit_test` does). The incremental
+    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time; with no EXTRA
+    (a scheduled build), unit tests are left out: they test the code, not the data (`make
+    test` runs them; so does `token-ledger build -- --resource-type model unit_test`). The incremental
     models rebuild the days queued in `raw.rebuild_days` (token_ledger.rebuild); a build of
     every model that succeeded empties what was queued before it."""
     from token_ledger import rebuild, warehouse
 
     extra = extra or []
-    if not any(arg in SELECTING for arg in extra):  # unit tests check the code, in development and CI
-        extra = [*extra, "--exclude-resource-type", "unit_test"]
+    if not extra:  # unit tests check the code, in development and CI
+        extra = ["--exclude-resource-type", "unit_test"]
     with warehouse.private(home) as con:
         rebuild.queue_reference_change(con, home.root)
     started = rebuild.now()

@@ -87,9 +87,11 @@ def test_the_unit_tests_pass_and_scheduled_builds_leave_them_out(tmp_path: Path)
     fixtures = Path(__file__).parents[1] / "fixtures"
     ran = run_cli(home, "run", str(fixtures / "litellm-spendlogs"))
     assert "unit test" not in ran.err + ran.out
-    tested = run_cli(home, "build", "--", "--select", "resource_type:unit_test")
+    tested = run_cli(home, "build", "--", "--resource-type", "model", "unit_test")
     line = next(x for x in (tested.err + tested.out).splitlines() if x.startswith("dbt: "))
     units = sum(1 for p in (Path(__file__).parents[2] / "models").rglob("_*__unit_tests.yml")
                 for x in p.read_text(encoding="utf-8").splitlines() if x.startswith("  - name: "))
     assert units >= 11
-    assert line.startswith(f"dbt: {units} unit tests in ") and f": {units} passed, 0 failed" in line
+    models = sum(1 for _ in (Path(__file__).parents[2] / "models").rglob("*.sql"))
+    assert line.startswith(f"dbt: {models} models, {units} unit tests in ")
+    assert f": {models + units} passed, 0 failed" in line
