@@ -10,11 +10,12 @@
         true
     {%- elif through_month_end -%}
         exists (
+            -- renamed, so that `day_expression` (often `usage_date`) names the outer row's column
             select 1
-            from {{ source('landing', 'rebuild_days') }} as queued
+            from (select usage_date as queued_day from {{ source('landing', 'rebuild_days') }}) as queued
             where
-                queued.usage_date <= {{ day_expression }}
-                and date_trunc('month', queued.usage_date) = date_trunc('month', {{ day_expression }})
+                queued.queued_day <= {{ day_expression }}
+                and date_trunc('month', queued.queued_day) = date_trunc('month', {{ day_expression }})
         )
     {%- else -%}
         {{ day_expression }} in (select queued.usage_date from {{ source('landing', 'rebuild_days') }} as queued)

@@ -7,12 +7,15 @@ was. Each run appends a row to `audit.run_log` in the private warehouse.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
+import importlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -159,6 +162,12 @@ def closing_summary(home: Home, record: RunRecord) -> str:
     return "\n".join(lines)
 
 
+def _import_quietly(module: str) -> None:
+    """Import `module` ahead of its use; a failure shows when it is used."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
+
+
 def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None, summary: bool = True) -> int:
     """`summary`: end with the closing summary (the demo prints its own)."""
     from token_ledger import alerts
@@ -184,6 +193,8 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             return not report.errors
 
         def do_build() -> bool:
+            # Great Expectations takes seconds to import: it does so on the core dbt leaves idle
+            threading.Thread(target=_import_quietly, args=("great_expectations",), daemon=True).start()
             record.dbt_exit_code = build(home, dbt=dbt)
             record.dbt = dbt_counts(home)
             return record.dbt_exit_code == 0
