@@ -16,7 +16,7 @@ with
 
 priced_events as (
     select * from {{ ref('int_usage_events_priced') }}
-    where {{ days_to_rebuild('cast(occurred_at as date)') }}
+    where {{ days_to_rebuild('occurred_at') }}
 ),
 
 final as (
