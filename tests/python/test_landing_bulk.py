@@ -4,15 +4,17 @@ same quarantine rows, the same duplicates dropped."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 from blake3 import blake3
 
 from conftest import run_cli
-from token_ledger import warehouse
+from token_ledger import land, warehouse
 from token_ledger.config import Home
 from token_ledger.land import LandReport, _land_careful, land_files
 from token_ledger.land import bulk as bulk_landing
@@ -193,3 +195,134 @@ def test_raw_tables_of_earlier_versions_drop_their_per_record_file_column(tmp_pa
     assert after == before and len(before) > 0
     assert not report.errors and report.files_landed == 1
     assert total == len(before) + report.records_landed
+
+
+def _lines_of(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _transcript_files(inputs: Path) -> tuple[list[Path], str]:
+    """A person's transcripts, and files the bulk pass must leave to the careful path."""
+    folder = sorted((inputs / "claude-code-jsonl").iterdir())[0]
+    with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
+        user = next(row["user_email"] for row in csv.DictReader(handle) if row["folder"] == folder.name)
+    files = sorted(folder.rglob("*.jsonl"))
+    lines = _lines_of(files[0])
+    usage = [json.loads(line) for line in lines if '"usage"' in line][:4]
+
+    def renamed(record: dict, suffix: str, **usage_changes: object) -> str:
+        message = {**record["message"], "id": record["message"]["id"] + suffix,
+                   "usage": {**record["message"]["usage"], **usage_changes}}
+        return json.dumps({**record, "requestId": record["requestId"] + suffix, "message": message})
+
+    streamed = [renamed(usage[0], "-s", output_tokens=n) for n in (3, 41, 40)]  # the largest (41) stands
+    extra = [
+        _write(inputs / "more" / "blank.jsonl", [renamed(usage[0], "-b1"), "", renamed(usage[1], "-b2")]),
+        _write(inputs / "more" / "broken.jsonl", [renamed(usage[1], "-x1"), "{not json", renamed(usage[2], "-x2")]),
+        # a streamed message written three times, a message of Claude Code's own, usage that is not an object
+        _write(inputs / "more" / "streamed.jsonl", [
+            *streamed,
+            json.dumps({**usage[3], "message": {**usage[3]["message"], "id": "m-syn", "model": "<synthetic>"}}),
+            json.dumps({**usage[3], "requestId": "r-null", "message": {**usage[3]["message"], "usage": None}}),
+        ]),
+        _write(inputs / "more" / "fraction.jsonl", [renamed(usage[2], "-f1", input_tokens=12.0)]),
+    ]
+    return [*files, *extra], user
+
+
+def _otel_files(inputs: Path) -> list[Path]:
+    days = sorted(inputs.glob("claude-code-otel-*.jsonl"))
+    key = '"key":"request_id","value":{"stringValue":"'
+    lines = [line.replace(key, key + "copy-") for line in _lines_of(days[0]) if key in line]  # new requests
+    exponent = lines[3].replace('"key":"input_tokens","value":{"intValue":"', '"key":"input_tokens","value":'
+                                '{"intValue":"1e')
+    assert exponent != lines[3]
+    return [*days, _write(inputs / "more" / "not-export.jsonl", [lines[0], json.dumps({"resourceSpans": []})]),
+            _write(inputs / "more" / "blank.jsonl", [lines[1], "", lines[2]]),
+            _write(inputs / "more" / "exponent.jsonl", [exponent])]
+
+
+def _litellm_files(inputs: Path) -> list[Path]:
+    days = sorted(inputs.glob("litellm-spendlogs-*.csv"))
+    header, *rows = list(csv.reader(_lines_of(days[0])))
+    lines = _lines_of(days[0])[1:]
+    # an OpenAI-style usage object whose cached tokens exceed the prompt's
+    openai = next(i for i, line in enumerate(lines) if '""cached_tokens"":' in line)
+    cached = re.sub(r'""cached_tokens"":\d+', '""cached_tokens"":999999', lines[openai])
+    keep = [i for i, name in enumerate(header) if name != "end_user"]
+    rows = [[f"{v}-{n}" if name == "request_id" else v for name, v in zip(header, row, strict=True)]
+            for n, row in enumerate(rows)]  # new requests, not replays of the day's
+    return [*days,
+            _write(inputs / "more" / "reordered.csv", [_quoted(row[::-1]) for row in [header, *rows[:3]]]),
+            _write(inputs / "more" / "no-end-user.csv", [_quoted([row[i] for i in keep])
+                                                         for row in [header, *rows[3:5]]]),
+            _write(inputs / "more" / "cached.csv", [_lines_of(days[0])[0], _quoted(rows[-1]), cached]),
+            _write(inputs / "more" / "bad-time.csv", [_lines_of(days[0])[0],
+                                                      lines[7].replace(",2026-", ",year 2026-", 1)])]
+
+
+def _quoted(values: list[str]) -> str:
+    return ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v for v in values)
+
+
+@pytest.mark.parametrize("fmt", ["claude-code-jsonl", "claude-code-otel", "litellm-spendlogs"])
+def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path, fmt: str) -> None:
+    """Each format with a bulk reader lands in one pass exactly what landing each file the
+    careful way lands, its unclean files (a blank line, a line that is not JSON or not an
+    export, a fractional or exponent count, a cached count above the prompt, a time that is no
+    time) included; columns in another order or missing stay the same records."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "3",
+            "--format", fmt)
+    user = None
+    if fmt == "claude-code-jsonl":
+        files, user = _transcript_files(inputs)
+    else:
+        files = _otel_files(inputs) if fmt == "claude-code-otel" else _litellm_files(inputs)
+    spec = FORMATS[fmt]
+    table = (f"select r.* exclude (_batch_id, _loaded_at), b.file_path from raw.{spec.table} as r "
+             "inner join raw.load_batches as b on r._batch_id = b.batch_id order by all")
+    bulk_home, careful_home = Home.resolve(str(tmp_path / "bulk")), Home.resolve(str(tmp_path / "careful"))
+    with warehouse.private(bulk_home) as con:
+        configure(con, bulk_home.root)
+        calls, careful_files = [], []
+        original, careful_one = bulk_landing.land_bulk, land._land_careful
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bulk_landing, "land_bulk", lambda *a, **k: calls.append(len(a[2])) or original(*a, **k))
+            patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
+            bulk_report = land_files(con, files, fmt=fmt, user=user)
+    careful_report = LandReport()
+    with warehouse.private(careful_home) as con:
+        configure(con, careful_home.root)
+        for path in files:
+            digest, lines = checksum(path)
+            _land_careful(con, path, spec, digest, lines, user, careful_report)
+
+    assert calls and calls[0] == len(files)  # one pass took every file, and left only the unclean ones
+    assert sorted(careful_files) == {
+        "claude-code-jsonl": ["blank.jsonl", "broken.jsonl", "fraction.jsonl"],
+        "claude-code-otel": ["blank.jsonl", "exponent.jsonl", "not-export.jsonl"],
+        "litellm-spendlogs": ["bad-time.csv", "cached.csv"]}[fmt]
+    assert not bulk_report.errors and not careful_report.errors
+    queries = (table, QUARANTINE, BATCHES)
+    bulk, careful = ({sql: rows for sql, rows in _read(home, queries).items()} for home in (bulk_home, careful_home))
+    for sql in queries:
+        assert bulk[sql] == careful[sql]
+    assert bulk_report.line() == careful_report.line()
+    quarantined = {Path(f).name for f, _, _, _ in bulk[QUARANTINE]}
+    assert quarantined == {"claude-code-jsonl": {"broken.jsonl", "fraction.jsonl"},
+                           "claude-code-otel": {"not-export.jsonl", "exponent.jsonl"},
+                           "litellm-spendlogs": {"cached.csv", "bad-time.csv"}}[fmt]
+    if fmt == "claude-code-jsonl":  # the streamed message stands once, at its largest output (column 8)
+        assert [row[8] for row in bulk[table] if str(row[0]).endswith("-s")] == [41]
+
+
+def _read(home: Home, queries: tuple[str, ...]) -> dict[str, list]:
+    with warehouse.private(home, read_only=True) as con:
+        return {sql: con.execute(sql).fetchall() for sql in queries}

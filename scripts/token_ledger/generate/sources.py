@@ -95,11 +95,10 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
         _attr("prompt_length", "(seq % 400) + 12", "intValue"),
     ])
     epoch = "cast(epoch_us(occurred_at) as hugeint) * 1000"
-    con.execute(
-        f"""
-        create or replace temp table otel_lines as
+    # one day at a time: the export lines of a whole month at once (10 M events) exceed memory
+    lines_of_day = f"""
         with usage as (
-            select * from base where application = 'claude-code'
+            select * from base where application = 'claude-code' and day = $day
         ),
         records as (
             select person, day, hour(occurred_at) as hour, occurred_at, seq, 1 as kind,
@@ -123,13 +122,12 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
                 'logRecords', to_json(list(record order by occurred_at, seq, kind))))))) as line
         from records
         group by person, day, hour
-        """
-    )
+    """
     files = []
     for day in range(days):
         target = out / f"claude-code-otel-{(start + dt.timedelta(days=day)).isoformat()}.jsonl"
-        con.execute(f"copy (select line from otel_lines where day = {day} order by first_seq) to '{target}' "
-                    f"{RAW_LINES}")
+        con.execute(f"copy (select line from ({lines_of_day}) order by first_seq) to '{target}' {RAW_LINES}",
+                    {"day": day})
         files.append(target)
     return files
 

@@ -19,9 +19,9 @@ from token_ledger.errors import LedgerError
 from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
-from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy
+from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy, landed_digests
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec, canonical_layout, replace_corrected
+from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -264,22 +264,29 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
     return removed
 
 
-def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
+def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending], user: str | None,
                report: LandReport) -> None:
-    """Clean files in one pass; a file DuckDB's JSON reader rejects outright is found by halving."""
+    """Clean files in one pass; a file DuckDB's reader rejects outright is found by halving."""
     try:
-        landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        if spec.user_column and _is_erased(con, user):
+            landed, unclean = [], files  # the careful path counts what it does not land
+        else:
+            landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None), user)
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2
-            _land_bulk(con, spec, files[:half], report)
-            _land_bulk(con, spec, files[half:], report)
+            _land_bulk(con, spec, files[:half], user, report)
+            _land_bulk(con, spec, files[half:], user, report)
             return
         landed, unclean = [], files
     for item in landed:
         report.add(item.landed, 0, item.ignored, item.corrected)
     for item in unclean:
-        _land_careful(con, item.path, spec, item.digest, item.lines, None, report)
+        _land_careful(con, item.path, spec, item.digest, item.lines, user, report)
+
+
+def _is_erased(con: duckdb.DuckDBPyConnection, user: str | None) -> bool:
+    return con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [user]).fetchone()[0]
 
 
 def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
@@ -332,15 +339,16 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     """Land each file. A file that cannot be used at all is quarantined as a whole (one row,
     its reason) and not tried again until its content changes; an empty file is skipped.
 
-    Canonical JSON Lines files land together in one pass (`bulk`); the rest, and any file
-    that pass finds unclean, one at a time."""
+    The files of a format with a bulk reader land together in one pass per format (`bulk`),
+    after the rest; the rest, and any file that pass finds unclean, one at a time."""
     if fmt not in FORMAT_NAMES:
         raise LedgerError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
     report = LandReport()
     sums = checksums(files)
     legacy = has_legacy(con)
+    landed = landed_digests(con, [s[0] for s in sums.values() if not isinstance(s, OSError)])
     seen: set[str] = set()
-    together: list[bulk.Pending] = []
+    together: dict[str, list[bulk.Pending]] = {}
     for path in files:
         if progress is not None:
             progress.update(1)
@@ -348,7 +356,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             report.warnings.append(f"{path}: cannot be read ({sums[path].strerror}); skipped")
             continue
         digest, lines = sums[path]
-        if digest in seen or already_landed(con, digest, path, legacy):
+        if digest in seen or already_landed(con, digest, path, legacy, landed):
             report.files_skipped += 1
             continue
         name = fmt if fmt != "auto" else "unknown"
@@ -360,8 +368,8 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
                 report.refused.append(f"{path}: format {name} carries no identity; pass --user EMAIL")
                 continue
             seen.add(digest)
-            if name == "canonical" and canonical_layout(path) == "jsonl":
-                together.append(bulk.Pending(path, digest, lines))
+            if spec.bulk and spec.bulk.takes(path):
+                together.setdefault(name, []).append(bulk.Pending(path, digest, lines))
             else:
                 _land_careful(con, path, spec, digest, lines, user, report)
         except detection.EmptyFile:
@@ -369,6 +377,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
         except LedgerError as exc:  # no known format
             seen.add(digest)
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
-    if together:
-        _land_bulk(con, FORMATS["canonical"], together, report)
+    for name in FORMATS:  # in the registry's order
+        if name in together:
+            _land_bulk(con, FORMATS[name], together[name], user, report)
     return report

@@ -67,9 +67,18 @@ def has_legacy(con: duckdb.DuckDBPyConnection) -> bool:
     ).fetchone()[0] > 0
 
 
-def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool) -> bool:
-    """Whether a file with this content was landed before (by either digest)."""
-    return _recorded(con, digest) or (legacy and _recorded(con, legacy_checksum(path)))
+def landed_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> set[str]:
+    """Which of these digests a landed file has (one query for every file of a run)."""
+    return {row[0] for row in con.execute(
+        "select distinct file_checksum from raw.load_batches where file_checksum in (select unnest($digests))",
+        {"digests": digests}).fetchall()}
+
+
+def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool,
+                   landed: set[str]) -> bool:
+    """Whether a file with this content was landed before (by either digest); `landed`: the
+    run's digests found landed (`landed_digests`)."""
+    return digest in landed or (legacy and _recorded(con, legacy_checksum(path)))
 
 
 def _recorded(con: duckdb.DuckDBPyConnection, digest: str) -> bool:

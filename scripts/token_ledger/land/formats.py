@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,20 @@ class Detect:
     # a JSON object (a line, or a whole file) this predicate accepts
     json: Callable[[dict], bool] | None = None
     parquet: bool = False
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """How the bulk pass (`land.bulk`) reads many files of a format at once."""
+
+    # SQL of the relation over `$files` (see `readers.bulk_jsonl`), given (con, fields, files)
+    read: Callable[..., str]
+    # the files it reads (the others, and any file it finds unclean, land the careful way)
+    takes: Callable[[Path], bool] = lambda path: True
+    # every line one record, all of them usage: inserted straight from the reader and numbered
+    # by their place (else the records are read into a temp table first, with their lines)
+    record_per_line: bool = True
+    header_lines: int = 0  # lines before the first record (a CSV header)
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,7 @@ class LandingSpec:
     # a request written several times stands at its largest usage, not its last copy (a streamed
     # transcript message: earlier lines carry part of the output; ccusage's rule)
     largest_stands: bool = False
+    bulk: Bulk | None = None  # the bulk pass, for the formats of scheduled volume
 
     @property
     def identity_column(self) -> str | None:
@@ -123,6 +139,15 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
     if layout == "jsonl":
         return readers.jsonl(con, path, fields, lines=lines)
     return readers.csv(con, path, fields)
+
+
+def _is_jsonl(path: Path) -> bool:
+    return canonical_layout(path) == "jsonl"
+
+
+def _is_csv(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(1) != b"{"
 
 
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
@@ -240,8 +265,9 @@ TRANSCRIPT_PATHS = {
     "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
     "cost_usd": "$.costUSD",
 }
+# a line whose message has usage (an object: `"usage": null` is none) and is not Claude Code's own
 TRANSCRIPT_USAGE = (
-    "json_exists(_raw, '$.message.usage') "
+    "coalesce(json_type(_raw, '$.message.usage') = 'OBJECT', false) "
     "and coalesce(json_extract_string(_raw, '$.message.model'), '') <> '<synthetic>'"
 )
 
@@ -458,7 +484,7 @@ FORMATS: dict[str, LandingSpec] = {
         "canonical", "canonical_events", CANONICAL_FIELDS, _canonical_reader,
         Detect(csv_columns=(frozenset({"request_id", "occurred_at"}),),
                json=lambda d: "occurred_at" in d and "request_id" in d, parquet=True),
-        identity_columns=("user_email",), dated_by="occurred_at",
+        identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_jsonl, _is_jsonl),
         request_key=("lower(trim(provider))", "trim(request_id)", "occurred_at"),
         usage=_usage("canonical", "occurred_at", "lower(provider)", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"), bucket=False)),
@@ -469,7 +495,7 @@ FORMATS: dict[str, LandingSpec] = {
     "claude-code-otel": LandingSpec(
         "claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
         Detect(json=lambda d: "resourceLogs" in d),
-        identity_columns=("user_email",), dated_by="occurred_at",
+        identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_otel, record_per_line=False),
         request_key=("'anthropic'", "nullif(trim(request_id), '')", "occurred_at"),
         usage=_usage("claude-code-otel", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_creation_tokens", "0"), bucket=False)),
@@ -478,6 +504,7 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(json=_is_transcript),
         needs_user=True, user_column="user_email", identity_columns=("user_email",), dated_by="occurred_at",
         options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}, largest_stands=True,
+        bulk=Bulk(partial(readers.bulk_transcripts, paths=TRANSCRIPT_PATHS), record_per_line=False),
         request_key=("'anthropic'", "coalesce(nullif(trim(request_id), ''), nullif(trim(message_id), ''))",
                      "occurred_at"),
         usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
@@ -487,6 +514,7 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(csv_columns=(frozenset({"call_type", "spend"}), frozenset({"request_id", "starttime"})),
                json=lambda d: "call_type" in d or "spend" in d or "startTime" in d),
         identity_columns=("user", "end_user"), dated_by="starttime",
+        bulk=Bulk(readers.bulk_csv, _is_csv, header_lines=1),
         request_key=(LITELLM_PROVIDER, "trim(request_id)", "starttime"),
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
                  "cached tokens exceed prompt_tokens")],

@@ -1,10 +1,14 @@
-"""Turn one file into the temp table `src`: `_line`, `_raw` and text values `v_<field>`.
+"""How DuckDB's readers read each format.
 
-DuckDB's own readers do the work; nothing here loops over records in Python.
+The careful readers turn one file into the temp table `src`: `_line`, `_raw` and text values
+`v_<field>`. The bulk readers (at the end) return the SQL of one relation over many files of
+a format (`land.bulk`). DuckDB's own readers do the work; nothing here loops over records in
+Python.
 """
 
 from __future__ import annotations
 
+import csv as pycsv
 import re
 import tempfile
 from pathlib import Path
@@ -12,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.fields import Field
+from token_ledger.land.fields import Field, lit
 
 LINE_READER = (
     "read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', escape = '', "
@@ -464,3 +468,146 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
         """
     )
     return []
+
+
+# --- bulk readers: many files of a format in one pass of DuckDB's parallel readers ------------
+# Each returns SQL for one relation over the list parameter `$files`: `file_index` (the file's
+# place in the list, from 0), `_usage` (true for a usage record, false for a record the format
+# ignores, NULL for a line without records), the fields as text (`v_<field>`; JSON for
+# `json_object` fields) and, where a line holds several records, `_ord` (the line's place in
+# the whole read, from 1; the lines of a file are consecutive). A line the careful reader
+# would quarantine comes out as a usage record with its required fields NULL, or makes the
+# read fail: either way `land.bulk` sends its file the careful way.
+
+
+def _json_columns(fields: list[Field]) -> str:
+    return "{" + ", ".join(
+        f"{_quote(f.name)}: '{'json' if f.kind == 'json_object' else 'varchar'}'" for f in fields) + "}"
+
+
+def bulk_jsonl(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
+    """Top-level fields of JSON Lines (the canonical format)."""
+    values = ", ".join(f"{_quote(f.name)} as {f.col}" for f in fields)
+    reader = f"read_json($files, format = 'newline_delimited', records = 'true', columns = {_json_columns(fields)})"
+    return f"select file_index, true as _usage, {values} from {reader}"
+
+
+def _struct_type(paths: dict[str, str]) -> dict[str, object]:
+    """The nested STRUCT type holding every JSON path of `paths` (`$.a.b`) as VARCHAR."""
+    tree: dict[str, object] = {}
+    for path in paths.values():
+        *parents, leaf = path.removeprefix("$.").split(".")
+        node = tree
+        for parent in parents:
+            node = node.setdefault(parent, {})  # type: ignore[assignment]
+        node.setdefault(leaf, "VARCHAR")  # type: ignore[union-attr]
+    return tree
+
+
+def _type_sql(node: object) -> str:
+    if isinstance(node, str):
+        return node
+    return "STRUCT(" + ", ".join(f"{_quote(k)} {_type_sql(v)}" for k, v in node.items()) + ")"  # type: ignore[union-attr]
+
+
+def _path_sql(path: str) -> str:
+    head, *rest = path.removeprefix("$.").split(".")
+    return _quote(head) + "".join(f"[{lit(part)}]" for part in rest)
+
+
+def bulk_transcripts(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str],
+                     paths: dict[str, str]) -> str:
+    """Claude Code transcripts: nested fields read as STRUCTs; a line whose message has usage
+    (and is not a `<synthetic>` message) is a usage record, every other line is ignored."""
+    tree = _struct_type(paths)
+    columns = "{" + ", ".join(f"{_quote(k)}: '{_type_sql(v)}'" for k, v in tree.items()) + "}"
+    values = ", ".join(f"{_path_sql(paths[f.name])} as {f.col}" for f in fields)
+    return f"""
+        select file_index,
+            message.usage is not null and coalesce(message.model, '') <> '<synthetic>' as _usage, {values}
+        from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns})
+    """
+
+
+_OTEL_ATTRIBUTE = ("STRUCT(key VARCHAR, value STRUCT(stringValue VARCHAR, intValue VARCHAR, doubleValue VARCHAR, "
+                   "boolValue VARCHAR))")
+_OTEL_LOGS = (f"STRUCT(resource STRUCT(attributes {_OTEL_ATTRIBUTE}[]), scopeLogs STRUCT(logRecords "
+              f"STRUCT(timeUnixNano VARCHAR, body STRUCT(stringValue VARCHAR), attributes {_OTEL_ATTRIBUTE}[])[])[])[]")
+
+
+def _attribute_map(attributes: str) -> str:
+    return (f"map_from_entries(list_transform(coalesce({attributes}, []), lambda a: {{'k': a.key, "
+            "'v': coalesce(a.value.stringValue, a.value.intValue, a.value.doubleValue, a.value.boolValue)}))")
+
+
+def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
+    """OTLP/JSON logs: one record per log record of each export request; `api_request` events
+    are usage records, other events ignored. A line that is not an export request is a usage
+    record without fields (its file goes the careful way)."""
+    records = ("flatten(list_transform(coalesce(resourceLogs, []), lambda rl: flatten(list_transform("
+               "coalesce(rl.scopeLogs, []), lambda sl: list_transform(coalesce(sl.logRecords, []), "
+               "lambda lr: {'lr': lr, 'resource': rl.resource.attributes})))))")
+    values = {}
+    for name, key in OTEL_ATTRIBUTES.items():
+        values[name] = f"resource_attributes['{key.removeprefix('resource.')}']" if key.startswith("resource.") \
+            else f"attributes['{key}']"
+    event = "coalesce(attributes['event.name'], r.lr.body.stringValue)"
+    occurred = f"coalesce(attributes['event.timestamp'], {NANOS_TO_ISO.format('r.lr.timeUnixNano')})"
+    columns = ", ".join(
+        f"{occurred if f.name == 'occurred_at' else values[f.name]} as {f.col}" for f in fields)
+    return f"""
+        with export_lines as (
+            select file_index, row_number() over () as _ord, resourceLogs is null as _not_export,
+                {records} as records
+            from read_json($files, format = 'newline_delimited', records = 'true',
+                           columns = {{resourceLogs: '{_OTEL_LOGS}'}})
+        ),
+        log_records as (
+            select file_index, _ord, _not_export,
+                unnest(case when len(records) = 0 then [null] else records end) as r
+            from export_lines
+        ),
+        mapped as (
+            select *, {_attribute_map('r.lr.attributes')} as attributes,
+                {_attribute_map('r.resource')} as resource_attributes
+            from log_records
+        )
+        select file_index, _ord,
+            case when _not_export then true when r is not null
+                then coalesce({event} in ('api_request', 'claude_code.api_request'), false) end as _usage,
+            {columns}
+        from mapped
+    """
+
+
+def bulk_csv(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
+    """CSV with a header row, the columns matched by name (a missing optional column is NULL; a
+    missing required one fails the read). Files with the same header as the first are read as
+    comma-separated with it, without sniffing each file (30 LiteLLM exports: 1 s); files
+    with different headers are read by name, each sniffed."""
+    headers = {_first_line(path) for path in files}
+    if len(headers) == 1 and (header := headers.pop()) is not None:
+        names = next(pycsv.reader([header]))
+        columns = "{" + ", ".join(f"{lit(name)}: 'VARCHAR'" for name in names) + "}"
+        reader = (f"read_csv($files, header = true, auto_detect = false, delim = ',', quote = '\"', "
+                  f"escape = '\"', columns = {columns})")
+    else:
+        reader = "read_csv($files, header = true, all_varchar = true, union_by_name = true)"
+        names = [row[0] for row in con.execute(f"select column_name from (describe select * from {reader})",
+                                               {"files": files}).fetchall()]
+    available = {n.strip().lower(): n for n in names}
+    values = ", ".join(
+        f"{_quote(available[f.name])} as {f.col}" if f.name in available else f"cast(null as varchar) as {f.col}"
+        for f in fields)
+    return f"select file_index, true as _usage, {values} from {reader}"
+
+
+def _first_line(pattern: str) -> str | None:
+    """A file's first line (its CSV header), a byte-order mark removed; None if not UTF-8."""
+    path = Path(re.sub(r"\[([*?\[])\]", r"\1", pattern))  # the file's own name (`file_pattern` undone)
+    with path.open("rb") as handle:
+        line = handle.readline().rstrip(b"\r\n")
+    try:
+        return line.decode("utf-8").removeprefix(BOM)
+    except UnicodeDecodeError:
+        return None
