@@ -95,7 +95,10 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
         _attr("prompt_length", "(seq % 400) + 12", "intValue"),
     ])
     epoch = "cast(epoch_us(occurred_at) as hugeint) * 1000"
-    # one day at a time: the export lines of a whole month at once (10 M events) exceed memory
+    # one day at a time, at most 512 records per export request (a collector's batch processor
+    # splits larger ones; one person's busiest hour at 2 M events made a line of tens of MB, more
+    # than 4 GB to build), the records of a line sorted as a list (an ordered aggregate kept a
+    # sort buffer per line)
     lines_of_day = f"""
         with usage as (
             select * from base where application = 'claude-code' and day = $day
@@ -112,6 +115,11 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
                             'body', json_object('stringValue', 'claude_code.user_prompt'),
                             'attributes', json_array({prompt_attributes}))
             from usage where seq % 3 = 0
+        ),
+        batched as (
+            select *, (row_number() over (partition by person, hour order by occurred_at, seq, kind) - 1) // 512
+                as part
+            from records
         )
         select day, min(seq) as first_seq, json_object('resourceLogs', json_array(json_object(
             'resource', json_object('attributes', json_array(
@@ -119,16 +127,26 @@ def write_otel(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: 
                 json_object('key', 'service.version', 'value', json_object('stringValue', '2.0.14')))),
             'scopeLogs', json_array(json_object(
                 'scope', json_object('name', 'com.anthropic.claude_code.events', 'version', '2.0.14'),
-                'logRecords', to_json(list(record order by occurred_at, seq, kind))))))) as line
-        from records
-        group by person, day, hour
+                'logRecords', to_json(list_transform(
+                    list_sort(list({{'t': occurred_at, 's': seq, 'k': kind, 'r': record}})), lambda x: x.r)
+            )))))) as line
+        from batched
+        group by person, day, hour, part
     """
     files = []
-    for day in range(days):
-        target = out / f"claude-code-otel-{(start + dt.timedelta(days=day)).isoformat()}.jsonl"
-        con.execute(f"copy (select line from ({lines_of_day}) order by first_seq) to '{target}' {RAW_LINES}",
-                    {"day": day})
-        files.append(target)
+    # DuckDB keeping the insertion order of these long lines runs out of memory (above 4 GB for a
+    # day of 2 M events, whether copied or stored); the ORDER BY alone orders what is fetched
+    con.execute("set preserve_insertion_order = false")
+    try:
+        for day in range(days):
+            target = out / f"claude-code-otel-{(start + dt.timedelta(days=day)).isoformat()}.jsonl"
+            result = con.execute(f"select line from ({lines_of_day}) order by first_seq", {"day": day})
+            with target.open("w", encoding="utf-8", newline="\n") as handle:
+                while batch := result.fetchmany(4096):
+                    handle.writelines(f"{line}\n" for (line,) in batch)
+            files.append(target)
+    finally:
+        con.execute("set preserve_insertion_order = true")
     return files
 
 

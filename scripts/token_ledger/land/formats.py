@@ -1,11 +1,11 @@
 """The format registry: everything the project knows about each input format, in one place.
 
 One `LandingSpec` per format: how to recognise it (`detect`), how DuckDB's readers read it
-(`reader`, `options`), its fields and their rules (`fields`, `checks`), its request key for
-dedup (`request_key`), the columns that identify a person (`identity_columns`), its raw
-table (`table`), the column dating its records (`dated_by`, for retention) and how its
-records read as usage for validation (`usage`). Detection, dedup, validation, retention and
-erasure are generated from `FORMATS`; nothing else lists formats. Adding a format means one
+(`reader`, `options`; `bulk`: many files at once), its fields and their rules (`fields`,
+`checks`), its request key for dedup (`request_key`), the columns that identify a person
+(`identity_columns`), its raw table (`table`), the column dating its records (`dated_by`, for
+retention) and how its records read as usage for validation (`usage`). Detection, dedup,
+validation, retention and erasure are generated from `FORMATS`; nothing else lists formats. Adding a format means one
 entry here, its staging model and its fixtures.
 """
 
@@ -592,8 +592,11 @@ def request_keys_view() -> str:
 
 def replace_corrected(con: duckdb.DuckDBPyConnection, corrected: str, keep: str) -> int:
     """Delete the landed records that corrections replace: `corrected` is a relation of
-    (provider, request_id); rows matching `keep` (the new batch's own) stay. Returns the count."""
+    (provider, request_id); rows matching `keep` (the new batch's own) stay. Returns the count.
+    Without corrections nothing is read (each delete scans its whole raw table)."""
     removed = 0
+    if not con.execute(f"select count(*) from (select 1 from {corrected} limit 1)").fetchone()[0]:
+        return removed
     for spec in FORMATS.values():
         if not spec.request_key:
             continue
