@@ -243,7 +243,11 @@ def _otel_files(inputs: Path) -> list[Path]:
     exponent = lines[3].replace('"key":"input_tokens","value":{"intValue":"', '"key":"input_tokens","value":'
                                 '{"intValue":"1e')
     assert exponent != lines[3]
-    return [*days, _write(inputs / "more" / "not-export.jsonl", [lines[0], json.dumps({"resourceSpans": []})]),
+    # an attribute given twice: the careful path takes the larger value
+    twice = lines[4].replace('{"key":"model",', '{"key":"model","value":{"stringValue":"zz"}},{"key":"model",', 1)
+    assert twice != lines[4]
+    return [*days, _write(inputs / "more" / "twice.jsonl", [twice]),
+            _write(inputs / "more" / "not-export.jsonl", [lines[0], json.dumps({"resourceSpans": []})]),
             _write(inputs / "more" / "blank.jsonl", [lines[1], "", lines[2]]),
             _write(inputs / "more" / "exponent.jsonl", [exponent])]
 
@@ -307,7 +311,7 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
     assert calls and calls[0] == len(files)  # one pass took every file, and left only the unclean ones
     assert sorted(careful_files) == {
         "claude-code-jsonl": ["blank.jsonl", "broken.jsonl", "fraction.jsonl"],
-        "claude-code-otel": ["blank.jsonl", "exponent.jsonl", "not-export.jsonl"],
+        "claude-code-otel": ["blank.jsonl", "exponent.jsonl", "not-export.jsonl", "twice.jsonl"],
         "litellm-spendlogs": ["bad-time.csv", "cached.csv"]}[fmt]
     assert not bulk_report.errors and not careful_report.errors
     queries = (table, QUARANTINE, BATCHES)
