@@ -151,11 +151,9 @@ def _is_csv(path: Path) -> bool:
 
 
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
-    with path.open("rb") as handle:
-        first = handle.read(1)
-    if first == b"{":
-        return readers.jsonl(con, path, fields, paths=LITELLM_PATHS)
-    return readers.csv(con, path, fields)
+    if _is_csv(path):
+        return readers.csv(con, path, fields)
+    return readers.jsonl(con, path, fields, paths=LITELLM_PATHS)
 
 
 def _exceeds(part: str, whole: str) -> str:
