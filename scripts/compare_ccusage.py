@@ -5,9 +5,9 @@
 Generates transcripts (`token-ledger generate --format claude-code-jsonl`), then:
 - ccusage 20.0.24 (npm; a comparison tool only, run with npx) reads them as Claude Code's
   config folder (`CLAUDE_CONFIG_DIR/projects/...`): `ccusage claude daily --json --offline -z UTC`;
-- Token Ledger lands them into a fresh home and builds: by default as ccusage reads them, one
-  person's transcripts (the whole tree in one `token-ledger land --user`); with `--per-person`,
-  each person's folder with its own `--user` (one landing call per person).
+- Token Ledger lands them into a fresh home and builds: by default everyone's in one call,
+  each folder its person's (`token-ledger land --owners transcript-users.csv`); with
+  `--per-person`, each person's folder with its own `--user` (one landing call per person).
 Prints both tools' token totals per token type (they must be identical: both count a message
 once per message id + request id) and both wall times. Needs node/npm on the PATH.
 """
@@ -67,8 +67,8 @@ def ledger_totals(inputs: Path, work: Path, per_person: bool) -> tuple[dict[str,
 
     def land() -> None:
         land_paths(home, [str(inputs / "people.csv")])
-        if not per_person:
-            land_paths(home, [str(inputs / "claude-code-jsonl")], user=next(iter(users.values())))
+        if not per_person:  # everyone's in one call
+            land_paths(home, [str(inputs / "claude-code-jsonl")], owners=str(inputs / "transcript-users.csv"))
             return
         for folder in sorted((inputs / "claude-code-jsonl").iterdir()):
             land_paths(home, [str(folder)], user=users[folder.name])

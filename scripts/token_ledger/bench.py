@@ -11,7 +11,6 @@ Prints one JSON object; peak memory covers this process and its dbt children.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -161,31 +160,24 @@ DAY_FILES = {"canonical": "usage-*.jsonl", "claude-code-otel": "claude-code-otel
 
 @dataclass
 class Inputs:
-    history: list[str]  # people.csv and the 30 days (or every transcript folder)
+    history: list[str]  # people.csv and the 30 days (or the folder of every person's transcripts)
     extra_day: str | None  # the 31st day, for the incremental measurement
     usage_files: list[Path]  # what the floor reads
-    users: dict[str, str]  # transcript folder -> the person's email (--user)
+    owners: str | None = None  # transcripts: the CSV of folder -> the person's email (--owners)
 
 
 def _inputs(inputs: Path, fmt: str) -> Inputs:
     people = str(inputs / "people.csv")
     if fmt == "claude-code-jsonl":
-        with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
-            users = {row["folder"]: row["user_email"] for row in csv.DictReader(handle)}
-        folders = sorted((inputs / "claude-code-jsonl").iterdir())
-        return Inputs([people, *map(str, folders)], None, sorted((inputs / "claude-code-jsonl").rglob("*.jsonl")),
-                      users)
+        folder = inputs / "claude-code-jsonl"
+        return Inputs([people, str(folder)], None, sorted(folder.rglob("*.jsonl")),
+                      str(inputs / "transcript-users.csv"))
     days = sorted(inputs.glob(DAY_FILES[fmt]))
-    return Inputs([people, *map(str, days[:30])], str(days[30]), days[:30], {})
+    return Inputs([people, *map(str, days[:30])], str(days[30]), days[:30])
 
 
 def _land(home: Home, inputs: Inputs) -> LandReport:
-    if not inputs.users:
-        return land_paths(home, inputs.history)
-    report = land_paths(home, inputs.history[:1])
-    for folder in inputs.history[1:]:
-        report = report.merge(land_paths(home, [folder], user=inputs.users[Path(folder).name]))
-    return report
+    return land_paths(home, inputs.history, owners=inputs.owners)
 
 
 def bench(home: Home, events: int, keep: bool = False, fmt: str = "canonical") -> str:

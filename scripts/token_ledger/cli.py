@@ -15,6 +15,9 @@ from token_ledger.config import Home
 from token_ledger.errors import LedgerError, LockedError, one_line
 from token_ledger.land.formats import FORMATS
 
+OWNERS_HELP = ("a CSV of folder,user_email: the transcripts (claude-code-jsonl) under a folder of that name "
+               "are that person's; many people's in one landing")
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -44,7 +47,7 @@ def cmd_generate(args: argparse.Namespace, home: Home) -> int:
 def cmd_land(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.landing import land_paths
 
-    report = land_paths(home, args.paths, fmt=args.format, user=args.user)
+    report = land_paths(home, args.paths, fmt=args.format, user=args.user, owners=args.owners)
     print(report.line())
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -82,7 +85,7 @@ def cmd_publish(args: argparse.Namespace, home: Home) -> int:
 def cmd_run(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.pipeline import run
 
-    return run(home, args.paths, fmt=args.format, user=args.user)
+    return run(home, args.paths, fmt=args.format, user=args.user, owners=args.owners)
 
 
 def cmd_erase(args: argparse.Namespace, home: Home) -> int:
@@ -168,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", default="auto", choices=["auto", *FORMATS])
     p.add_argument("--user", metavar="EMAIL", help="the person for formats that carry no identity")
+    p.add_argument("--owners", metavar="CSV", help=OWNERS_HELP)
 
     p = add("build", cmd_build, "dbt build of the whole project against the private warehouse")
     p.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS")
@@ -179,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--format", default="auto", choices=["auto", *FORMATS])
     p.add_argument("--user", metavar="EMAIL")
+    p.add_argument("--owners", metavar="CSV", help=OWNERS_HELP)
 
     p = add("erase", cmd_erase, "remove one person's identity and raw records (right to erasure)")
     p.add_argument("--user", required=True, metavar="EMAIL")

@@ -168,7 +168,8 @@ def _import_quietly(module: str) -> None:
         importlib.import_module(module)
 
 
-def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None, summary: bool = True) -> int:
+def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None, summary: bool = True,
+        owners: str | None = None) -> int:
     """`summary`: end with the closing summary (the demo prints its own)."""
     from token_ledger import alerts
     from token_ledger.dbt_runner import Dbt, build
@@ -183,7 +184,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
         errors: list[str] = []
 
         def do_land() -> bool:
-            report = land_paths(home, paths, fmt=fmt, user=user)
+            report = land_paths(home, paths, fmt=fmt, user=user, owners=owners)
             record.files_landed, record.files_skipped = report.files_landed, report.files_skipped
             record.records_landed, record.records_quarantined = report.records_landed, report.records_quarantined
             print(report.line())

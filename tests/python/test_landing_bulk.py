@@ -330,3 +330,44 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
 def _read(home: Home, queries: tuple[str, ...]) -> dict[str, list]:
     with warehouse.private(home, read_only=True) as con:
         return {sql: con.execute(sql).fetchall() for sql in queries}
+
+
+def test_many_peoples_transcripts_land_in_one_call_as_with_one_user_each(tmp_path: Path) -> None:
+    """`--owners` (folder,user_email) lands everyone's transcripts in one call, in one bulk
+    pass, exactly as one `--user` call per person does, an erased person's included; a folder
+    it does not list is refused, and a bad owners file is named by line and field only."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "5",
+            "--format", "claude-code-jsonl")
+    with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
+        owners = {row["folder"]: row["user_email"] for row in csv.DictReader(handle)}
+    folders = sorted(p for p in (inputs / "claude-code-jsonl").iterdir() if any(p.rglob("*.jsonl")))
+    erased = owners[folders[1].name]
+    table = ("select r.* exclude (_batch_id, _loaded_at), b.file_path from raw.claude_code_transcript_messages as r "
+             "inner join raw.load_batches as b on r._batch_id = b.batch_id order by all")
+    one_call, per_person = tmp_path / "one", tmp_path / "each"
+    for home in (one_call, per_person):
+        run_cli(home, "land", str(inputs / "people.csv"))
+        run_cli(home, "erase", "--user", erased)
+    landed = run_cli(one_call, "land", "--owners", str(inputs / "transcript-users.csv"),
+                     str(inputs / "claude-code-jsonl")).out
+    for folder in folders:
+        run_cli(per_person, "land", "--user", owners[folder.name], str(folder))
+    one, each = (_read(Home.resolve(str(home)), (table, BATCHES, QUARANTINE)) for home in (one_call, per_person))
+    assert one == each
+    assert one[table] and erased not in {row[-3] for row in one[table]}  # user_email, then _line, file_path
+    assert f"from {sum(1 for f in folders for _ in f.rglob('*.jsonl'))} files" in landed
+
+    partial = tmp_path / "partial.csv"  # the first folder's row left out
+    partial.write_text("folder,user_email\n" + "".join(f"{f},{e}\n" for f, e in list(owners.items())[1:]),
+                       encoding="utf-8")
+    refused = run_cli(tmp_path / "refused", "land", "--owners", str(partial), str(inputs / "claude-code-jsonl"),
+                      check=False)
+    assert refused.code == 1 and f"{folders[0].name}/" in refused.err and "--owners" in refused.err
+    assert "landed" in refused.out  # the other people's transcripts landed
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"folder,user_email\n{folders[0].name},{owners[folders[0].name]}\nx,not-an-address\n",
+                   encoding="utf-8")
+    result = run_cli(tmp_path / "bad", "land", "--owners", str(bad), str(inputs / "claude-code-jsonl"), check=False)
+    assert result.code != 0 and "line 3" in result.err and "user_email" in result.err
+    assert "not-an-address" not in result.out + result.err and "Traceback" not in result.err

@@ -103,7 +103,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     columns = [f.name for f in spec.fields]
     casts = [f"cast(t_{f.name} as {SQL_TYPES[f.kind]})" if f.kind == "count" else f"t_{f.name}"
              for f in spec.fields]
-    extra_cols, extra_vals = spec.extra_columns(user)
+    extra_cols, extra_vals = spec.extra_columns("$user")
     row = {"batch": batch, "loaded": loaded_at}  # what every landed record carries
     params = {**row, "file": file_name}
     insert_params = {**row, "user": user} if spec.user_column else row
@@ -264,29 +264,34 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
     return removed
 
 
-def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending], user: str | None,
+def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
                report: LandReport) -> None:
     """Clean files in one pass; a file DuckDB's reader rejects outright is found by halving."""
+    # files landed for an erased person: the careful path counts what it does not land
+    erased = _erased_users(con, {p.user for p in files}) if spec.user_column else set()
+    careful = [p for p in files if p.user in erased]
+    files = [p for p in files if p.user not in erased]
     try:
-        if spec.user_column and _is_erased(con, user):
-            landed, unclean = [], files  # the careful path counts what it does not land
-        else:
-            landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None), user)
+        landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None)) \
+            if files else ([], [])
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2
-            _land_bulk(con, spec, files[:half], user, report)
-            _land_bulk(con, spec, files[half:], user, report)
-            return
+            _land_bulk(con, spec, files[:half], report)
+            _land_bulk(con, spec, files[half:], report)
+            files = []
         landed, unclean = [], files
     for item in landed:
         report.add(item.landed, 0, item.ignored, item.corrected)
-    for item in unclean:
-        _land_careful(con, item.path, spec, item.digest, item.lines, user, report)
+    for item in careful + unclean:
+        _land_careful(con, item.path, spec, item.digest, item.lines, item.user, report)
 
 
-def _is_erased(con: duckdb.DuckDBPyConnection, user: str | None) -> bool:
-    return con.execute(f"select {hmac_sql('?')} in (select subject_key from raw.erasures)", [user]).fetchone()[0]
+def _erased_users(con: duckdb.DuckDBPyConnection, users: set[str | None]) -> set[str | None]:
+    """Those of `users` (`--user` or `--owners` emails) erased earlier."""
+    return {row[0] for row in con.execute(
+        f"select u from (select unnest($users) as u) where {hmac_sql('u')} in (select subject_key from raw.erasures)",
+        {"users": sorted(u for u in users if u is not None)}).fetchall()}
 
 
 def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
@@ -334,10 +339,17 @@ def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, diges
     report.warnings.append(f"{path}: {reason}; the file is quarantined")
 
 
+def owner(path: Path, owners: dict[str, str]) -> str | None:
+    """The person whose transcripts `path` is (`--owners`): its nearest folder listed."""
+    return next((owners[folder.name] for folder in path.parents if folder.name in owners), None)
+
+
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
-               progress=None) -> LandReport:
+               progress=None, owners: dict[str, str] | None = None) -> LandReport:
     """Land each file. A file that cannot be used at all is quarantined as a whole (one row,
     its reason) and not tried again until its content changes; an empty file is skipped.
+    A format that carries no identity lands for `user`, or for the `owners` entry (folder
+    name -> email) of the file's nearest folder listed there.
 
     The files of a format with a bulk reader land together in one pass per format (`bulk`),
     after the rest; the rest, and any file that pass finds unclean, one at a time."""
@@ -364,14 +376,16 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             if fmt == "auto":
                 name = detection.detect(path)
             spec = FORMATS[name]
-            if spec.needs_user and not user:  # not recorded: lands once --user is given
-                report.refused.append(f"{path}: format {name} carries no identity; pass --user EMAIL")
+            person = (user or owner(path, owners or {})) if spec.needs_user else None
+            if spec.needs_user and not person:  # not recorded: lands once its person is given
+                report.refused.append(f"{path}: format {name} carries no identity; pass --user EMAIL "
+                                      "or list its folder in --owners")
                 continue
             seen.add(digest)
             if spec.bulk and spec.bulk.takes(path):
-                together.setdefault(name, []).append(bulk.Pending(path, digest, lines))
+                together.setdefault(name, []).append(bulk.Pending(path, digest, lines, person))
             else:
-                _land_careful(con, path, spec, digest, lines, user, report)
+                _land_careful(con, path, spec, digest, lines, person, report)
         except detection.EmptyFile:
             report.files_empty += 1
         except LedgerError as exc:  # no known format
@@ -379,5 +393,5 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
     for name in FORMATS:  # in the registry's order
         if name in together:
-            _land_bulk(con, FORMATS[name], together[name], user, report)
+            _land_bulk(con, FORMATS[name], together[name], report)
     return report

@@ -53,6 +53,7 @@ class Pending:
     path: Path
     digest: str
     lines: int
+    user: str | None = None  # the person of a format that carries no identity
 
 
 @dataclass(frozen=True)
@@ -132,17 +133,18 @@ def _accepted_record(spec: LandingSpec) -> str:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending], batch_ids: list[str],
-            loaded_at: dt.datetime, user: str | None) -> list[int]:
+            loaded_at: dt.datetime) -> list[int]:
     """Insert the accepted records of `files`; returns how many records each file should land
     (a file landing another number is unclean) and fills `bulk_read` with what each file held
     beside them (records the format ignores)."""
     assert spec.bulk is not None
     paths = [file_pattern(p.path) for p in files]
     reader = spec.bulk.read(con, spec.fields, paths)
-    extra_cols, extra_vals = spec.extra_columns(user)
+    extra_cols, extra_vals = spec.extra_columns("$users[cast(file_index as bigint) + 1]")
     target = ", ".join(_quote(c) for c in [*(f.name for f in spec.fields), *extra_cols])
     values = ", ".join([*(_stored(f) for f in spec.fields), *extra_vals])
-    params = {"files": paths, "batches": batch_ids, "loaded": loaded_at, **({"user": user} if extra_cols else {})}
+    params = {"files": paths, "batches": batch_ids, "loaded": loaded_at,
+              **({"users": [p.user for p in files]} if extra_cols else {})}
     con.execute("create or replace temp table bulk_read (file_index bigint, ignored bigint)")
     if spec.bulk.record_per_line:
         con.execute(
@@ -260,7 +262,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> None:
 
 def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
     """Records of people erased earlier (their keyed pseudonym in `raw.erasures`) are not landed.
-    A format landed for one `--user` is checked by the caller (the careful path handles it)."""
+    A format landed for a `--user` or `--owners` person is checked by the caller (the careful
+    path handles it)."""
     columns = [c for c in spec.identity_columns + spec.login_columns if c != spec.user_column]
     if not columns or not con.execute("select count(*) from raw.erasures").fetchone()[0]:
         return
@@ -387,11 +390,10 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
 
 
 def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
-              loaded_at: dt.datetime, user: str | None = None) -> tuple[list[Landed], list[Pending]]:
+              loaded_at: dt.datetime) -> tuple[list[Landed], list[Pending]]:
     """Land the clean files among `files` in one transaction; return what landed and the files
     to land the careful way. A file the reader cannot read at all makes the whole pass fail:
-    the caller then lands the files in smaller groups. `user`: the person of a format that
-    carries no identity (`--user`)."""
+    the caller then lands the files in smaller groups."""
     batch_ids = [batch_id(loaded_at, p.digest) for p in files]
     # 1. the records, committed as pending: checking inside the inserting transaction would make
     #    DuckDB re-append every row at commit; a crash before step 2 leaves them to `discard_pending`
@@ -400,7 +402,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         # one statement from lists (executemany costs about 1 ms a row: 4,000 transcript files, 4 s)
         con.execute("insert into raw.pending_batches select unnest($batches), $table, $loaded",
                     {"batches": batch_ids, "table": spec.table, "loaded": loaded_at})
-        expected = _insert(con, spec, files, batch_ids, loaded_at, user)
+        expected = _insert(con, spec, files, batch_ids, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -100,9 +100,10 @@ class LandingSpec:
             return self.reader(con, path, self.fields, lines=lines)
         return self.reader(con, path, self.fields, **self.options)
 
-    def extra_columns(self, user: str | None) -> tuple[list[str], list[str]]:
+    def extra_columns(self, user_sql: str) -> tuple[list[str], list[str]]:
+        """The person column of a format landed for a `--user`, and the SQL of its value."""
         if self.user_column:
-            return [self.user_column], ["$user"]
+            return [self.user_column], [user_sql]
         return [], []
 
     def ddl(self, existing: set[str] | None = None) -> list[str]:
