@@ -289,6 +289,8 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
 
 def _erased_users(con: duckdb.DuckDBPyConnection, users: set[str | None]) -> set[str | None]:
     """Those of `users` (`--user` or `--owners` emails) erased earlier."""
+    if not any(users):
+        return set()
     return {row[0] for row in con.execute(
         f"select u from (select unnest($users) as u) where {hmac_sql('u')} in (select subject_key from raw.erasures)",
         {"users": sorted(u for u in users if u is not None)}).fetchall()}
