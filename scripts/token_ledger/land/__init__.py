@@ -271,9 +271,11 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
     erased = _erased_users(con, {p.user for p in files}) if spec.user_column else set()
     careful = [p for p in files if p.user in erased]
     files = [p for p in files if p.user not in erased]
+    landed: list[bulk.Landed] = []
+    unclean: list[bulk.Pending] = []
     try:
-        landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None)) \
-            if files else ([], [])
+        if files:
+            landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2

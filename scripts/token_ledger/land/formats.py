@@ -101,7 +101,8 @@ class LandingSpec:
         return self.reader(con, path, self.fields, **self.options)
 
     def extra_columns(self, user_sql: str) -> tuple[list[str], list[str]]:
-        """The person column of a format landed for a `--user`, and the SQL of its value."""
+        """The person column of a format landed for a `--user` or `--owners` person, and the SQL
+        of its value."""
         if self.user_column:
             return [self.user_column], [user_sql]
         return [], []

@@ -552,9 +552,9 @@ def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[s
     are usage records, other events ignored. A line that is not an export request is a usage
     record without fields (its file goes the careful way). The export requests are unnested a
     level at a time. Each attribute is looked up in its record's list (reading 600 k events:
-    7 s, against 12 s building a map of every record's attributes); a record giving an attribute the pass
-    reads twice counts as a usage record with an invalid request id, so its file goes the
-    careful way, which decides between the values."""
+    7 s, against 12 s building a map of every record's attributes); a record giving an
+    attribute the pass reads twice counts as a usage record with an invalid request id, so its
+    file goes the careful way, which decides between the values."""
     found = {name: _values_of("resource_attributes" if key.startswith("resource.") else "lr.attributes",
                               key.removeprefix("resource."))
              for name, key in OTEL_ATTRIBUTES.items()}
