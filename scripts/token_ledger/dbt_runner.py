@@ -78,6 +78,7 @@ class Dbt:
         # the caller's work) and the caller's resident memory (held while dbt runs)
         self.ready_peak_kb = 0
         self.caller_resident_kb = 0
+        self.peak_kb = 0  # the child's peak resident memory (kB), once it has ended
 
     def run(self, args: list[str], quiet: bool = False) -> int:
         """Run `dbt ARGS` and return dbt's exit code."""
@@ -86,12 +87,20 @@ class Dbt:
         self.ready_peak_kb = _resident_kb(self._process.pid, "VmHWM")
         self.caller_resident_kb = _resident_kb("self", "VmRSS")
         self._send(json.dumps([*(["--quiet"] if quiet else []), *args]))
-        return self._process.wait()
+        return self._wait()
 
     def close(self) -> int:
         """End the child (it runs nothing more) and return its exit code."""
         self._send("")
-        return self._process.wait()
+        return self._wait()
+
+    def _wait(self) -> int:
+        """The child's exit code, once it has ended; keeps its peak memory from the kernel."""
+        if self._process.returncode is None:
+            _, status, usage = os.wait4(self._process.pid, 0)
+            self._process.returncode = os.waitstatus_to_exitcode(status)
+            self.peak_kb = usage.ru_maxrss
+        return self._process.returncode
 
     def _send(self, line: str) -> None:
         """The child's one line of input; a second one is never read, so it is not sent."""
