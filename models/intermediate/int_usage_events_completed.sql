@@ -4,12 +4,19 @@
     where events are the person's Claude Code requests that day (OpenTelemetry, transcripts,
     canonical with application claude-code). Provider reports are reconciled after this, against
     these completed events, so a token is never counted twice. api_actor rows have no person:
-    their usage stays unattributed (nothing per-request can explain it).
+    their usage stays unattributed (nothing per-request can explain it). Only the person-days
+    the report lists are totalled, and the events are imported twice: DuckDB materializes a
+    CTE read twice whole, and the incremental models' day filter would stop reaching the raw
+    scans (a 10 M-event history: 6.2 s for one day's rows instead of 0.3 s).
 -#}
 {%- set token_columns = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_5m_tokens'] -%}
 with
 
 events as (
+    select * from {{ ref('int_usage_events_unioned') }}
+),
+
+events_to_total as (
     select * from {{ ref('int_usage_events_unioned') }}
 ),
 
@@ -19,6 +26,13 @@ reported as (
 
 matched_models as (
     select * from {{ ref('int_models_matched') }}
+),
+
+reported_person_days as (
+    select distinct
+        user_email,
+        usage_date
+    from reported
 ),
 
 reported_keyed as (
@@ -32,16 +46,20 @@ reported_keyed as (
 
 claude_code_events as (
     select
-        events.user_email,
-        cast(events.occurred_at as date) as usage_date,
-        coalesce(matched_models.model_id, lower(events.model)) as match_key,
+        events_to_total.user_email,
+        cast(events_to_total.occurred_at as date) as usage_date,
+        coalesce(matched_models.model_id, lower(events_to_total.model)) as match_key,
     {% for column in token_columns -%}
-        sum(events.{{ column }}) as event_{{ column }}{{ "," if not loop.last }}
+        sum(events_to_total.{{ column }}) as event_{{ column }}{{ "," if not loop.last }}
     {% endfor %}
-    from events
+    from events_to_total
+    inner join reported_person_days
+        on
+            events_to_total.user_email = reported_person_days.user_email
+            and cast(events_to_total.occurred_at as date) = reported_person_days.usage_date
     left join matched_models
-        on events.provider = matched_models.provider and events.model = matched_models.model
-    where events.application = 'claude-code' and events.user_email is not null
+        on events_to_total.provider = matched_models.provider and events_to_total.model = matched_models.model
+    where events_to_total.application = 'claude-code'
     group by all
 ),
 
