@@ -26,9 +26,13 @@ PR_SET_PDEATHSIG = 1
 
 
 def dbt_env(home: Home) -> dict[str, str]:
+    """The environment of a dbt process, which runs in the home folder (its working directory).
+
+    dbt sees the home as `.`: the warehouse path in its profile is then the same for every
+    home, and so is the parse of the project (dbt reparses whenever the profile changes)."""
     env = dict(os.environ)
     env.update(key_environment(home))
-    env["TOKEN_LEDGER_HOME"] = str(home.root)
+    env["TOKEN_LEDGER_HOME"] = "."
     env["DBT_PROFILES_DIR"] = str(project_dir())
     env["DBT_PROJECT_DIR"] = str(project_dir())
     env["DBT_TARGET_PATH"] = str(home.sub("dbt") / "target")
@@ -70,7 +74,7 @@ class Dbt:
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "token_ledger.dbt_worker", *(["--ahead"] if ahead else [])],
-                cwd=project_dir(), env=dbt_env(home), stdin=subprocess.PIPE, text=True,
+                cwd=home.root, env=dbt_env(home), stdin=subprocess.PIPE, text=True,
                 preexec_fn=_die_with_parent)
         except OSError as exc:
             raise LedgerError(f"cannot start dbt: {exc}") from exc

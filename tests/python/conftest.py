@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,6 +142,25 @@ def write_bad_file(path: Path) -> tuple[dict[int, str], int]:
             lines.append(GOOD_RECORD.format(n=good))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {n: reason for n, (_, reason) in BAD_RECORDS.items()}, good
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parsed_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The project parsed once per pytest worker, for every home the tests make.
+
+    A new home's first build parses the whole project (about 5 s on 2 cores); the suite makes
+    about a hundred homes. dbt reads a saved parse from DBT_PARTIAL_PARSE_FILE_PATH and parses
+    again only what differs from it (a test's replaced seed, another dbt version, another k),
+    so the builds are the same and the suite parses the project once per worker."""
+    from token_ledger.config import Home
+    from token_ledger.dbt_runner import run_dbt
+
+    home = Home.resolve(str(tmp_path_factory.mktemp("parsed")))
+    assert run_dbt(home, ["parse"], quiet=True) == 0
+    saved = home.root / "dbt" / "target" / "partial_parse.msgpack"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_PARTIAL_PARSE_FILE_PATH", str(saved))
+        yield saved
 
 
 @pytest.fixture(scope="session")

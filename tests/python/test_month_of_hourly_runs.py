@@ -51,7 +51,7 @@ def test_720_hourly_runs_equal_a_full_refresh_and_one_clean_run(
     from dbt.cli.main import dbtRunner
 
     from token_ledger.bench import MODELS_ONLY
-    from token_ledger.config import Home, project_dir
+    from token_ledger.config import Home
     from token_ledger.dbt_runner import dbt_env
     from token_ledger.landing import land_paths
 
@@ -60,7 +60,7 @@ def test_720_hourly_runs_equal_a_full_refresh_and_one_clean_run(
         monkeypatch.setenv(name, value)
     for name, value in dbt_env(home).items():  # the pseudonym key set above, as the CLI passes it to dbt
         monkeypatch.setenv(name, value)
-    monkeypatch.chdir(project_dir())
+    monkeypatch.chdir(home.root)  # where the CLI runs dbt
     hourly = hourly_files(ops_month.days, tmp_path / "hourly")
     runs = _deliveries(hourly, dt.datetime.fromisoformat(ops_month.days[0].name[6:16]))
 
