@@ -43,7 +43,8 @@ def _prepare(ready: dict[str, Any], ahead: bool) -> None:
         _set_thread_priority(threading.get_native_id(), 19)
     from dbt.cli.main import dbtRunner
 
-    parsed = dbtRunner().invoke(["--quiet", "parse"])
+    # the command writes manifest.json and the semantic manifest itself, so the parse need not
+    parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse"])
     # when the project does not parse, the run parses it again and reports the error as dbt does
     ready["manifest"] = parsed.result if parsed.success else None
 

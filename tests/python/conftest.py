@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,8 @@ class Result:
 
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> Result:
     full_env = {**os.environ, "TOKEN_LEDGER_HOME": str(home), **(env or {})}
+    for parses in SAVED_PARSES:
+        full_env["DBT_PARTIAL_PARSE_FILE_PATH"] = parses.path_for(full_env)
     done = subprocess.run([sys.executable, "-m", "token_ledger.cli", *args], capture_output=True, text=True,
                           env=full_env, check=False)
     result = Result(done.returncode, done.stdout, done.stderr)
@@ -144,23 +146,49 @@ def write_bad_file(path: Path) -> tuple[dict[int, str], int]:
     return {n: reason for n, (_, reason) in BAD_RECORDS.items()}, good
 
 
+class SavedParses:
+    """The project parsed once per pytest worker and value of k, for every home the tests make.
+
+    A new home's first build parses the whole project (about 5 s on 2 cores), and the suite
+    makes about a hundred homes. dbt reads a saved parse from DBT_PARTIAL_PARSE_FILE_PATH and
+    parses again only what differs from it; a k of its own (TOKEN_LEDGER_MIN_GROUP_SIZE) is
+    such a difference, costing nearly a whole parse, so each k gets its own saved parse. The
+    builds are the same as without: only the parsing is done once instead of in every home."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.paths: dict[str, str] = {}
+
+    def path_for(self, env: Mapping[str, str]) -> str:
+        from token_ledger.config import Home
+        from token_ledger.dbt_runner import run_dbt
+
+        k = env.get("TOKEN_LEDGER_MIN_GROUP_SIZE", "")
+        if k not in self.paths:
+            home = Home.resolve(str(self.root / f"k{k}"))
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv("DBT_PARTIAL_PARSE_FILE_PATH", raising=False)
+                if k:
+                    patch.setenv("TOKEN_LEDGER_MIN_GROUP_SIZE", k)
+                else:
+                    patch.delenv("TOKEN_LEDGER_MIN_GROUP_SIZE", raising=False)
+                assert run_dbt(home, ["parse"], quiet=True) == 0
+            self.paths[k] = str(home.root / "dbt" / "target" / "partial_parse.msgpack")
+        return self.paths[k]
+
+
+SAVED_PARSES: list[SavedParses] = []  # this worker's, once the session has begun
+
+
 @pytest.fixture(scope="session", autouse=True)
-def parsed_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The project parsed once per pytest worker, for every home the tests make.
-
-    A new home's first build parses the whole project (about 5 s on 2 cores); the suite makes
-    about a hundred homes. dbt reads a saved parse from DBT_PARTIAL_PARSE_FILE_PATH and parses
-    again only what differs from it (a test's replaced seed, another dbt version, another k),
-    so the builds are the same and the suite parses the project once per worker."""
-    from token_ledger.config import Home
-    from token_ledger.dbt_runner import run_dbt
-
-    home = Home.resolve(str(tmp_path_factory.mktemp("parsed")))
-    assert run_dbt(home, ["parse"], quiet=True) == 0
-    saved = home.root / "dbt" / "target" / "partial_parse.msgpack"
+def saved_parses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SavedParses]:
+    """`run_cli` hands dbt the saved parse for its k; dbt started otherwise gets the default k's."""
+    parses = SavedParses(tmp_path_factory.mktemp("parsed"))
+    SAVED_PARSES.append(parses)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DBT_PARTIAL_PARSE_FILE_PATH", str(saved))
-        yield saved
+        patch.setenv("DBT_PARTIAL_PARSE_FILE_PATH", parses.path_for(os.environ))
+        yield parses
+    SAVED_PARSES.remove(parses)
 
 
 @pytest.fixture(scope="session")
