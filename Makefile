@@ -25,7 +25,7 @@ lint: setup
 test: setup lint
 	$(BIN)/python -m pytest
 
-# 720 hourly runs over a generated month (about 40 minutes; not part of `make test`)
+# 720 hourly runs over a generated month (40-70 minutes; not part of `make test`)
 test-month: setup
 	$(BIN)/python -m pytest -m month -n 0
 
