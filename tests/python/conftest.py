@@ -212,27 +212,51 @@ def ops_month(tmp_path_factory: pytest.TempPathFactory) -> OperationsMonth:
     return build(tmp_path_factory.mktemp("operations"))
 
 
-# Modules in decreasing running time (seconds on 2 cores, 2026-11-24), so that pytest-xdist's
-# two workers, each taking a whole module at a time (--dist loadfile, in collection order with
-# --no-loadscope-reorder), finish at about the same time. Unlisted modules run last.
-SLOWEST_FIRST = {  # seconds, measured on a 2-core machine (2026-12-01)
-    "test_privacy.py": 480,
-    "test_operations.py": 330,
-    "test_scheduled_runs.py": 245,
-    "test_poison_pills.py": 215,
-    "test_sources.py": 215,
-    "test_finops.py": 200,
-    "test_attacks.py": 130,
-    "test_foundation.py": 150,
-    "test_dbt_versions.py": 125,
-    "test_bench.py": 105,
-    "test_demo.py": 65,
-    "test_outcomes.py": 90,
-    "test_pricing.py": 60,
-    "test_registry.py": 20,
+# Work units for pytest-xdist's two workers: a module each, except modules that share a
+# session-scoped fixture, which run on one worker so that it is made once (each worker makes
+# its own: the `month` run took 30-34 s on each worker, `ops_month` 19-28 s). (Its own
+# `--dist loadgroup` does not group under pytest 9: xdist 3.8 renames `item._nodeid`, which
+# pytest 9 no longer reads.)
+GROUPS = {
+    "test_foundation.py": "month", "test_pricing.py": "month",
+    "test_operations.py": "ops_month", "test_scheduled_runs.py": "ops_month",
 }
+# Units in decreasing running time (seconds, the sums of --durations=0 on 2 cores, 2026-12-02),
+# taken in this order (--no-loadscope-reorder), so that the two workers finish together:
+# each takes the next unit as it finishes one. Unlisted units run last.
+SLOWEST_FIRST = {
+    "ops_month": 465,
+    "test_privacy.py": 345,
+    "test_sources.py": 290,
+    "month": 155,
+    "test_poison_pills.py": 140,
+    "test_finops.py": 125,
+    "test_attacks.py": 95,
+    "test_bench.py": 70,
+    "test_outcomes.py": 60,
+    "test_demo.py": 55,
+    "test_dbt_versions.py": 50,
+    "test_dbt_process.py": 45,
+    "test_registry.py": 30,
+    "test_landing_bulk.py": 20,
+}
+
+
+def _unit(path: str) -> str:
+    name = path.split("::")[0].rsplit("/", 1)[-1]
+    return GROUPS.get(name, name)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return ByUnit(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
