@@ -1,7 +1,7 @@
 """720 hourly runs, one per hour of a 30-day month, over generated data: the incremental history
 equals a full refresh and the published marts equal one clean run.
 
-Opt-in (`make test-month`, about 40 minutes on 2 cores): dbt's own start-up alone is about 4 s
+Opt-in (`make test-month`, 40-70 minutes on 2 cores): dbt's own start-up alone is about 4 s
 per invocation, so 720 runs of the CLI would take hours and cannot be part of `make test`. Each
 hour here lands that hour's file and builds every model with dbt in this process, the project
 parsed once (as a long-running scheduler would); the data tests, validation and publishing run
