@@ -32,10 +32,6 @@ from token_ledger.land import LandReport
 from token_ledger.landing import land_paths
 from token_ledger.publish import publish
 
-# the incremental day and the day alone are each timed this many times, from the same state,
-# and compared by their medians: one sample of a few seconds on a shared 2-core machine varies
-# by 20% and more
-REPEATS = 3
 MODELS_ONLY = ["--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 # The floor for each format: the same work as the pipeline in one hand-written DuckDB query
@@ -170,9 +166,14 @@ def _land(home: Home, inputs: Inputs) -> LandReport:
     return land_paths(home, inputs.history, owners=inputs.owners)
 
 
-def bench(home: Home, events: int, keep: bool = False, fmt: str = "canonical") -> str:
+def bench(home: Home, events: int, repeats: int, keep: bool = False, fmt: str = "canonical") -> str:
+    """`repeats`: the incremental day and the day alone are each timed this many times, from the
+    same state, and compared by their medians (one sample of a few seconds on a shared 2-core
+    machine varies by 20% and more)."""
     if events < 1000:
         raise LedgerError("--events must be at least 1000")
+    if repeats < 1:
+        raise LedgerError("--repeats must be at least 1")
     if fmt not in BENCH_FORMATS:
         raise LedgerError(f"--format must be one of {', '.join(BENCH_FORMATS)}")
     work = Path(tempfile.mkdtemp(prefix="token-ledger-bench-", dir=home.root))
@@ -220,10 +221,10 @@ def bench(home: Home, events: int, keep: bool = False, fmt: str = "canonical") -
             alone = Home.resolve(str(work / "alone"))
             extra = [inputs.extra_day]
             samples["incremental_day"] = _timed_repeats(
-                lambda: _reset(bench_home.private_db, history_db),
+                repeats, lambda: _reset(bench_home.private_db, history_db),
                 lambda: _land_and_build(bench_home, extra, dbt_peaks_kb))
             samples["day_alone"] = _timed_repeats(
-                lambda: _reset(alone.private_db, None),
+                repeats, lambda: _reset(alone.private_db, None),
                 lambda: _land_and_build(alone, [inputs.history[0], *extra], dbt_peaks_kb))
             for name, times in samples.items():
                 seconds[name] = statistics.median(times)
@@ -286,10 +287,10 @@ def _copy_to_disk(source: Path, target: Path) -> None:
         os.fsync(copy.fileno())
 
 
-def _timed_repeats(reset: Callable[[], object], work: Callable[[], object]) -> list[float]:
-    """Seconds of `work` in REPEATS runs, each from the same state (`reset`, untimed)."""
+def _timed_repeats(repeats: int, reset: Callable[[], object], work: Callable[[], object]) -> list[float]:
+    """Seconds of `work` in `repeats` runs, each from the same state (`reset`, untimed)."""
     times = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         reset()
         start = time.monotonic()
         work()

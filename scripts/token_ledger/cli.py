@@ -124,7 +124,7 @@ def cmd_metrics(args: argparse.Namespace, home: Home) -> int:
 def cmd_bench(args: argparse.Namespace, home: Home) -> int:
     from token_ledger.bench import bench
 
-    print(bench(home, args.events, keep=args.keep, fmt=args.format))
+    print(bench(home, args.events, args.repeats, keep=args.keep, fmt=args.format))
     return 0
 
 
@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "the performance benchmark: land, build, publish vs. a hand-written floor")
     p.add_argument("--events", type=int, default=10_000_000)
     p.add_argument("--keep", action="store_true", help="keep the benchmark's generated files and home")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="times the incremental day and the day alone are each timed (their medians compared)")
     p.add_argument("--format", default="canonical", choices=["canonical", "claude-code-otel", "claude-code-jsonl",
                                                               "litellm-spendlogs"])
 
