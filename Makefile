@@ -9,10 +9,12 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# the lock names every package at its version: nothing to resolve (pip check confirms it)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip check --disable-pip-version-check
 	touch $(STAMP)
 
 demo: setup
@@ -20,7 +22,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check scripts tests/python
-	$(BIN)/sqlfluff lint models macros tests --dialect duckdb
+	$(BIN)/sqlfluff lint models macros tests --dialect duckdb --processes 0
 
 # the project's modules compiled ahead: the suite starts about 400 Python processes, and where
 # PYTHONDONTWRITEBYTECODE is set each would otherwise compile them again (0.2-0.3 s each)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import importlib
 import json
 import os
 import subprocess
@@ -162,10 +161,10 @@ def closing_summary(home: Home, record: RunRecord) -> str:
     return "\n".join(lines)
 
 
-def _import_quietly(module: str) -> None:
-    """Import `module` ahead of its use; a failure shows when it is used."""
+def _import_quietly(importer: Callable[[], None]) -> None:
+    """Import ahead of use; a failure shows when it is used."""
     with contextlib.suppress(Exception):
-        importlib.import_module(module)
+        importer()
 
 
 def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None, summary: bool = True,
@@ -176,7 +175,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
     from token_ledger.landing import land_paths
     from token_ledger.publish import publish
     from token_ledger.retention import purge_raw
-    from token_ledger.validate import validate
+    from token_ledger.validate import import_great_expectations, validate
 
     with run_lock(home), Dbt(home, ahead=bool(paths)) as dbt:  # dbt gets ready while the files land
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -195,7 +194,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
 
         def do_build() -> bool:
             # Great Expectations takes seconds to import: it does so on the core dbt leaves idle
-            threading.Thread(target=_import_quietly, args=("great_expectations",), daemon=True).start()
+            threading.Thread(target=_import_quietly, args=(import_great_expectations,), daemon=True).start()
             record.dbt_exit_code = build(home, dbt=dbt)
             record.dbt = dbt_counts(home)
             return record.dbt_exit_code == 0
