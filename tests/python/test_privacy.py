@@ -436,11 +436,9 @@ def test_no_identity_reaches_the_published_file_from_any_format(tmp_path: Path) 
         run_cli(home, "generate", "--out", str(out), "--users", "40", "--days", "3", "--format", fmt,
                 "--seed", str(40 + seed))
         identifiers |= directory_identifiers(out / "people.csv")
-        if fmt == "claude-code-jsonl":
-            with (out / "transcript-users.csv").open(encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
-                    run_cli(home, "land", "--user", row["user_email"], str(out / "claude-code-jsonl" / row["folder"]),
-                            env=env)
+        if fmt == "claude-code-jsonl":  # everyone's folder in one call
+            run_cli(home, "land", "--owners", str(out / "transcript-users.csv"), str(out / "claude-code-jsonl"),
+                    env=env)
             run_cli(home, "land", str(out / "people.csv"), env=env)
         else:
             run_cli(home, "land", str(out), env=env)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from decimal import Decimal
@@ -217,10 +216,8 @@ def test_generated_source_format_lands_whole(fmt: str, tmp_path: Path) -> None:
     files = sorted(out.glob(pattern))
     assert files
     expected = reader(files)
-    if fmt == "claude-code-jsonl":
-        with (out / "transcript-users.csv").open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                run_cli(home, "land", "--user", row["user_email"], str(out / "claude-code-jsonl" / row["folder"]))
+    if fmt == "claude-code-jsonl":  # everyone's folder in one call (test_landing_bulk: the same as one per person)
+        run_cli(home, "land", "--owners", str(out / "transcript-users.csv"), str(out / "claude-code-jsonl"))
         run_cli(home, "land", str(out / "people.csv"))
     else:
         run_cli(home, "land", str(out))
