@@ -242,6 +242,7 @@ def _run_checks(home: Home, checks: list[Check], run_name: str) -> ValidationRes
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     root = home.sub("validation")
     prune_results(root)
@@ -254,6 +255,7 @@ def _run_checks(home: Home, checks: list[Check], run_name: str) -> ValidationRes
     source = context.data_sources.add_or_update_pandas(name="token_ledger")
     result = ValidationResult()
     run_time = dt.datetime.now(dt.UTC)
+    rendered = []  # this run's results and the suites: the Data Docs pages (re)built
     for check in checks:
         try:
             asset = source.get_asset(check.name)
@@ -274,6 +276,7 @@ def _run_checks(home: Home, checks: list[Check], run_name: str) -> ValidationRes
         outcome = checkpoint.run(batch_parameters={"dataframe": check.frame},
                                  run_id=RunIdentifier(run_name=run_name, run_time=run_time))
         result.results[check.name] = bool(outcome.success)
+        rendered += [*outcome.run_results, ExpectationSuiteIdentifier(name=check.name)]
         if check.batch_column:
             result.landed.add(check.name)
         if not outcome.success:
@@ -286,7 +289,8 @@ def _run_checks(home: Home, checks: list[Check], run_name: str) -> ValidationRes
                         if check.batch_column:
                             for batch in _failing_batches(item.result, check):
                                 result.flagged.setdefault(batch, set()).add(check.name)
-    context.build_data_docs()
+    # the pages of earlier results are already built (GX would render every kept result again)
+    context.build_data_docs(resource_identifiers=rendered)
     make_offline(root / "gx" / "uncommitted" / "data_docs" / "local_site")
     sites = context.get_docs_sites_urls()
     result.docs = sites[0]["site_url"] if sites else ""
