@@ -36,10 +36,10 @@ def _pill(n: int, previous: Path, folder: Path) -> Path:
 
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         ops_month: OperationsMonth, tmp_path: Path) -> None:
-    """A month of hourly files (one per hour with usage) picked up by eleven scheduled runs: one
-    `run` per hour for the four hours around the first midnight, each publishing, with a pill
-    beside every other hour's file; then one landing and build per 140 files with a pill each (so
-    days are split across runs and rebuilt as they fill up), one hour held back and delivered
+    """A month of hourly files (one per hour with usage, about 400) picked up by scheduled runs:
+    one `run` per hour for the four hours around the first midnight, each publishing, with a pill
+    beside every other hour's file; then one landing and build per 200 files with two pills each
+    (so days are split across runs and rebuilt as they fill up), one hour held back and delivered
     last. Those builds run the models without the data tests (those run at the end):
     the incremental state is what is under test."""
     home, pills = tmp_path / "home", tmp_path / "pills"
@@ -56,9 +56,10 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         files = [hour, *([_pill(n // 2, on_time[midnight - 3 + n], pills)] if n % 2 else [])]
         result = run_cli(home, "run", *map(str, files), env=ENV)
         assert "published" in result.out and "planted" not in result.out + result.err
-    chunks = [on_time[start:start + 140] for start in range(midnight + 2, len(on_time), 140)]
-    for n, files in enumerate([*chunks, [late]], start=2):
-        result = run_cli(home, "land", *map(str, files), str(_pill(n, files[0], pills)), env=ENV)
+    chunks = [on_time[start:start + 200] for start in range(midnight + 2, len(on_time), 200)]
+    for n, files in enumerate([*chunks, [late]], start=1):  # two pills each: every kind is landed
+        two = [_pill(2 * n + i, files[0], pills) for i in (0, 1)]
+        result = run_cli(home, "land", *map(str, files), *map(str, two), env=ENV)
         assert "planted" not in result.out + result.err
         run_cli(home, "build", "--", "--exclude", "resource_type:test", "resource_type:unit_test", env=ENV)
     # every pill is accounted for: skipped (empty), quarantined, or ignored as replays

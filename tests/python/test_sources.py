@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,83 +45,123 @@ def published_totals(home: Path) -> tuple:
                  "sum(cache_write_5m_tokens), sum(cache_write_1h_tokens) from fct_usage_daily")[0]
 
 
-def quarantine(home: Path) -> dict[tuple[str, int], str]:
+def quarantine(home: Path, folder: str) -> dict[tuple[str, int], str]:
+    """What was quarantined from the files of one fixture folder: (file name, line) -> reason."""
     rows = query(home / "token_ledger.duckdb", "select file_path, line_number, reason from raw.quarantine")
-    return {(Path(f).name, line): reason for f, line, reason in rows}
+    return {(Path(f).name, line): reason for f, line, reason in rows if Path(f).parent.name == folder}
 
 
-def test_claude_code_otel_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"))  # a team a source names counts if the directory has it
-    result = run_cli(home, "run", str(FIXTURES / "claude-code-otel"))
-    assert "landed 3 records" in result.out and "quarantined 2 records" in result.out and "ignored 2" in result.out
-    # EXPECTED.md: 3 requests; input 2300; output 1370; cache read 100000; cache write 3500; 2 people
-    assert totals(home) == (3, 2300, 1370, 100000, 3500, 0, 2)
-    assert published_totals(home) == (3, 2300, 1370, 100000, 3500, 0)
-    assert quarantine(home) == {("collector-export.jsonl", 2): "field 'input_tokens' is negative",
-                                ("collector-export.jsonl", 3): "invalid JSON"}
+@dataclass
+class Landed:
+    """A home whose fixtures were each landed by their own `land`, then built and published by
+    one `run`: what each `land` printed, by fixture folder."""
+
+    home: Path
+    printed: dict[str, str]
+
+
+# EXPECTED.md of each fixture: requests; input; output; cache read; cache write 5m; 1h; people
+OTEL = (3, 2300, 1370, 100000, 3500, 0, 2)
+ALICE = (3, 20, 1300, 72000, 13500, 2000, 1)
+BOB = (3, 10, 902, 63000, 1000, 800, 1)  # and ccusage 20.0.24 on the same files
+LITELLM = (3, 3600, 920, 8500, 4000, 0, 2)
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> Landed:
+    """The per-request fixtures (OTel, two people's transcripts, LiteLLM) in one home: their
+    requests are all different, and no provider report is landed with them to reconcile."""
+    home = tmp_path_factory.mktemp("events") / "home"
+    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
+    printed = {}
+    for folder, user in (("people", None), ("claude-code-otel", None), ("alice", "alice.smith@corp.example"),
+                         ("bob", "bob.jones@corp.example"), ("litellm-spendlogs", None)):
+        path = FIXTURES / ("claude-code-jsonl/" if user else "") / folder
+        printed[folder] = run_cli(home, "land", *(["--user", user] if user else []), str(path), env=env).out
+    run_cli(home, "run", env=env)
+    return Landed(home, printed)
+
+
+def test_claude_code_otel_fixture(events: Landed) -> None:
+    printed, home = events.printed["claude-code-otel"], events.home
+    assert "landed 3 records" in printed and "quarantined 2 records" in printed and "ignored 2" in printed
+    assert totals(home, "where source_format = 'claude-code-otel'") == OTEL
+    assert quarantine(home, "claude-code-otel") == {("collector-export.jsonl", 2): "field 'input_tokens' is negative",
+                                                    ("collector-export.jsonl", 3): "invalid JSON"}
+    # a team a source names counts if the directory has it
     assert query(home / "token_ledger.duckdb", "select team_id, cost_center, reported_cost_usd "
                  "from restricted.fct_usage_events where request_id = 'req_otel_0001'") == [
         ("T-PLATFORM", "CC-ENG", Decimal("0.02961"))]
 
 
-def test_claude_code_transcript_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    missing = run_cli(home, "land", str(FIXTURES / "claude-code-jsonl"), check=False)
+def test_claude_code_transcript_fixture(events: Landed, tmp_path: Path) -> None:
+    missing = run_cli(tmp_path / "home", "land", str(FIXTURES / "claude-code-jsonl"), check=False)
     assert missing.code != 0 and "--user" in missing.err
-    result = run_cli(home, "run", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl" / "alice"))
-    assert "quarantined 1 records" in result.out
-    # EXPECTED.md: 3 requests; input 20; output 1300; cache read 72000; 5m 13500; 1h 2000; 1 person
-    assert totals(home) == (3, 20, 1300, 72000, 13500, 2000, 1)
-    assert published_totals(home) == (3, 20, 1300, 72000, 13500, 2000)
-    assert quarantine(home) == {("session-a.jsonl", 6): "field 'input_tokens' is not a whole number"}
+    assert "quarantined 1 records" in events.printed["alice"]
+    assert totals(events.home, "where user_email = 'alice.smith@corp.example'") == ALICE
+    assert quarantine(events.home, "alice") == {("session-a.jsonl", 6): "field 'input_tokens' is not a whole number"}
 
 
-def test_streamed_transcript_messages_count_once_at_their_largest_usage(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    result = run_cli(home, "run", "--user", "bob.jones@corp.example", str(FIXTURES / "claude-code-jsonl" / "bob"))
-    assert "landed 3 records" in result.out and "ignored 8 records" in result.out  # 5 repeats, 3 user lines
-    # EXPECTED.md (bob/), and ccusage 20.0.24 on the same files: 3 requests; input 10; output 902;
-    # cache read 63000; 5m 1000; 1h 800; 1 person
-    assert totals(home) == (3, 10, 902, 63000, 1000, 800, 1)
-    assert published_totals(home) == (3, 10, 902, 63000, 1000, 800)
+def test_streamed_transcript_messages_count_once_at_their_largest_usage(events: Landed) -> None:
+    printed = events.printed["bob"]
+    assert "landed 3 records" in printed and "ignored 8 records" in printed  # 5 repeats, 3 user lines
+    assert totals(events.home, "where user_email = 'bob.jones@corp.example'") == BOB
 
 
-def test_litellm_spendlogs_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "run", str(FIXTURES / "litellm-spendlogs"))
-    # EXPECTED.md: 3 requests; input 3600; output 920; cache read 8500; cache write 4000; 2 people
-    assert totals(home) == (3, 3600, 920, 8500, 4000, 0, 2)
-    assert published_totals(home) == (3, 3600, 920, 8500, 4000, 0)
-    assert quarantine(home) == {("spendlogs.csv", 6): "field 'starttime' is not an ISO-8601 timestamp"}
-    models = dict(query(home / "token_ledger.duckdb",
-                        "select request_id, model_id from restricted.fct_usage_events"))
+def test_litellm_spendlogs_fixture(events: Landed) -> None:
+    assert totals(events.home, "where source_format = 'litellm-spendlogs'") == LITELLM
+    assert quarantine(events.home, "litellm-spendlogs") == {
+        ("spendlogs.csv", 6): "field 'starttime' is not an ISO-8601 timestamp"}
+    models = dict(query(events.home / "token_ledger.duckdb", "select request_id, model_id from "
+                        "restricted.fct_usage_events where source_format = 'litellm-spendlogs'"))
     assert models == {"chatcmpl-001": "gpt-4.1", "chatcmpl-003": "claude-sonnet-4-5",
                       "chatcmpl-004": "gemini-2.5-flash"}
 
 
-def test_anthropic_usage_report_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"))
-    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"))
+def test_the_published_file_holds_every_fixtures_requests(events: Landed) -> None:
+    expected = tuple(map(sum, zip(OTEL, ALICE, BOB, LITELLM, strict=True)))[:6]  # people: two are in two
+    assert totals(events.home)[:6] == expected
+    assert published_totals(events.home) == expected
+
+
+@pytest.fixture(scope="module")
+def anthropic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Anthropic's usage report with its key owners, then its cost report days later."""
+    home = tmp_path_factory.mktemp("anthropic") / "home"
+    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
+    run_cli(home, "land", str(FIXTURES / "people"), env=env)
+    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"), env=env)
+    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report"), env=env)  # the bill comes days later
+    return home
+
+
+def test_anthropic_usage_report_fixture(anthropic: Path) -> None:
     # EXPECTED.md: input 4800; output 2220; cache read 120000; 5m 4000; no request counts
-    assert totals(home) == (0, 4800, 2220, 120000, 4000, 0, 0)
-    assert published_totals(home) == (0, 4800, 2220, 120000, 4000, 0)
-    assert quarantine(home) == {("page-2.json", 2): "field 'uncached_input_tokens' is negative"}
-    teams = dict(query(home / "token_ledger.duckdb",
+    assert totals(anthropic) == (0, 4800, 2220, 120000, 4000, 0, 0)
+    assert published_totals(anthropic) == (0, 4800, 2220, 120000, 4000, 0)
+    assert quarantine(anthropic, "anthropic-usage-report") == {
+        ("page-2.json", 2): "field 'uncached_input_tokens' is negative"}
+    teams = dict(query(anthropic / "token_ledger.duckdb",
                        "select team_id, sum(input_tokens) from restricted.fct_usage_events group by 1"))
     assert teams == {"T-PLATFORM": 2500 + 800, "T-DATA": 500 + 1000}
 
 
-def test_openai_usage_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"))
-    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"))
+@pytest.fixture(scope="module")
+def openai(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("openai") / "home"
+    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
+    run_cli(home, "land", str(FIXTURES / "people"), env=env)
+    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"),
+            str(FIXTURES / "openai-costs"), env=env)
+    return home
+
+
+def test_openai_usage_fixture(openai: Path) -> None:
     # EXPECTED.md: uncached input 24000; cache read 1000; output 4900; 52 requests; grace by user id
-    assert totals(home) == (52, 24000, 4900, 1000, 0, 0, 1)
-    assert published_totals(home) == (52, 24000, 4900, 1000, 0, 0)
-    assert quarantine(home) == {("page-1.json", 3): "input_cached_tokens exceeds input_tokens"}
-    owners = set(query(home / "token_ledger.duckdb",
+    assert totals(openai) == (52, 24000, 4900, 1000, 0, 0, 1)
+    assert published_totals(openai) == (52, 24000, 4900, 1000, 0, 0)
+    assert quarantine(openai, "openai-usage") == {("page-1.json", 3): "input_cached_tokens exceeds input_tokens"}
+    owners = set(query(openai / "token_ledger.duckdb",
                        "select user_email, team_id, service_tier from restricted.fct_usage_events"))
     # T-RESEARCH is not a directory team: a label a source supplies is published only as a directory team
     assert owners == {("grace.hopper@corp.example", "unattributed", "standard"), (None, "unknown", "batch")}
@@ -130,12 +171,10 @@ BILL_ROWS = ("select usage_date, model_id, billed_cost_usd, computed_cost_usd, i
              "where billed_cost_usd is not null order by 1, 2")
 
 
-def test_anthropic_cost_report_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"))
-    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"))
-    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report"))  # the bill comes days later
-    assert quarantine(home)[("page-1.json", 10)] == "field 'amount' is not a number (up to 9 decimals, below 1e9)"
+def test_anthropic_cost_report_fixture(anthropic: Path) -> None:
+    home = anthropic
+    assert quarantine(home, "anthropic-cost-report") == {
+        ("page-1.json", 10): "field 'amount' is not a number (up to 9 decimals, below 1e9)"}
     # EXPECTED.md: the bill against the usage priced by hand; Haiku's output billed 0.08 cents, not 0.06
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
         (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
@@ -153,13 +192,9 @@ def test_anthropic_cost_report_fixture(tmp_path: Path) -> None:
                      (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), True)]
 
 
-def test_openai_costs_fixture(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"))
-    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"),
-            str(FIXTURES / "openai-costs"))
+def test_openai_costs_fixture(openai: Path) -> None:
     # EXPECTED.md: gpt-4.1 0.0157; gpt-4.1-mini batch at half price 0.0072; web search not a token cost
-    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+    assert query(openai / "analytics.duckdb", BILL_ROWS) == [
         (dt.date(2025, 10, 3), "gpt-4.1", Decimal("0.0157"), Decimal("0.0157"), False),
         (dt.date(2025, 10, 3), "gpt-4.1-mini", Decimal("0.0072"), Decimal("0.0072"), False),
     ]
@@ -208,24 +243,45 @@ READERS = {
 }
 
 
+# which home each generated format lands in: the Claude Code transcripts are the OTel events'
+# traffic again under another seed (the same seed writes the same requests, which would count
+# once), landed without their people; the provider reports, with nothing to reconcile against
+HOMES = {"claude-code-otel": ("events", 5), "claude-code-jsonl": ("events", 6), "litellm-spendlogs": ("events", 5),
+         "anthropic-usage-report": ("reports", 5), "openai-usage": ("reports", 5)}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Each source format generated (25 people, 3 days), landed and built: its home and its files."""
+    root = tmp_path_factory.mktemp("generated")
+    where = {}
+    for fmt, (name, seed) in HOMES.items():
+        home, out = root / name, root / fmt
+        run_cli(home, "generate", "--out", str(out), "--users", "25", "--days", "3", "--format", fmt,
+                "--seed", str(seed))
+        if fmt == "claude-code-jsonl":  # everyone's folder in one call (test_landing_bulk: the same as one per person)
+            run_cli(home, "land", "--owners", str(out / "transcript-users.csv"), str(out / "claude-code-jsonl"))
+        else:
+            run_cli(home, "land", str(out))
+        where[fmt] = (home, out)
+    for name in {name for name, _ in HOMES.values()}:
+        run_cli(root / name, "build")
+    return where
+
+
 @pytest.mark.parametrize("fmt", list(READERS))
-def test_generated_source_format_lands_whole(fmt: str, tmp_path: Path) -> None:
-    home, out = tmp_path / "home", tmp_path / "in"
-    run_cli(home, "generate", "--out", str(out), "--users", "25", "--days", "3", "--format", fmt, "--seed", "5")
+def test_generated_source_format_lands_whole(fmt: str, generated: dict[str, tuple[Path, Path]]) -> None:
+    home, out = generated[fmt]
     pattern, reader = READERS[fmt]
     files = sorted(out.glob(pattern))
     assert files
     expected = reader(files)
-    if fmt == "claude-code-jsonl":  # everyone's folder in one call (test_landing_bulk: the same as one per person)
-        run_cli(home, "land", "--owners", str(out / "transcript-users.csv"), str(out / "claude-code-jsonl"))
-        run_cli(home, "land", str(out / "people.csv"))
-    else:
-        run_cli(home, "land", str(out))
-    run_cli(home, "build")
+    this_format = f"where source_format = '{fmt}'"
     actual = query(home / "token_ledger.duckdb",
                    "select sum(requests), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
-                   "sum(cache_write_5m_tokens + cache_write_1h_tokens) from restricted.fct_usage_events")[0]
+                   "sum(cache_write_5m_tokens + cache_write_1h_tokens) "
+                   f"from restricted.fct_usage_events {this_format}")[0]
     assert dict(zip(KINDS, actual, strict=True)) == {k: expected.get(k, 0) for k in KINDS}
-    assert query(home / "token_ledger.duckdb", "select count(*) from raw.quarantine") == [(0,)]
-    assert query(home / "token_ledger.duckdb",
-                 "select count(*) from restricted.fct_usage_events where price_status = 'unpriced'") == [(0,)]
+    assert query(home / "token_ledger.duckdb", f"select count(*) from raw.quarantine {this_format}") == [(0,)]
+    assert query(home / "token_ledger.duckdb", f"select count(*) from restricted.fct_usage_events {this_format} "
+                 "and price_status = 'unpriced'") == [(0,)]
