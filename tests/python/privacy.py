@@ -32,16 +32,22 @@ def unkeyed_digests(emails: set[str]) -> set[str]:
 
 
 def scan(db: Path, needles: set[str]) -> list[tuple[str, str, str]]:
-    """(table, column, needle) for every needle found, case-insensitively, as a substring of any value."""
+    """(table, column, needle) for every needle found, case-insensitively, as a substring of any
+    value a table stores, or of a view's definition ('sql'). A view stores nothing but its SQL:
+    what it shows comes from the tables (scanning each column of a view would compute the view
+    again, and its views under it: 16 s, against under a second, on a 120-person private file)."""
     needles = {n.lower() for n in needles if n}
     con = duckdb.connect(str(db), read_only=True)
     try:
         con.execute("create temp table needles (needle varchar)")
         con.executemany("insert into needles values (?)", [[n] for n in sorted(needles)])
-        hits = []
+        hits = [(view, "sql", needle) for view, needle in con.execute(
+            "select view_name, needle from duckdb_views() inner join needles on contains(lower(sql), needle) "
+            "where not internal and database_name = current_database()").fetchall()]
         columns = con.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
-            "where table_catalog = current_database()").fetchall()
+            "inner join information_schema.tables using (table_catalog, table_schema, table_name) "
+            "where table_catalog = current_database() and table_type = 'BASE TABLE'").fetchall()
         for schema, table, column in columns:
             rows = con.execute(
                 f"""

@@ -280,9 +280,10 @@ def test_the_published_file_opens_in_duckdb_1_4_and_1_5(month: Month, tmp_path: 
                                       "from fct_usage_daily")[0]
     for version, extra in (("1.4.5", ["duckdb-engine==0.17.0", "SQLAlchemy==1.4.54"]), ("1.5.*", [])):
         venv = tmp_path / f"duckdb-{version[:3]}"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                        f"duckdb=={version}", *extra], check=True)
+        # without pip of its own: this venv's pip installs into it (as in test_dbt_versions)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
+                        "--no-compile", "--disable-pip-version-check", f"duckdb=={version}", *extra], check=True)
         done = subprocess.run([str(venv / "bin" / "python"), "-c", OLD_CLIENT, str(month.published)],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr[-500:]
