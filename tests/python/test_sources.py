@@ -28,6 +28,11 @@ def _every_group_published(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests check what is read, priced and counted, against totals worked by hand over a few
     people: k = 1 publishes every group (the k rules have their own tests in test_privacy.py)."""
     monkeypatch.setenv("TOKEN_LEDGER_MIN_GROUP_SIZE", "1")
+
+
+EVERY_GROUP = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}  # the same, for the homes the tests of a module share
+
+
 TOTALS_SQL = """
     select sum(requests), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
            sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), count(distinct user_email)
@@ -72,13 +77,12 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Landed:
     """The per-request fixtures (OTel, two people's transcripts, LiteLLM) in one home: their
     requests are all different, and no provider report is landed with them to reconcile."""
     home = tmp_path_factory.mktemp("events") / "home"
-    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
     printed = {}
     for folder, user in (("people", None), ("claude-code-otel", None), ("alice", "alice.smith@corp.example"),
                          ("bob", "bob.jones@corp.example"), ("litellm-spendlogs", None)):
         path = FIXTURES / ("claude-code-jsonl/" if user else "") / folder
-        printed[folder] = run_cli(home, "land", *(["--user", user] if user else []), str(path), env=env).out
-    run_cli(home, "run", env=env)
+        printed[folder] = run_cli(home, "land", *(["--user", user] if user else []), str(path), env=EVERY_GROUP).out
+    run_cli(home, "run", env=EVERY_GROUP)
     return Landed(home, printed)
 
 
@@ -128,10 +132,9 @@ def test_the_published_file_holds_every_fixtures_requests(events: Landed) -> Non
 def anthropic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Anthropic's usage report with its key owners, then its cost report days later."""
     home = tmp_path_factory.mktemp("anthropic") / "home"
-    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
-    run_cli(home, "land", str(FIXTURES / "people"), env=env)
-    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"), env=env)
-    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report"), env=env)  # the bill comes days later
+    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
+    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report"), str(FIXTURES / "api-key-owners"), env=EVERY_GROUP)
+    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report"), env=EVERY_GROUP)  # the bill comes days later
     return home
 
 
@@ -149,10 +152,9 @@ def test_anthropic_usage_report_fixture(anthropic: Path) -> None:
 @pytest.fixture(scope="module")
 def openai(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("openai") / "home"
-    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "1"}
-    run_cli(home, "land", str(FIXTURES / "people"), env=env)
+    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
     run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"),
-            str(FIXTURES / "openai-costs"), env=env)
+            str(FIXTURES / "openai-costs"), env=EVERY_GROUP)
     return home
 
 
