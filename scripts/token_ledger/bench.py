@@ -298,13 +298,23 @@ def _timed_repeats(repeats: int, reset: Callable[[], object], work: Callable[[],
     return times
 
 
+GENERATE = """
+import sys
+from pathlib import Path
+from token_ledger.errors import one_line
+from token_ledger.generate import generate
+try:
+    generate(Path(sys.argv[1]), profile="demo", users=int(sys.argv[2]), days=31, target_events=int(sys.argv[3]),
+             fmt=sys.argv[4])
+except Exception as exc:  # what went wrong, in one line on stderr: no traceback
+    sys.exit(one_line(exc))
+"""
+
+
 def _generate_in_child(out: Path, users: int, events: int, fmt: str) -> None:
     """The synthetic files, written by a child process so its memory is not the pipeline's."""
-    code = ("import sys; from pathlib import Path; from token_ledger.generate import generate; "
-            "generate(Path(sys.argv[1]), profile='demo', users=int(sys.argv[2]), days=31, "
-            "target_events=int(sys.argv[3]), fmt=sys.argv[4])")
-    done = subprocess.run([sys.executable, "-c", code, str(out), str(users), str(events), fmt], check=False)
-    if done.returncode != 0:
+    done = subprocess.run([sys.executable, "-c", GENERATE, str(out), str(users), str(events), fmt], check=False)
+    if done.returncode != 0:  # the child has said why, in one line
         raise LedgerError("bench: generating the input failed")
 
 
