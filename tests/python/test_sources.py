@@ -245,9 +245,10 @@ READERS = {
 }
 
 
-# which home each generated format lands in: the Claude Code transcripts are the OTel events'
-# traffic again under another seed (the same seed writes the same requests, which would count
-# once), landed without their people; the provider reports, with nothing to reconcile against
+# which home each generated format lands in, under which seed: the per-request formats in one,
+# the transcripts under another seed than OTel's (one seed writes the same requests in both
+# formats, which would count once) and without their people; the provider reports in the other,
+# with no events to reconcile against
 HOMES = {"claude-code-otel": ("events", 5), "claude-code-jsonl": ("events", 6), "litellm-spendlogs": ("events", 5),
          "anthropic-usage-report": ("reports", 5), "openai-usage": ("reports", 5)}
 
