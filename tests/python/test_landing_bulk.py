@@ -246,7 +246,13 @@ def _otel_files(inputs: Path) -> list[Path]:
     # an attribute given twice: the careful path takes the larger value
     twice = lines[4].replace('{"key":"model",', '{"key":"model","value":{"stringValue":"zz"}},{"key":"model",', 1)
     assert twice != lines[4]
-    return [*days, _write(inputs / "more" / "twice.jsonl", [twice]),
+    # export requests of every shape, each line's records numbered by it: no records at all; an
+    # empty resource, then one whose empty scope comes before two scopes of records, then another
+    first, second, third = (json.loads(line)["resourceLogs"][0] for line in lines[5:8])
+    first["scopeLogs"] = [{"logRecords": []}, *first["scopeLogs"], *second["scopeLogs"]]
+    shapes = [json.dumps({"resourceLogs": []}), lines[8],
+              json.dumps({"resourceLogs": [{"resource": third["resource"], "scopeLogs": []}, first, third]}), lines[9]]
+    return [*days, _write(inputs / "more" / "shapes.jsonl", shapes), _write(inputs / "more" / "twice.jsonl", [twice]),
             _write(inputs / "more" / "not-export.jsonl", [lines[0], json.dumps({"resourceSpans": []})]),
             _write(inputs / "more" / "blank.jsonl", [lines[1], "", lines[2]]),
             _write(inputs / "more" / "exponent.jsonl", [exponent])]

@@ -158,11 +158,16 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
             params,
         )
         return [p.lines - spec.bulk.header_lines for p in files]
+    # the line of a record: its row's place (one row per line), the temp table holding the rows
+    # in the order read; or, where a line holds several records, the lines counted from each
+    # line's first row, in that order, once the read is stored (a window over the read itself
+    # runs it on one thread: reading 500 k OTel events, 6 s against 4 s)
     con.execute(f"create or replace temp table bulk_source as {reader}", {"files": paths})
-    # the line of a record: its reader's `_ord`, or (one row per line) its row's place, the temp
-    # table holding the rows in the order read (a window numbering 1 M transcript lines: 4 s)
-    has_ord = "_ord" in {d[0] for d in con.execute("select * from bulk_source limit 0").description}
-    ord_ = "_ord" if has_ord else "rowid + 1"
+    ord_ = "rowid + 1"
+    if "_first" in {d[0] for d in con.execute("select * from bulk_source limit 0").description}:
+        con.execute("create or replace temp table bulk_source as select * exclude (_first), sum(cast(_first as "
+                    "integer)) over (rows between unbounded preceding and current row) as _ord from bulk_source")
+        ord_ = "_ord"
     con.execute(
         """
         insert into bulk_read

@@ -474,8 +474,9 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
 # Each returns SQL for one relation over the list parameter `$files`: `file_index` (the file's
 # place in the list, from 0), `_usage` (true for a usage record, false for a record the format
 # ignores, NULL for a line without records), the fields as text (`v_<field>`; JSON for
-# `json_object` fields) and, where a line holds several records, `_ord` (the line's place in
-# the whole read, from 1; the lines of a file are consecutive). A line the careful reader
+# `json_object` fields) and, where a line holds several records, `_first` (true on the first
+# row of each line; `land.bulk` numbers the lines from it in the order read, so no window over
+# the read makes it run on one thread). A line the careful reader
 # would quarantine comes out as a usage record with its required fields NULL, or makes the
 # read fail: either way `land.bulk` sends its file the careful way.
 
@@ -541,10 +542,12 @@ def _values_of(attributes: str, key: str) -> str:
             "a.value.stringValue, a.value.intValue, a.value.doubleValue, a.value.boolValue))")
 
 
-def _each(items: str) -> str:
+def _each(items: str, alias: str) -> str:
     """One row per item of a list, and one (NULL) for an empty or missing list: every line of
-    a file keeps a row, so the lines read can be counted."""
-    return f"unnest(case when len(coalesce({items}, [])) = 0 then [null] else {items} end)"
+    a file keeps a row, so the lines read can be counted. `<alias>_at` is the item's place
+    (from 1)."""
+    listed = f"case when len(coalesce({items}, [])) = 0 then [null] else {items} end"
+    return f"unnest({listed}) as {alias}, generate_subscripts({listed}, 1) as {alias}_at"
 
 
 def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
@@ -566,30 +569,32 @@ def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[s
     columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
     return f"""
         with export_lines as (
-            select file_index, row_number() over () as _ord, resourceLogs is null as _not_export, resourceLogs
+            select file_index, resourceLogs is null as _not_export, resourceLogs
             from read_json($files, format = 'newline_delimited', records = 'true',
                            columns = {{resourceLogs: '{_OTEL_LOGS}'}})
         ),
         resources as (
-            select file_index, _ord, _not_export, {_each('resourceLogs')} as rl from export_lines
+            select file_index, _not_export, {_each('resourceLogs', 'rl')} from export_lines
         ),
         scopes as (
-            select file_index, _ord, _not_export, rl.resource.attributes as resource_attributes,
-                {_each('rl.scopeLogs')} as sl
+            select file_index, _not_export, rl_at = 1 as _first_rl, rl.resource.attributes as resource_attributes,
+                {_each('rl.scopeLogs', 'sl')}
             from resources
         ),
         log_records as (
-            select file_index, _ord, _not_export, resource_attributes, {_each('sl.logRecords')} as lr from scopes
+            select file_index, _not_export, _first_rl and sl_at = 1 as _first_sl, resource_attributes,
+                {_each('sl.logRecords', 'lr')}
+            from scopes
         ),
         found as (
-            select file_index, _ord, _not_export, lr,
+            select file_index, _first_sl and lr_at = 1 as _first, _not_export, lr,
                 {", ".join(f"{sql} as l_{name}" for name, sql in found.items())}
             from log_records
         ),
         checked as (
             select *, {twice} as _twice from found
         )
-        select file_index, _ord,
+        select file_index, _first,
             case when _not_export or _twice then true when lr is not null
                 then coalesce({event} in ('api_request', 'claude_code.api_request'), false) end as _usage,
             {columns}
