@@ -21,7 +21,7 @@ from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy, landed_digests
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
+from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -171,10 +171,9 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
             select * from batch_keys
             qualify row_number() over ({standing}) = 1
         ),
-        -- every request of the file landed before, whatever its day: a replay may come days later
+        -- every request landed before, whatever its day: a replay may come days later
         earlier as (
-            select provider, request_id, occurred_at, usage_signature, usage_total
-            from ({request_keys("standing_lines")}) as landed
+            select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
         )
         select
             standing_lines._line,

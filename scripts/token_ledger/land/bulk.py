@@ -39,7 +39,7 @@ from token_ledger.land.fields import (
     in_window,
     typed_sql,
 )
-from token_ledger.land.formats import LandingSpec, replace_corrected, request_keys
+from token_ledger.land.formats import LandingSpec, replace_corrected
 from token_ledger.land.readers import _quote, file_pattern
 from token_ledger.pseudonym import hmac_sql
 from token_ledger.warehouse import discard_pending
@@ -353,12 +353,9 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         select batch_id, row_id from bulk_ignored
         """
     )
-    # every request of the pass landed before, whatever its day: a replay may come days later
-    con.execute(f"create or replace temp table bulk_request_ids as select distinct {request_id} as request_id "
-                f"from {_new_rows(spec)} and {request_id} is not null", params)
-    earlier_sql = f"""
-        select provider, request_id, occurred_at, usage_signature, usage_total
-        from ({request_keys("bulk_request_ids")}) as landed
+    # every request landed before, whatever its day: a replay may come days later
+    earlier_sql = """
+        select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
         where not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
     """
     if not con.execute(f"select count(*) from ({earlier_sql} limit 1)", params).fetchone()[0]:
