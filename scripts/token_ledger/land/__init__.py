@@ -160,7 +160,8 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         where _reason is null and {request_id} is not null
         """
     )
-    if not con.execute("select count(*) from batch_keys").fetchone()[0]:
+    bounds = con.execute("select min(occurred_at), max(occurred_at) from batch_keys").fetchone()
+    if bounds[0] is None:
         return 0
     # within the file, the last line of a request stands (or its largest: `largest_stands`)
     standing = "partition by provider, request_id order by usage_total desc, _line desc"
@@ -171,9 +172,9 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
             select * from batch_keys
             qualify row_number() over ({standing}) = 1
         ),
-        -- every request landed before, whatever its day: a replay may come days later
         earlier as (
             select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
+            where occurred_at between ? - interval 1 day and ? + interval 1 day
         )
         select
             standing_lines._line,
@@ -187,7 +188,8 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         inner join earlier
             on standing_lines.provider = earlier.provider and standing_lines.request_id = earlier.request_id
         group by all
-        """
+        """,
+        [bounds[0], bounds[1]],
     )
     con.execute("insert into corrections select provider, request_id from repeat_outcomes "
                 "where not same_usage and same_day and not not_larger")

@@ -334,7 +334,7 @@ def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
 def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
     """The repeat rule (`formats`) for the files of the pass, no two of which share a request
     (`_shared_requests`): repeats within a file (the last copy stands; the largest first where
-    `largest_stands`) and replays of requests landed before (on any day) go to `bulk_ignored`;
+    `largest_stands`) and replays of requests landed before (nearby days) go to `bulk_ignored`;
     corrections of landed requests to `bulk_corrections`."""
     params = {"loaded": loaded}
     con.execute("create or replace temp table bulk_corrections (batch_id varchar, provider varchar, "
@@ -343,6 +343,10 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         return
     provider, request_id, occurred = spec.request_key
     total = spec.usage_total if spec.largest_stands else "0"
+    bounds = con.execute(f"select min({occurred}), max({occurred}) from {_new_rows(spec)}", params).fetchone()
+    if bounds[0] is None:
+        return
+    window = {**params, "low": bounds[0], "high": bounds[1]}
     con.execute(
         """
         insert into bulk_ignored
@@ -353,12 +357,12 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         select batch_id, row_id from bulk_ignored
         """
     )
-    # every request landed before, whatever its day: a replay may come days later
     earlier_sql = """
         select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
-        where not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
+        where occurred_at between $low - interval 1 day and $high + interval 1 day
+            and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
     """
-    if not con.execute(f"select count(*) from ({earlier_sql} limit 1)", params).fetchone()[0]:
+    if not con.execute(f"select count(*) from ({earlier_sql} limit 1)", window).fetchone()[0]:
         return
     not_larger = "bool_or(earlier.usage_total >= new_rows.usage_total)" if spec.largest_stands else "false"
     con.execute(
@@ -382,7 +386,7 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
             on new_rows.provider = earlier.provider and new_rows.request_id = earlier.request_id
         group by all
         """,
-        params,
+        window,
     )
     con.execute("insert into bulk_ignored select batch_id, row_id from bulk_repeats "
                 "where same_usage or not same_day or not_larger")

@@ -579,14 +579,14 @@ def request_keys_view() -> str:
 
 
 # The repeat rule (docs/formats.md, "Replays and corrections"). A request landed again (the same
-# provider and request id, from any per-request format, on any day) is a replay when its token
-# counts are the same, and is ignored; with other counts on the same UTC day it is the provider's
-# correction, and replaces the landed record (whatever its format). Within one file the last copy
-# of a request stands. A format with `largest_stands` (transcripts: a streamed message is written
-# several times, earlier lines with part of its output) keeps a request at its largest usage
-# instead: within a file the largest copy stands, and a later copy is a correction only when it is
-# larger. A repeat dated another day is a replay: a correction never moves a request to another
-# day. Both landing paths apply it; this module holds its two shared parts,
+# provider and request id, from any per-request format, within a day of the first) is a replay
+# when its token counts are the same, and is ignored; with other counts on the same UTC day it
+# is the provider's correction, and replaces the landed record (whatever its format). Within one
+# file the last copy of a request stands. A format with `largest_stands` (transcripts: a streamed
+# message is written several times, earlier lines with part of its output) keeps a request at its
+# largest usage instead: within a file the largest copy stands, and a later copy is a correction
+# only when it is larger. A repeat dated another day is a replay: a correction never moves a
+# request to another day. Both landing paths apply it; this module holds its two shared parts,
 # `LandingSpec.usage_signature` and `replace_corrected`.
 
 
