@@ -164,7 +164,8 @@ def _transcript_line(output_tokens: int) -> str:
 def test_replays_are_ignored_and_corrections_replace(tmp_path: Path) -> None:
     """docs/formats.md, "Replays and corrections", by hand: a repeat with the same counts is a
     replay; other counts on the same UTC day replace the landed record, from a bulk-landed
-    JSON Lines file or a CSV landed record by record; a repeat dated another day is a replay;
+    JSON Lines file or a CSV landed record by record; a repeat dated another day, however far
+    from the first, is a replay;
     within a file the last copy stands (a streamed transcript message, written three times)."""
     home, drop = tmp_path / "home", tmp_path / "drop"
     drop.mkdir()
@@ -195,6 +196,13 @@ def test_replays_are_ignored_and_corrections_replace(tmp_path: Path) -> None:
     json_landing = run_cli(home, "land", str(drop / "fix.jsonl"))
     assert "1 landed records replaced by corrections" in json_landing.out
     run_cli(home, "land", "--user", person, str(drop / "session.jsonl"))
+    # a replay dated far from the first, alone in its file: a week later (the careful path),
+    # weeks later (the bulk path)
+    (drop / "late.csv").write_text(header + f"r2,2026-10-12T11:00:00Z,anthropic,claude-sonnet-4-6,{person},10,5\n")
+    (drop / "late.jsonl").write_text(_record("r3", occurred_at="2026-10-26T09:00:00Z", input_tokens=8,
+                                             output_tokens=8) + "\n")
+    for late in ("late.csv", "late.jsonl"):
+        assert "landed 0 records" in run_cli(home, "land", str(drop / late)).out
     run_cli(home, "build")
 
     db = home / "token_ledger.duckdb"

@@ -21,7 +21,7 @@ from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
 from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy, landed_digests
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected
+from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -160,8 +160,7 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         where _reason is null and {request_id} is not null
         """
     )
-    bounds = con.execute("select min(occurred_at), max(occurred_at) from batch_keys").fetchone()
-    if bounds[0] is None:
+    if not con.execute("select count(*) from (select 1 from batch_keys limit 1)").fetchone()[0]:
         return 0
     # within the file, the last line of a request stands (or its largest: `largest_stands`)
     standing = "partition by provider, request_id order by usage_total desc, _line desc"
@@ -172,9 +171,10 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
             select * from batch_keys
             qualify row_number() over ({standing}) = 1
         ),
+        -- the file's requests landed before, on any day: a replay may come weeks later
         earlier as (
-            select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
-            where occurred_at between ? - interval 1 day and ? + interval 1 day
+            select provider, request_id, occurred_at, usage_signature, usage_total
+            from ({request_keys("standing_lines")}) as landed
         )
         select
             standing_lines._line,
@@ -188,8 +188,7 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         inner join earlier
             on standing_lines.provider = earlier.provider and standing_lines.request_id = earlier.request_id
         group by all
-        """,
-        [bounds[0], bounds[1]],
+        """
     )
     con.execute("insert into corrections select provider, request_id from repeat_outcomes "
                 "where not same_usage and same_day and not not_larger")

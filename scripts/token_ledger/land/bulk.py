@@ -39,7 +39,7 @@ from token_ledger.land.fields import (
     in_window,
     typed_sql,
 )
-from token_ledger.land.formats import LandingSpec, replace_corrected
+from token_ledger.land.formats import LandingSpec, replace_corrected, request_keys
 from token_ledger.land.readers import _quote, file_pattern
 from token_ledger.pseudonym import hmac_sql
 from token_ledger.warehouse import discard_pending
@@ -334,7 +334,7 @@ def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
 def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
     """The repeat rule (`formats`) for the files of the pass, no two of which share a request
     (`_shared_requests`): repeats within a file (the last copy stands; the largest first where
-    `largest_stands`) and replays of requests landed before (nearby days) go to `bulk_ignored`;
+    `largest_stands`) and replays of requests landed before (on any day) go to `bulk_ignored`;
     corrections of landed requests to `bulk_corrections`."""
     params = {"loaded": loaded}
     con.execute("create or replace temp table bulk_corrections (batch_id varchar, provider varchar, "
@@ -343,10 +343,6 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         return
     provider, request_id, occurred = spec.request_key
     total = spec.usage_total if spec.largest_stands else "0"
-    bounds = con.execute(f"select min({occurred}), max({occurred}) from {_new_rows(spec)}", params).fetchone()
-    if bounds[0] is None:
-        return
-    window = {**params, "low": bounds[0], "high": bounds[1]}
     con.execute(
         """
         insert into bulk_ignored
@@ -357,12 +353,9 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         select batch_id, row_id from bulk_ignored
         """
     )
-    earlier_sql = """
-        select provider, request_id, occurred_at, usage_signature, usage_total from raw.request_keys
-        where occurred_at between $low - interval 1 day and $high + interval 1 day
-            and not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))
-    """
-    if not con.execute(f"select count(*) from ({earlier_sql} limit 1)", window).fetchone()[0]:
+    landed_before = "not (_loaded_at = $loaded and _batch_id in (select batch_id from bulk_files))"
+    if not con.execute(f"select count(*) from (select 1 from raw.request_keys where {landed_before} limit 1)",
+                       params).fetchone()[0]:
         return
     not_larger = "bool_or(earlier.usage_total >= new_rows.usage_total)" if spec.largest_stands else "false"
     con.execute(
@@ -382,11 +375,16 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
             bool_or(cast(earlier.occurred_at as date) = cast(new_rows.occurred_at as date)) as same_day,
             {not_larger} as not_larger
         from new_rows
-        inner join ({earlier_sql}) as earlier
+        -- the pass's requests landed before, on any day: a replay may come weeks later
+        inner join (
+            select provider, request_id, occurred_at, usage_signature, usage_total
+            from ({request_keys("new_rows")}) as landed
+            where {landed_before}
+        ) as earlier
             on new_rows.provider = earlier.provider and new_rows.request_id = earlier.request_id
         group by all
         """,
-        window,
+        params,
     )
     con.execute("insert into bulk_ignored select batch_id, row_id from bulk_repeats "
                 "where same_usage or not same_day or not_larger")
