@@ -165,8 +165,8 @@ def test_replays_are_ignored_and_corrections_replace(tmp_path: Path) -> None:
     """docs/formats.md, "Replays and corrections", by hand: a repeat with the same counts is a
     replay; other counts on the same UTC day replace the landed record, from a bulk-landed
     JSON Lines file or a CSV landed record by record; a repeat dated another day, however far
-    from the first, is a replay;
-    within a file the last copy stands (a streamed transcript message, written three times)."""
+    from the first, is a replay; within a file the last copy stands (a streamed transcript
+    message, written three times)."""
     home, drop = tmp_path / "home", tmp_path / "drop"
     drop.mkdir()
     first = [_record("r1", occurred_at="2026-10-05T10:00:00Z", input_tokens=100),
