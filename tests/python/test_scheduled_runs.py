@@ -37,11 +37,11 @@ def _pill(n: int, previous: Path, folder: Path) -> Path:
 def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
         ops_month: OperationsMonth, tmp_path: Path) -> None:
     """A month of hourly files (one per hour with usage, about 400) picked up by scheduled runs:
-    one `run` per hour for the four hours around the first midnight, each publishing, with a pill
-    beside every other hour's file; then one landing and build per 200 files with two pills each
-    (so days are split across runs and rebuilt as they fill up), one hour held back and delivered
-    last. Those builds run the models without the data tests (those run at the end):
-    the incremental state is what is under test."""
+    one `run` per hour for the last hour of the first day and the first of the second, each
+    publishing, with a pill beside the second; then one landing and build per 200 files with
+    two pills each (so days are split across runs and rebuilt as they fill up), one hour held
+    back and delivered last. Those builds run the models without the data tests (those run at
+    the end): the incremental state is what is under test."""
     home, pills = tmp_path / "home", tmp_path / "pills"
     pills.mkdir()
     hourly = hourly_files(ops_month.days, tmp_path / "hourly")
@@ -51,12 +51,12 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
     on_time = [f for f in hourly if f != late]
     midnight = next(i for i, f in enumerate(on_time) if f.name[6:16] == days[1])  # the first file of day 2
     run_cli(home, "land", str(ops_month.people), env=ENV)
-    run_cli(home, "land", *map(str, on_time[:midnight - 2]), env=ENV)
-    for n, hour in enumerate(on_time[midnight - 2:midnight + 2]):  # hourly runs, each publishing
-        files = [hour, *([_pill(n // 2, on_time[midnight - 3 + n], pills)] if n % 2 else [])]
+    run_cli(home, "land", *map(str, on_time[:midnight - 1]), env=ENV)
+    for n, hour in enumerate(on_time[midnight - 1:midnight + 1]):  # hourly runs, each publishing
+        files = [hour, *([_pill(1, on_time[midnight - 1], pills)] if n else [])]
         result = run_cli(home, "run", *map(str, files), env=ENV)
         assert "published" in result.out and "planted" not in result.out + result.err
-    chunks = [on_time[start:start + 200] for start in range(midnight + 2, len(on_time), 200)]
+    chunks = [on_time[start:start + 200] for start in range(midnight + 1, len(on_time), 200)]
     for n, files in enumerate([*chunks, [late]], start=1):  # two pills each: every kind is landed
         two = [_pill(2 * n + i, files[0], pills) for i in (0, 1)]
         result = run_cli(home, "land", *map(str, files), *map(str, two), env=ENV)
