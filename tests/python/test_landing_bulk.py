@@ -4,16 +4,19 @@ same quarantine rows, the same duplicates dropped."""
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from blake3 import blake3
 
-from conftest import run_cli
+from conftest import run_cli, write_bad_file
 from token_ledger import land, warehouse
 from token_ledger.config import Home
 from token_ledger.land import LandReport, _land_careful, land_files
@@ -27,6 +30,7 @@ from token_ledger.pseudonym import configure
 RAW = ("select r.* exclude (_batch_id, _loaded_at, _line), b.file_path, r._line from raw.canonical_events as r "
        "inner join raw.load_batches as b on r._batch_id = b.batch_id order by b.file_path, r._line")
 QUARANTINE = "select file_path, line_number, reason, raw_record from raw.quarantine order by all"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 BATCHES = ("select file_path, source_format, rows_landed, rows_quarantined, rows_skipped from raw.load_batches "
            "order by all")
 
@@ -377,3 +381,70 @@ def test_many_peoples_transcripts_land_in_one_call_as_with_one_user_each(tmp_pat
     result = run_cli(tmp_path / "bad", "land", "--owners", str(bad), str(inputs / "claude-code-jsonl"), check=False)
     assert result.code != 0 and "line 3" in result.err and "user_email" in result.err
     assert "not-an-address" not in result.out + result.err and "Traceback" not in result.err
+
+
+def _gzipped(source: Path, target: Path) -> None:
+    """Every file of `source` written gzipped to the same place under `target` (`name.gz`)."""
+    for path in (p for p in source.rglob("*") if p.is_file() and p.name != "EXPECTED.md"):
+        copy = target / path.relative_to(source).parent / (path.name + ".gz")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(gzip.compress(path.read_bytes()))
+
+
+def _landed(home: Path, root: Path) -> dict[str, list]:
+    """Every raw table, the quarantine and the batches, file paths relative to `root`, `.gz` removed."""
+    def path(column: str) -> str:
+        return f"regexp_replace(replace({column}, '{root}/', ''), '[.]gz$', '')"
+    tables = {
+        **{spec.table: f"select r.* exclude (_batch_id, _loaded_at), {path('b.file_path')} from raw.{spec.table} "
+                       "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all"
+           for spec in FORMATS.values()},
+        "quarantine": f"select {path('file_path')}, source_format, line_number, reason from raw.quarantine "
+                      "order by all",
+        "batches": f"select {path('file_path')}, source_format, rows_landed, rows_quarantined, rows_skipped "
+                   "from raw.load_batches order by all",
+    }
+    with warehouse.private(Home.resolve(str(home)), read_only=True) as con:
+        return {name: con.execute(sql).fetchall() for name, sql in tables.items()}
+
+
+def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
+    """Rotated logs and object-store exports arrive gzipped: every format's fixtures, generated
+    days (landed in bulk) and a file of bad records land from `.gz` files exactly as from the
+    files themselves, found in folders and recognised; the bad records are quarantined at
+    their lines (written out by hand in conftest). A gzip file that is corrupt or cut short
+    is quarantined whole, naming the file only, and the rest lands."""
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    shutil.copytree(FIXTURES, plain, ignore=shutil.ignore_patterns("EXPECTED.md"))
+    run_cli(tmp_path / "gen", "generate", "--out", str(plain / "days"), "--users", "20", "--days", "3", "--seed", "4")
+    (plain / "late").mkdir()
+    bad_lines, _ = write_bad_file(plain / "late" / "late-delivery.jsonl")
+    _gzipped(plain, packed)
+    gzip_reason = "not a readable gzip file (corrupt, or cut short)"
+    broken = {"days/cut-short.jsonl": gzip_reason, "days/not-gzip.csv": gzip_reason,
+              "days/renamed.jsonl": "gzip-compressed; land it decompressed, or gzipped under a name ending .gz",
+              "archive.jsonl.bz2": "bzip2-compressed; land it decompressed, or gzipped under a name ending .gz"}
+    first_day = (packed / "days" / "usage-2026-10-01.jsonl.gz").read_bytes()
+    (packed / "days" / "cut-short.jsonl.gz").write_bytes(first_day[:2000])
+    (packed / "days" / "not-gzip.csv.gz").write_text("request_id,occurred_at\n", encoding="utf-8")
+    (packed / "days" / "renamed.jsonl").write_bytes(gzip.compress(b"{}\n"))
+    (packed / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # named: refused with its reason
+    (packed / "days" / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # in a folder: not a data file
+
+    landed, messages = {}, ""
+    for name, root in (("plain", plain), ("packed", packed)):
+        home = tmp_path / f"home-{name}"
+        messages = run_cli(home, "land", *(str(p) for p in sorted(root.iterdir()) if p.name != "claude-code-jsonl")).err
+        run_cli(home, "land", "--user", "alice@corp.example", str(root / "claude-code-jsonl"))
+        landed[name] = _landed(home, root)
+
+    unusable = {row[0]: row[2:] for row in landed["packed"]["quarantine"] if row[0] in broken}
+    assert unusable == {path: (None, reason) for path, reason in broken.items()}  # whole files, no line
+    assert all(messages.count(reason) == list(broken.values()).count(reason) for reason in broken.values())
+    assert "Traceback" not in messages
+    rest = {**landed["packed"], "quarantine": [r for r in landed["packed"]["quarantine"] if r[0] not in broken],
+            "batches": [r for r in landed["packed"]["batches"] if r[0] not in broken]}
+    assert rest == landed["plain"]
+    assert all(landed["plain"][spec.table] for spec in FORMATS.values())  # every format landed something
+    quarantined = {row[2]: row[3] for row in landed["packed"]["quarantine"] if row[0] == "late/late-delivery.jsonl"}
+    assert quarantined == bad_lines

@@ -19,7 +19,7 @@ from token_ledger.errors import LedgerError
 from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
-from token_ledger.land.checksums import already_landed, batch_id, checksums, has_legacy, landed_digests
+from token_ledger.land.checksums import UNREADABLE, already_landed, batch_id, checksums, has_legacy, landed_digests
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
 from token_ledger.land.readers import _quote
@@ -376,6 +376,8 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             continue
         name = fmt if fmt != "auto" else "unknown"
         try:
+            if lines == UNREADABLE:
+                raise LedgerError(f"{path}: not a readable gzip file (corrupt, or cut short)")
             if fmt == "auto":
                 name = detection.detect(path)
             spec = FORMATS[name]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,20 +20,35 @@ import duckdb
 import numpy as np
 from blake3 import blake3
 
+from token_ledger.land.contents import inflate, is_gzip
+
 PREFIX = "blake3:"
 NEWLINE = ord("\n")
 CHUNK = 1 << 22
+UNREADABLE = -1  # the line count of a gzip file that is corrupt or cut short
 
 
 def checksum(path: Path) -> tuple[str, int]:
     """The file's digest and its number of lines, in one pass. Both release the GIL (BLAKE3 on
-    large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel."""
+    large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel.
+    A gzip file's digest is of its bytes as stored, its lines those of its contents."""
     digest = blake3(max_threads=1)
+
+    def digested() -> Iterator[bytes]:
+        for chunk in _chunks(path):
+            digest.update(chunk)
+            yield chunk
+
     lines, last = 0, b"\n"
-    for chunk in _chunks(path):
-        digest.update(chunk)
-        lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE))
-        last = chunk[-1:]
+    try:
+        for data in (inflate(digested()) if is_gzip(path) else digested()):
+            lines += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE))
+            last = data[-1:] or last
+    except (zlib.error, EOFError):  # not gzip after all, or cut short: its digest names it
+        digest = blake3(max_threads=1)
+        for chunk in _chunks(path):
+            digest.update(chunk)
+        return PREFIX + digest.hexdigest(), UNREADABLE
     return PREFIX + digest.hexdigest(), lines + (0 if last == b"\n" else 1)
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
+from token_ledger.land.contents import data_suffix, is_gzip, open_data
 from token_ledger.land.formats import FORMATS
 
 
@@ -13,7 +14,15 @@ class EmptyFile(LedgerError):
     """A file with nothing in it yet (an exporter that has not written): skipped, not recorded."""
 
 
-DATA_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".parquet"}
+TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}  # found in folders as they are, or gzipped (`.jsonl.gz`)
+DATA_SUFFIXES = {*TEXT_SUFFIXES, ".parquet"}
+# compressions a file's first bytes show; only gzip is read, and only from a name ending .gz
+COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd", b"PK\x03\x04": "zip",
+              b"\xfd7zXZ\x00": "xz"}
+
+
+def _is_data(path: Path) -> bool:
+    return path.suffix.lower() in DATA_SUFFIXES or (is_gzip(path) and data_suffix(path) in TEXT_SUFFIXES)
 
 
 def discover(paths: list[str]) -> list[Path]:
@@ -24,7 +33,7 @@ def discover(paths: list[str]) -> list[Path]:
         if path.is_dir():
             found += sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
+                if p.is_file() and _is_data(p)
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
@@ -37,7 +46,7 @@ def discover(paths: list[str]) -> list[Path]:
 def _first_lines(path: Path, limit: int = 50) -> list[str]:
     """The file's first non-blank lines (a byte-order mark removed)."""
     lines: list[str] = []
-    with path.open("rb") as handle:
+    with open_data(path) as handle:
         for raw in handle:
             line = raw.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
             if line:
@@ -69,14 +78,19 @@ def _json_format(doc: object, path: Path, line: int) -> str:
 def detect(path: Path) -> str:
     """The format of `path`, from its content: the first record that parses decides (a bad
     first line does not hide the format of the rest)."""
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PAR1" or path.suffix.lower() == ".parquet":
+    with open_data(path) as handle:
+        magic = handle.read(6)
+    packed = next((name for start, name in COMPRESSED.items() if magic.startswith(start)), None)
+    if packed:
+        raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or gzipped under a name ending .gz")
+    if magic.startswith(b"PAR1") or data_suffix(path) == ".parquet":
+        if is_gzip(path):
+            raise LedgerError(f"{path}: a gzipped Parquet file; land it decompressed (Parquet compresses itself)")
         return next(name for name, spec in FORMATS.items() if spec.detect.parquet)
     lines = _first_lines(path)
     if not lines:
         raise EmptyFile(f"{path}: empty file")
-    looks_json = path.suffix.lower() in {".json", ".jsonl", ".ndjson"} or any(
+    looks_json = data_suffix(path) in {".json", ".jsonl", ".ndjson"} or any(
         line.startswith(("{", "[")) for line in lines)
     if not looks_json:
         return _csv_format(lines[0], path)
@@ -86,9 +100,10 @@ def detect(path: Path) -> str:
         except json.JSONDecodeError:
             continue
         return _json_format(doc, path, number)
-    if path.suffix.lower() == ".json":
+    if data_suffix(path) == ".json":
         try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            with open_data(path) as handle:
+                doc = json.loads(handle.read().decode("utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LedgerError(f"{path}: not valid JSON (line {getattr(exc, 'lineno', 1)})") from exc
         return _json_format(doc, path, 1)

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.land import readers
+from token_ledger.land.contents import data_suffix, open_data
 from token_ledger.land.fields import SQL_TYPES, Field, table_ddl
 
 
@@ -126,12 +127,12 @@ class LandingSpec:
 
 def canonical_layout(path: Path) -> str:
     """How a canonical file is written: 'parquet', 'jsonl' or 'csv' (from its first bytes)."""
-    with path.open("rb") as handle:
+    with open_data(path) as handle:
         if handle.read(4) == b"PAR1":
             return "parquet"
         handle.seek(0)
         first = next((line.strip() for line in handle if line.strip()), b"")
-    if first.lstrip(b"\xef\xbb\xbf").startswith(b"{") or path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+    if first.lstrip(b"\xef\xbb\xbf").startswith(b"{") or data_suffix(path) in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
     return "csv"
 
@@ -151,7 +152,7 @@ def _is_jsonl(path: Path) -> bool:
 
 
 def _is_csv(path: Path) -> bool:
-    with path.open("rb") as handle:
+    with open_data(path) as handle:
         return handle.read(1) != b"{"
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
+from token_ledger.land.contents import is_gzip, open_data
 from token_ledger.land.fields import Field, lit
 
 LINE_READER = (
@@ -60,7 +61,8 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     except duckdb.InvalidInputException:
         with tempfile.TemporaryDirectory() as folder:
             repaired = Path(folder) / "repaired.txt"
-            repaired.write_bytes(path.read_bytes().decode("utf-8", errors="replace").encode("utf-8"))
+            with open_data(path) as handle:
+                repaired.write_bytes(handle.read().decode("utf-8", errors="replace").encode("utf-8"))
             con.execute(sql, [file_pattern(repaired)])
 
 
@@ -332,7 +334,14 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results;
     without it, each element of `data` is a row of its own (`_line` its ordinal).
     """
-    text = con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
+    if is_gzip(path):  # read_text does not decompress
+        try:
+            with open_data(path) as handle:
+                text = handle.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LedgerError(f"{path}: not UTF-8 text") from exc
+    else:
+        text = con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
     whole = con.execute("select json_valid(?)", [text]).fetchone()[0]
     if whole:
         con.execute(
@@ -627,7 +636,7 @@ def bulk_csv(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[st
 def _first_line(pattern: str) -> str | None:
     """A file's first line (its CSV header), a byte-order mark removed; None if not UTF-8."""
     path = Path(re.sub(r"\[([*?\[])\]", r"\1", pattern))  # the file's own name (`file_pattern` undone)
-    with path.open("rb") as handle:
+    with open_data(path) as handle:
         line = handle.readline().rstrip(b"\r\n")
     try:
         return line.decode("utf-8").removeprefix(BOM)

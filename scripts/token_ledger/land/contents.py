@@ -1,0 +1,52 @@
+"""A file's contents as DuckDB's readers see them: a gzip file (`.gz`) is its decompressed text.
+
+Rotated logs and object-store exports usually arrive gzipped (`usage-2026-10-01.jsonl.gz`).
+DuckDB's readers decompress a `.gz` file themselves, chosen by its name; the few places that
+look at a file in Python (its first bytes or lines, its line count) open it here, so they see
+what those readers see.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+GZIP = ".gz"
+
+
+def is_gzip(path: Path) -> bool:
+    return path.suffix.lower() == GZIP
+
+
+def data_suffix(path: Path) -> str:
+    """The suffix of the data inside: `.jsonl` for `usage.jsonl` and for `usage.jsonl.gz`."""
+    return (path.with_suffix("") if is_gzip(path) else path).suffix.lower()
+
+
+def open_data(path: Path) -> BinaryIO:
+    """The file's contents, decompressed if it is gzipped (reading a corrupt one raises
+    OSError or EOFError)."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+
+
+def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The decompressed contents of a gzip file's chunks, every member of it (a file may be
+    several gzip streams one after another, as `cat a.gz b.gz` makes). Raises zlib.error when
+    the data is not gzip, EOFError when it is cut short."""
+    member, fed = _member(), False
+    for chunk in chunks:
+        while chunk:
+            fed = True
+            yield member.decompress(chunk)
+            if not member.eof:
+                break
+            chunk, member, fed = member.unused_data, _member(), False
+    if fed and not member.eof:
+        raise EOFError("gzip stream cut short")
+
+
+def _member() -> zlib._Decompress:
+    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip header and trailer
