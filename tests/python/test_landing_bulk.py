@@ -430,6 +430,16 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
     (packed / "days" / "renamed.jsonl").write_bytes(gzip.compress(b"{}\n"))
     (packed / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # named: refused with its reason
     (packed / "days" / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # in a folder: not a data file
+    # what log rotation leaves, beside the live file: numbered and dated copies, gzipped or not
+    for rotated in ("usage.jsonl.1", "usage.jsonl.2.gz", "usage.jsonl-20261004.gz"):
+        for root in (plain, packed):
+            (root / "rotated").mkdir(exist_ok=True)
+            record = json.dumps({"request_id": f"rotated-{rotated}", "occurred_at": "2026-10-04T10:00:00Z",
+                                 "provider": "openai", "model": "gpt-5.5", "user_email": "rota@corp.example",
+                                 "input_tokens": 1, "output_tokens": 2}) + "\n"
+            name = rotated if root == packed else rotated.removesuffix(".gz")
+            (root / "rotated" / name).write_bytes(gzip.compress(record.encode()) if name.endswith(".gz")
+                                                  else record.encode())
 
     landed, messages = {}, ""
     for name, root in (("plain", plain), ("packed", packed)):
@@ -446,5 +456,6 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
             "batches": [r for r in landed["packed"]["batches"] if r[0] not in broken]}
     assert rest == landed["plain"]
     assert all(landed["plain"][spec.table] for spec in FORMATS.values())  # every format landed something
+    assert len([row for row in landed["packed"]["canonical_events"] if row[0].startswith("rotated-")]) == 3
     quarantined = {row[2]: row[3] for row in landed["packed"]["quarantine"] if row[0] == "late/late-delivery.jsonl"}
     assert quarantined == bad_lines

@@ -4,6 +4,7 @@ lands, builds and publishes the rest, twice in a row, and never prints what a pi
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +72,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "negative.jsonl": (_record("pill-21", input_tokens=-5, user_email=_planted(12)) + "\n").encode(),
         "nul-byte.jsonl": (_record("pill-22", user_email=_planted(13)).replace("pill-22", "pill-22\x00") + "\n"
                            + _record("pill-23") + "\n").encode(),
+        # Excel's "Unicode Text" export, and a download stored gzipped (Content-Encoding) under its plain name
+        "excel-unicode.csv": "request_id,occurred_at\r\npill-24,2026-10-05T10:00:00Z\r\n".encode("utf-16"),
+        "s3-download.jsonl": gzip.compress((_record("pill-25") + "\n").encode()),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -92,6 +96,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "unbalanced.csv": (3, "field 'occurred_at' is not an ISO-8601 timestamp"),
         "negative.jsonl": (1, "field 'input_tokens' is negative"),
         "nul-byte.jsonl": (1, "invalid JSON"),
+        "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
+        "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }
 
 

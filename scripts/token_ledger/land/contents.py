@@ -9,6 +9,7 @@ what those readers see.
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,8 +23,13 @@ def is_gzip(path: Path) -> bool:
 
 
 def data_suffix(path: Path) -> str:
-    """The suffix of the data inside: `.jsonl` for `usage.jsonl` and for `usage.jsonl.gz`."""
-    return (path.with_suffix("") if is_gzip(path) else path).suffix.lower()
+    """The suffix of the data inside: `.jsonl` for `usage.jsonl`, `usage.jsonl.gz` and the
+    copies log rotation leaves (`usage.jsonl.1`, `usage.jsonl.2.gz`, `usage.jsonl-20261203.gz`)."""
+    name = path.name.lower().removesuffix(GZIP)
+    return Path(ROTATED.sub("", name)).suffix
+
+
+ROTATED = re.compile(r"(\.\d{1,3}|-\d{8}(\d{2})?)$")  # logrotate's numbered copies and its `dateext`
 
 
 def open_data(path: Path) -> BinaryIO:

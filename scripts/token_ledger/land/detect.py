@@ -14,15 +14,15 @@ class EmptyFile(LedgerError):
     """A file with nothing in it yet (an exporter that has not written): skipped, not recorded."""
 
 
-TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}  # found in folders as they are, or gzipped (`.jsonl.gz`)
-DATA_SUFFIXES = {*TEXT_SUFFIXES, ".parquet"}
+TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
 # compressions a file's first bytes show; only gzip is read, and only from a name ending .gz
 COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd", b"PK\x03\x04": "zip",
               b"\xfd7zXZ\x00": "xz"}
 
 
 def _is_data(path: Path) -> bool:
-    return path.suffix.lower() in DATA_SUFFIXES or (is_gzip(path) and data_suffix(path) in TEXT_SUFFIXES)
+    """A file a folder is searched for: a text format's file, as written, gzipped or rotated, or Parquet."""
+    return data_suffix(path) in TEXT_SUFFIXES or path.suffix.lower() == ".parquet"
 
 
 def discover(paths: list[str]) -> list[Path]:
@@ -83,6 +83,8 @@ def detect(path: Path) -> str:
     packed = next((name for start, name in COMPRESSED.items() if magic.startswith(start)), None)
     if packed:
         raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or gzipped under a name ending .gz")
+    if magic.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark: Excel's "Unicode Text"
+        raise LedgerError(f"{path}: UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)")
     if magic.startswith(b"PAR1") or data_suffix(path) == ".parquet":
         if is_gzip(path):
             raise LedgerError(f"{path}: a gzipped Parquet file; land it decompressed (Parquet compresses itself)")
