@@ -459,3 +459,51 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
     assert len([row for row in landed["packed"]["canonical_events"] if row[0].startswith("rotated-")]) == 3
     quarantined = {row[2]: row[3] for row in landed["packed"]["quarantine"] if row[0] == "late/late-delivery.jsonl"}
     assert quarantined == bad_lines
+
+
+def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
+    """APIs and "export as JSON" write one JSON array of records: canonical records (a generated
+    day and the bad records of conftest that are valid JSON) and LiteLLM spend logs land from
+    an array, pretty-printed or gzipped, exactly as from JSON Lines of the same records, a
+    record's place in the array being its line."""
+    run_cli(tmp_path / "gen", "generate", "--out", str(tmp_path / "gen-in"), "--users", "20", "--days", "1",
+            "--seed", "6")
+    day = [json.loads(line) for line in _lines_of(tmp_path / "gen-in" / "usage-2026-10-01.jsonl")]
+    bad = tmp_path / "bad.jsonl"
+    _, good = write_bad_file(bad)
+    valid = [json.loads(line) for line in _lines_of(bad) if _is_json(line)]
+    with (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").open(encoding="utf-8", newline="") as handle:
+        spend_logs = [{k: v for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+    as_lines, as_arrays = tmp_path / "lines", tmp_path / "arrays"
+    as_lines.mkdir()
+    as_arrays.mkdir()
+    for name, records in (("usage", day + valid), ("spendlogs", spend_logs)):
+        (as_lines / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (as_arrays / "usage.json.gz").write_bytes(gzip.compress(json.dumps(day + valid, indent=2).encode()))
+    (as_arrays / "spendlogs.json").write_text(json.dumps(spend_logs, indent=2), encoding="utf-8")
+
+    landed = {}
+    for folder in (as_lines, as_arrays):
+        home = tmp_path / f"home-{folder.name}"
+        run_cli(home, "land", str(folder))
+        with warehouse.private(Home.resolve(str(home)), read_only=True) as con:
+            landed[folder.name] = {
+                **{table: con.execute(f"select * exclude (_batch_id, _loaded_at) from raw.{table} order by all")
+                   .fetchall() for table in ("canonical_events", "litellm_spend_logs")},
+                "quarantine": con.execute("select source_format, line_number, reason from raw.quarantine "
+                                          "order by all").fetchall()}
+    assert landed["arrays"] == landed["lines"]
+    assert len(landed["lines"]["canonical_events"]) == len({(r["provider"], r["request_id"]) for r in day}) + good
+    # EXPECTED.md of the fixture: chatcmpl-005, its 5th record, has a start time that is not a time
+    assert len(landed["lines"]["litellm_spend_logs"]) == len(spend_logs) - 1
+    quarantined = [row[:2] for row in landed["lines"]["quarantine"]]
+    assert quarantined.count(("canonical", None)) == 0 and len(quarantined) == len(valid) - good + 1
+    assert ("litellm-spendlogs", 5) in quarantined
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True

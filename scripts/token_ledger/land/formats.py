@@ -132,7 +132,7 @@ def canonical_layout(path: Path) -> str:
             return "parquet"
         handle.seek(0)
         first = next((line.strip() for line in handle if line.strip()), b"")
-    if first.lstrip(b"\xef\xbb\xbf").startswith(b"{") or data_suffix(path) in {".jsonl", ".ndjson", ".json"}:
+    if first.lstrip(b"\xef\xbb\xbf").startswith((b"{", b"[")) or data_suffix(path) in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
     return "csv"
 
@@ -148,12 +148,13 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
 
 
 def _is_jsonl(path: Path) -> bool:
-    return canonical_layout(path) == "jsonl"
+    """A canonical file the bulk pass reads: JSON Lines (a JSON array lands the careful way)."""
+    return canonical_layout(path) == "jsonl" and not readers.starts_array(path)
 
 
 def _is_csv(path: Path) -> bool:
     with open_data(path) as handle:
-        return handle.read(1) != b"{"
+        return handle.read(1) != b"{" and not readers.starts_array(path)
 
 
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:

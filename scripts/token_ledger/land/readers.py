@@ -147,10 +147,38 @@ def attach_raw_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 "and checked._reason is not null")
 
 
+def starts_array(path: Path) -> bool:
+    """Whether the file's first character (after a byte-order mark and white space) opens a JSON array."""
+    with open_data(path) as handle:
+        return handle.read(4096).decode("utf-8", errors="replace").lstrip(BOM + " \t\r\n").startswith("[")
+
+
+def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """`lines(_line, _raw)` from a file that is one JSON array, pretty-printed or not (as APIs and
+    "export as JSON" write records): one row per element, `_line` its place in the array (from
+    1). False, and nothing read, when the file is not one valid JSON array."""
+    if not starts_array(path):
+        return False
+    try:
+        with open_data(path) as handle:
+            text = handle.read().decode("utf-8").lstrip(BOM)
+    except UnicodeDecodeError:
+        return False
+    if not con.execute("select coalesce(json_valid(?) and json_type(?) = 'ARRAY', false)", [text, text]).fetchone()[0]:
+        return False
+    con.execute("create or replace temp table lines as select row_number() over () as _line, cast(e as varchar) "
+                "as _raw from (select unnest(cast(cast(? as json) as json[])) as e)", [text])
+    return True
+
+
 def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths: dict[str, str] | None = None,
           where: str = "true", lines: int | None = None) -> list[tuple[str, str]]:
-    """JSON Lines: one object per line."""
+    """JSON Lines: one object per line; or one JSON array of objects (`read_array`)."""
     if paths is None and where == "true" and lines and jsonl_fast(con, path, fields, lines):
+        return JSONL_PRE_RULES
+    if read_array(con, path):
+        ignored = extract_json(con, fields, paths, where)
+        con.execute(f"create or replace temp table ignored_records as select {ignored} as n")
         return JSONL_PRE_RULES
     read_lines(con, path)
     total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
