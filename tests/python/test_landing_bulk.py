@@ -501,6 +501,44 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
     assert ("litellm-spendlogs", 5) in quarantined
 
 
+def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path) -> None:
+    """Spreadsheets in many locales write `;`, and "text" exports a tab: canonical records and
+    LiteLLM spend logs (two files of each, so the bulk pass reads them) are recognised and land
+    as their comma-separated copies do, at the same lines."""
+    run_cli(tmp_path / "gen", "generate", "--out", str(tmp_path / "gen-in"), "--users", "20", "--days", "1",
+            "--seed", "6")
+    records = [json.loads(line) for line in _lines_of(tmp_path / "gen-in" / "usage-2026-10-01.jsonl")]
+    columns = ["request_id", "occurred_at", "provider", "model", "user_email", "input_tokens", "output_tokens",
+               "cache_read_tokens"]
+    with (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").open(encoding="utf-8", newline="") as handle:
+        spend_logs = list(csv.reader(handle))
+    landed = {}
+    for name, delimiter in (("commas", ","), ("semicolons", ";"), ("tabs", "\t")):
+        folder = tmp_path / name
+        folder.mkdir()
+        for half in (0, 1):
+            with (folder / f"usage-{half}.csv").open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, columns, delimiter=delimiter, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(records[half::2])
+            with (folder / f"spendlogs-{half}.csv").open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle, delimiter=delimiter).writerows([spend_logs[0], *spend_logs[1 + half::2]])
+        home = tmp_path / f"home-{name}"
+        run_cli(home, "land", str(folder))
+        with warehouse.private(Home.resolve(str(home)), read_only=True) as con:
+            landed[name] = {sql: con.execute(sql).fetchall() for sql in (
+                "select r.* exclude (_batch_id, _loaded_at), parse_filename(b.file_path) from raw.canonical_events "
+                "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all",
+                "select r.* exclude (_batch_id, _loaded_at), parse_filename(b.file_path) from raw.litellm_spend_logs "
+                "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all",
+                "select parse_filename(file_path), line_number, reason from raw.quarantine order by all")}
+    assert landed["semicolons"] == landed["commas"] and landed["tabs"] == landed["commas"]
+    canonical, spend, quarantine = landed["commas"].values()
+    assert len(canonical) == len({(r["provider"], r["request_id"]) for r in records})
+    # EXPECTED.md of the fixture: of its 5 rows, chatcmpl-005 is quarantined (the first file's 3rd row, line 4)
+    assert len(spend) == len(spend_logs) - 2 and [row[:2] for row in quarantine] == [("spendlogs-0.csv", 4)]
+
+
 def _is_json(line: str) -> bool:
     try:
         json.loads(line)

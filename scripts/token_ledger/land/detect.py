@@ -8,6 +8,7 @@ from pathlib import Path
 from token_ledger.errors import LedgerError
 from token_ledger.land.contents import data_suffix, is_gzip, open_data
 from token_ledger.land.formats import FORMATS
+from token_ledger.land.readers import csv_delimiter
 
 
 class EmptyFile(LedgerError):
@@ -57,7 +58,7 @@ def _first_lines(path: Path, limit: int = 50) -> list[str]:
 
 
 def _csv_format(header: str, path: Path) -> str:
-    columns = {c.strip().strip('"').lower() for c in header.split(",")}
+    columns = {c.strip().strip('"').lower() for c in header.split(csv_delimiter(header))}
     for name, spec in FORMATS.items():
         if any(required <= columns for required in spec.detect.csv_columns):
             return name

@@ -639,16 +639,26 @@ def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[s
     """
 
 
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_delimiter(header: str) -> str:
+    """The delimiter a CSV header row uses: the candidate it holds most often (a comma when none,
+    or on a tie). Spreadsheets in many locales write `;`, "Unicode text" exports a tab."""
+    return max(CSV_DELIMITERS, key=header.count) if any(d in header for d in CSV_DELIMITERS) else ","
+
+
 def bulk_csv(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
     """CSV with a header row, the columns matched by name (a missing optional column is NULL; a
-    missing required one fails the read). Files with the same header as the first are read as
-    comma-separated with it, without sniffing each file (30 LiteLLM exports: 1 s); files
-    with different headers are read by name, each sniffed."""
+    missing required one fails the read). Files with the same header as the first are read
+    with it and its delimiter (`csv_delimiter`), without sniffing each file (30 LiteLLM
+    exports: 1 s); files with different headers are read by name, each sniffed."""
     headers = {_first_line(path) for path in files}
     if len(headers) == 1 and (header := headers.pop()) is not None:
-        names = next(pycsv.reader([header]))
+        delimiter = csv_delimiter(header)
+        names = next(pycsv.reader([header], delimiter=delimiter))
         columns = "{" + ", ".join(f"{lit(name)}: 'VARCHAR'" for name in names) + "}"
-        reader = (f"read_csv($files, header = true, auto_detect = false, delim = ',', quote = '\"', "
+        reader = (f"read_csv($files, header = true, auto_detect = false, delim = {lit(delimiter)}, quote = '\"', "
                   f"escape = '\"', columns = {columns})")
     else:
         reader = "read_csv($files, header = true, all_varchar = true, union_by_name = true)"
