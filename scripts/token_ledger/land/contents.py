@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 GZIP = ".gz"
+ROTATED = re.compile(r"(\.\d{1,3}|-\d{8}(\d{2})?)$")  # logrotate's numbered copies and its `dateext`
 
 
 def is_gzip(path: Path) -> bool:
@@ -29,13 +30,17 @@ def data_suffix(path: Path) -> str:
     return Path(ROTATED.sub("", name)).suffix
 
 
-ROTATED = re.compile(r"(\.\d{1,3}|-\d{8}(\d{2})?)$")  # logrotate's numbered copies and its `dateext`
-
-
 def open_data(path: Path) -> BinaryIO:
     """The file's contents, decompressed if it is gzipped (reading a corrupt one raises
     OSError or EOFError)."""
     return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+
+
+def first_character(path: Path) -> bytes:
+    """The first byte of the contents after a byte-order mark and white space (b"" if none in
+    the first 4 KB): `{` or `[` opens JSON."""
+    with open_data(path) as handle:
+        return handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1]
 
 
 def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.land import readers
-from token_ledger.land.contents import data_suffix, open_data
+from token_ledger.land.contents import data_suffix, first_character, open_data
 from token_ledger.land.fields import SQL_TYPES, Field, table_ddl
 
 
@@ -149,12 +149,11 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
 
 def _is_jsonl(path: Path) -> bool:
     """A canonical file the bulk pass reads: JSON Lines (a JSON array lands the careful way)."""
-    return canonical_layout(path) == "jsonl" and not readers.starts_array(path)
+    return canonical_layout(path) == "jsonl" and first_character(path) != b"["
 
 
 def _is_csv(path: Path) -> bool:
-    with open_data(path) as handle:
-        return handle.read(1) != b"{" and not readers.starts_array(path)
+    return first_character(path) not in (b"{", b"[")
 
 
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:

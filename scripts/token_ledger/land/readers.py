@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import is_gzip, open_data
+from token_ledger.land.contents import first_character, is_gzip, open_data
 from token_ledger.land.fields import Field, lit
 
 LINE_READER = (
@@ -147,17 +147,11 @@ def attach_raw_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 "and checked._reason is not null")
 
 
-def starts_array(path: Path) -> bool:
-    """Whether the file's first character (after a byte-order mark and white space) opens a JSON array."""
-    with open_data(path) as handle:
-        return handle.read(4096).decode("utf-8", errors="replace").lstrip(BOM + " \t\r\n").startswith("[")
-
-
 def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """`lines(_line, _raw)` from a file that is one JSON array, pretty-printed or not (as APIs and
     "export as JSON" write records): one row per element, `_line` its place in the array (from
     1). False, and nothing read, when the file is not one valid JSON array."""
-    if not starts_array(path):
+    if first_character(path) != b"[":
         return False
     try:
         with open_data(path) as handle:
@@ -176,14 +170,11 @@ def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths
     """JSON Lines: one object per line; or one JSON array of objects (`read_array`)."""
     if paths is None and where == "true" and lines and jsonl_fast(con, path, fields, lines):
         return JSONL_PRE_RULES
-    if read_array(con, path):
-        ignored = extract_json(con, fields, paths, where)
-        con.execute(f"create or replace temp table ignored_records as select {ignored} as n")
-        return JSONL_PRE_RULES
-    read_lines(con, path)
-    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
-    if total and not valid:
-        raise LedgerError(f"{path}: not JSON Lines (no line parses as JSON)")
+    if not read_array(con, path):
+        read_lines(con, path)
+        total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
+        if total and not valid:
+            raise LedgerError(f"{path}: not JSON Lines (no line parses as JSON)")
     ignored = extract_json(con, fields, paths, where)
     con.execute(f"create or replace temp table ignored_records as select {ignored} as n")
     return JSONL_PRE_RULES
