@@ -412,8 +412,9 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
     """Rotated logs and object-store exports arrive gzipped: every format's fixtures, generated
     days (landed in bulk) and a file of bad records land from `.gz` files exactly as from the
     files themselves, found in folders and recognised; the bad records are quarantined at
-    their lines (written out by hand in conftest). A gzip file that is corrupt or cut short
-    is quarantined whole, naming the file only, and the rest lands."""
+    their lines (written out by hand in conftest), and the copies log rotation leaves are
+    found. A gzip file that is corrupt or cut short, gzip under another name and another
+    compression are quarantined whole, naming the file only, and the rest lands."""
     plain, packed = tmp_path / "plain", tmp_path / "packed"
     shutil.copytree(FIXTURES, plain, ignore=shutil.ignore_patterns("EXPECTED.md"))
     run_cli(tmp_path / "gen", "generate", "--out", str(plain / "days"), "--users", "20", "--days", "3", "--seed", "4")
