@@ -39,11 +39,13 @@ def land_paths(home: Home, paths: list[str], fmt: str = "auto", user: str | None
     """Land PATHs; `user` or `owners` (a CSV, `read_owners`) say whose transcripts they are."""
     user = normalize_email(user) if user is not None else None
     people = read_owners(owners) if owners else None
-    files = discover(paths)
+    files, passed_over = discover(paths)
     with warehouse.private(home) as con:
         configure(con, home.root)
         progress = bar("land", len(files))
         try:
-            return land_files(con, files, fmt=fmt, user=user, progress=progress, owners=people)
+            report = land_files(con, files, fmt=fmt, user=user, progress=progress, owners=people)
         finally:
             progress.close()
+    report.files_passed_over = passed_over
+    return report

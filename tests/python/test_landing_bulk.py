@@ -442,10 +442,11 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
             (root / "rotated" / name).write_bytes(gzip.compress(record.encode()) if name.endswith(".gz")
                                                   else record.encode())
 
-    landed, messages = {}, ""
+    landed, messages, summary = {}, "", ""
     for name, root in (("plain", plain), ("packed", packed)):
         home = tmp_path / f"home-{name}"
-        messages = run_cli(home, "land", *(str(p) for p in sorted(root.iterdir()) if p.name != "claude-code-jsonl")).err
+        result = run_cli(home, "land", *(str(p) for p in sorted(root.iterdir()) if p.name != "claude-code-jsonl"))
+        messages, summary = result.err, result.out
         run_cli(home, "land", "--user", "alice@corp.example", str(root / "claude-code-jsonl"))
         landed[name] = _landed(home, root)
 
@@ -453,6 +454,7 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
     assert unusable == {path: (None, reason) for path, reason in broken.items()}  # whole files, no line
     assert all(messages.count(reason) == list(broken.values()).count(reason) for reason in broken.values())
     assert "Traceback" not in messages
+    assert "1 files in folders not read (not named as data files" in summary  # days/archive.jsonl.bz2
     rest = {**landed["packed"], "quarantine": [r for r in landed["packed"]["quarantine"] if r[0] not in broken],
             "batches": [r for r in landed["packed"]["batches"] if r[0] not in broken]}
     assert rest == landed["plain"]

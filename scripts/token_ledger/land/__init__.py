@@ -42,6 +42,7 @@ class LandReport:
     records_corrected: int = 0  # landed records a provider's correction replaced
     files_quarantined: int = 0  # could not be used at all: one quarantine row each
     files_empty: int = 0
+    files_passed_over: int = 0  # in folders, not named as data files: not read
     errors: list[str] = field(default_factory=list)  # the warehouse itself failed
     warnings: list[str] = field(default_factory=list)  # files quarantined or unreadable: the run goes on
     refused: list[str] = field(default_factory=list)  # files that need an option (--user) to land
@@ -64,6 +65,7 @@ class LandReport:
             records_corrected=self.records_corrected + other.records_corrected,
             files_quarantined=self.files_quarantined + other.files_quarantined,
             files_empty=self.files_empty + other.files_empty,
+            files_passed_over=self.files_passed_over + other.files_passed_over,
             errors=self.errors + other.errors,
             warnings=self.warnings + other.warnings,
             refused=self.refused + other.refused,
@@ -81,6 +83,8 @@ class LandReport:
             + (f"; {self.files_quarantined} files could not be used (quarantined whole)"
                if self.files_quarantined else "")
             + (f"; {self.files_empty} empty files skipped" if self.files_empty else "")
+            + (f"; {self.files_passed_over} files in folders not read (not named as data files; name one "
+               "to try it)" if self.files_passed_over else "")
             + (f"; {len(self.refused)} files need --user" if self.refused else "")
             + (f"; {len(self.errors)} files failed" if self.errors else "")
         )

@@ -26,22 +26,24 @@ def _is_data(path: Path) -> bool:
     return data_suffix(path) in TEXT_SUFFIXES or path.suffix.lower() == ".parquet"
 
 
-def discover(paths: list[str]) -> list[Path]:
-    """Files named, and data files found recursively in folders, in a stable order."""
+def discover(paths: list[str]) -> tuple[list[Path], int]:
+    """Files named, and data files found recursively in folders, in a stable order; and how
+    many other files the folders hold (hidden ones not counted), which are not read."""
     found: list[Path] = []
+    passed_over = 0
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and _is_data(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            visible = [p for p in path.rglob("*") if p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            data = sorted(p for p in visible if _is_data(p))
+            found += data
+            passed_over += len(visible) - len(data)
         elif path.is_file():
             found.append(path)
         else:
             raise LedgerError(f"{path}: no such file or folder")
-    return found
+    return found, passed_over
 
 
 def _first_lines(path: Path, limit: int = 50) -> list[str]:
