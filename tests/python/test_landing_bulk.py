@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from conftest import run_cli, write_bad_file
+from conftest import query, run_cli, write_bad_file
 from token_ledger import land, warehouse
 from token_ledger.config import Home
 from token_ledger.land import LandReport, _land_careful, land_files
@@ -496,6 +496,13 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
                 "quarantine": con.execute("select source_format, line_number, reason from raw.quarantine "
                                           "order by all").fetchall()}
     assert landed["arrays"] == landed["lines"]
+    # JSON Lines whose first line is an array: that line is quarantined, the rest lands
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("[1, 2, 3]\n" + json.dumps({**valid[0], "request_id": "after-an-array"}) + "\n", encoding="utf-8")
+    run_cli(tmp_path / "home-mixed", "land", "--format", "canonical", str(mixed))
+    private = tmp_path / "home-mixed" / "token_ledger.duckdb"
+    assert query(private, "select line_number, reason from raw.quarantine") == [(1, "record is not a JSON object")]
+    assert query(private, "select request_id, _line from raw.canonical_events") == [("after-an-array", 2)]
     assert len(landed["lines"]["canonical_events"]) == len({(r["provider"], r["request_id"]) for r in day}) + good
     # EXPECTED.md of the fixture: chatcmpl-005, its 5th record, has a start time that is not a time
     assert len(landed["lines"]["litellm_spend_logs"]) == len(spend_logs) - 1

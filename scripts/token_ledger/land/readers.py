@@ -158,7 +158,8 @@ def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
             text = handle.read().decode("utf-8").lstrip(BOM)
     except UnicodeDecodeError:
         return False
-    if not con.execute("select coalesce(json_valid(?) and json_type(?) = 'ARRAY', false)", [text, text]).fetchone()[0]:
+    valid = "select case when json_valid(t) then json_type(t) = 'ARRAY' else false end from (select ? as t)"
+    if not con.execute(valid, [text]).fetchone()[0]:  # the text handed over once: an export can be large
         return False
     con.execute("create or replace temp table lines as select row_number() over () as _line, cast(e as varchar) "
                 "as _raw from (select unnest(cast(cast(? as json) as json[])) as e)", [text])
