@@ -549,6 +549,56 @@ def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path
     assert len(spend) == len(spend_logs) - 2 and [row[:2] for row in quarantine] == [("spendlogs-0.csv", 4)]
 
 
+def test_one_collector_file_of_logs_and_metrics_lands_as_both(tmp_path: Path) -> None:
+    """A Collector whose one `file` exporter serves both the logs and the metrics pipeline
+    writes both kinds of export request into one file. The two OTel fixtures interleaved, each
+    signal first: every record lands as when its fixture lands alone (EXPECTED.md of each), at
+    the line the interleaving put it on, with the same quarantine reasons; the file counts as
+    one, and is skipped when landed again."""
+    fixtures = {"logs": FIXTURES / "claude-code-otel" / "collector-export.jsonl",
+                "metrics": FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl"}
+    sources = {kind: _lines_of(path) for kind, path in fixtures.items()}
+    tables = {"logs": "claude_code_otel_events", "metrics": "claude_code_otel_metric_points"}
+
+    def landed(home: Path) -> dict[str, list]:
+        private = home / "token_ledger.duckdb"
+        return {kind: query(private, f"select * exclude (_batch_id, _loaded_at, _line), _line from raw.{table} "
+                                     "order by all") for kind, table in tables.items()}
+
+    alone = tmp_path / "home-alone"
+    run_cli(alone, "land", str(FIXTURES / "people"), *(str(p) for p in fixtures.values()))
+    expected = landed(alone)
+    # EXPECTED.md: 3 requests (lines 1, 2, 4); 23 outcome points (lines 1-7)
+    assert [row[-1] for row in expected["logs"]] == [1, 2, 4] and len(expected["metrics"]) == 23
+    quarantined_alone = {(kind, line, reason) for kind, fmt in (("logs", "claude-code-otel"),
+                                                                ("metrics", "claude-code-otel-metrics"))
+                         for line, reason in query(alone / "token_ledger.duckdb", "select line_number, reason "
+                                                   "from raw.quarantine where source_format = ?", [fmt])}
+    assert quarantined_alone == {("logs", 2, "field 'input_tokens' is negative"), ("logs", 3, "invalid JSON"),
+                                 ("metrics", 8, "invalid JSON")}
+
+    for first in ("logs", "metrics"):
+        second = "metrics" if first == "logs" else "logs"
+        # (kind, its line in its fixture) for each line: alternately, then the rest of the longer
+        order = [(kind, i + 1) for i in range(max(map(len, sources.values())))
+                 for kind in (first, second) if i < len(sources[kind])]
+        mixed = tmp_path / f"{first}-first" / "collector.jsonl"
+        mixed.parent.mkdir()
+        mixed.write_text("".join(sources[kind][line - 1] + "\n" for kind, line in order), encoding="utf-8")
+        home = tmp_path / f"home-{first}-first"
+        run_cli(home, "land", str(FIXTURES / "people"))
+        out = run_cli(home, "land", str(mixed)).out
+        assert "landed 26 records from 1 files" in out and "quarantined 3 records" in out, out
+        at = {place: number for number, place in enumerate(order, start=1)}
+        got = landed(home)
+        for kind in tables:
+            assert [row[:-1] for row in got[kind]] == [row[:-1] for row in expected[kind]], (first, kind)
+            assert [row[-1] for row in got[kind]] == [at[kind, row[-1]] for row in expected[kind]]
+        quarantined = set(query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine"))
+        assert quarantined == {(at[kind, line], reason) for kind, line, reason in quarantined_alone}, first
+        assert "skipped 1 files already landed" in run_cli(home, "land", str(mixed)).out
+
+
 def _is_json(line: str) -> bool:
     try:
         json.loads(line)

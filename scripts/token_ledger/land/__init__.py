@@ -47,9 +47,9 @@ class LandReport:
     warnings: list[str] = field(default_factory=list)  # files quarantined or unreadable: the run goes on
     refused: list[str] = field(default_factory=list)  # files that need an option (--user) to land
 
-    def add(self, landed: int, quarantined: int, ignored: int, corrected: int = 0) -> None:
-        """Count one landed file."""
-        self.files_landed += 1
+    def add(self, landed: int, quarantined: int, ignored: int, corrected: int = 0, new_file: bool = True) -> None:
+        """Count one landed file (`new_file`), or another format's records of a file counted."""
+        self.files_landed += new_file
         self.records_landed += landed
         self.records_quarantined += quarantined
         self.records_ignored += ignored
@@ -91,13 +91,17 @@ class LandReport:
 
 
 def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
-              user: str | None, loaded_at: dt.datetime) -> tuple[int, int, int, int]:
-    con.execute("drop table if exists ignored_records")
-    pre_rules = spec.read(con, path, lines)
-    reason = reason_sql(spec.fields, pre_rules, spec.checks)
+              user: str | None, loaded_at: dt.datetime,
+              companion: bool = False) -> tuple[tuple[int, int, int, int], int]:
+    """Land one file the careful way; returns (landed, quarantined, ignored, corrected) and the
+    lines it holds of its format's companion (`LandingSpec.companion`). `companion`: the file
+    was detected as another format, which has quarantined what is neither's."""
+    read = spec.read(con, path, lines)
+    records = f"select * from ({read.records}) as records where {read.own}" if companion else read.records
+    reason = reason_sql(spec.fields, read.rules, spec.checks)
     typed = ", ".join(f"{typed_sql(f)} as t_{f.name}" for f in spec.fields)
     con.execute(f"create or replace temp table checked as select *, {reason} as _reason "
-                f"from (select *, {typed} from src) as typed")
+                f"from (select *, {typed} from ({records}) as records) as typed")
     readers.attach_raw_lines(con, path)
     fold_identities(con, spec)
     erased = _drop_erased(con, spec, user)
@@ -129,7 +133,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
         landed, quarantined = con.execute(
             "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from checked"
         ).fetchone()
-        ignored = _ignored(con) + erased + duplicates
+        ignored = read.ignored + erased + duplicates
         con.execute(
             "insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, $landed, $quarantined, "
             "$ignored)",
@@ -141,7 +145,7 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
     except BaseException:
         con.execute("rollback")
         raise
-    return landed, quarantined, ignored, corrected
+    return (landed, quarantined, ignored, corrected), read.others
 
 
 def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
@@ -206,13 +210,6 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> int:
         )
         """
     ).fetchone()[0]
-
-
-def _ignored(con: duckdb.DuckDBPyConnection) -> int:
-    """Records a reader skipped as not usage (other OTel events, transcript lines without usage)."""
-    exists = con.execute("select count(*) from duckdb_tables() where table_name = 'ignored_records' "
-                         "and temporary").fetchone()[0]
-    return con.execute("select n from ignored_records").fetchone()[0] if exists else 0
 
 
 def fold_identities(con: duckdb.DuckDBPyConnection, spec: LandingSpec) -> None:
@@ -302,15 +299,23 @@ def _erased_users(con: duckdb.DuckDBPyConnection, users: set[str | None]) -> set
 
 
 def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, digest: str, lines: int,
-                  user: str | None, report: LandReport) -> None:
+                  user: str | None, report: LandReport, companion: bool = False) -> None:
     """One file the careful way; what it does wrong quarantines it whole, a failure of the
-    warehouse is reported and nothing of the file is recorded."""
+    warehouse is reported and nothing of the file is recorded. A file holding lines of its
+    format's companion then lands as the companion too (`companion`: this is that landing),
+    in a batch of its own."""
     try:
-        report.add(*_land_one(con, path, spec, digest, lines, user, dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        counts, others = _land_one(con, path, spec, digest, lines, user, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                                   companion)
     except BAD_INPUT as exc:
         _quarantine_file(con, path, spec.name, digest, _reason(exc, path), report)
+        return
     except duckdb.Error as exc:
         report.errors.append(f"{path}: {_reason(exc, path).replace('cannot be read', 'could not be landed')}")
+        return
+    report.add(*counts, new_file=not companion)
+    if others and spec.companion and not companion:
+        _land_careful(con, path, FORMATS[spec.companion], digest, lines, user, report, companion=True)
 
 
 def _reason(exc: Exception, path: Path) -> str:

@@ -1,6 +1,6 @@
 """Many files of one format landed in one pass of DuckDB's parallel readers.
 
-The per-file path (`land._land_one`) reads a file into temp tables, works out a reason for
+The per-file path (`land._land_one`) reads a file (`readers.Read`), works out a reason for
 every record and then inserts; that is the careful path, and the reference. This one is for
 the bulk of scheduled work, clean files, in every format with a `Bulk` reader in the registry:
 one `insert … select` over all of them, keeping only records that pass a cheap predicate
@@ -133,10 +133,10 @@ def _accepted_record(spec: LandingSpec) -> str:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending], batch_ids: list[str],
-            loaded_at: dt.datetime) -> list[int]:
-    """Insert the accepted records of `files`; returns how many records each file should land
-    (a file landing another number is unclean) and fills `bulk_read` with what each file held
-    beside them (records the format ignores)."""
+            loaded_at: dt.datetime) -> tuple[list[int], list[int]]:
+    """Insert the accepted records of `files`; returns, for each file, how many records it should
+    land (a file landing another number is unclean) and how many it held beside them (records
+    the format ignores)."""
     assert spec.bulk is not None
     paths = [file_pattern(p.path) for p in files]
     reader = spec.bulk.read(con, spec.fields, paths)
@@ -145,7 +145,6 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
     values = ", ".join([*(_stored(f) for f in spec.fields), *extra_vals])
     params = {"files": paths, "batches": batch_ids, "loaded": loaded_at,
               **({"users": [p.user for p in files]} if extra_cols else {})}
-    con.execute("create or replace temp table bulk_read (file_index bigint, ignored bigint)")
     if spec.bulk.record_per_line:
         con.execute(
             f"""
@@ -157,7 +156,7 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
             """,
             params,
         )
-        return [p.lines - spec.bulk.header_lines for p in files]
+        return [p.lines - spec.bulk.header_lines for p in files], [0] * len(files)
     # the line of a record: its row's place (one row per line), the temp table holding the rows
     # in the order read; or, where a line holds several records, the lines counted from each
     # line's first row, in that order, once the read is stored (a window over the read itself
@@ -168,18 +167,13 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
         con.execute("create or replace temp table bulk_source as select * exclude (_first), sum(cast(_first as "
                     "integer)) over (rows between unbounded preceding and current row) as _ord from bulk_source")
         ord_ = "_ord"
-    con.execute(
-        """
-        insert into bulk_read
-        select file_index, count(*) filter (where not _usage) from bulk_source group by 1
-        """
-    )
     # a file whose lines were all read (no blank or unreadable line) numbers its records from
     # its first line's place in the read; the others land nothing here (first line 0)
-    firsts, expected = [0] * len(files), [-1] * len(files)
-    for index, count, first, usage in con.execute(
-            f"select file_index, count(distinct {ord_}), min({ord_}), count(*) filter (where _usage) "
-            "from bulk_source group by 1").fetchall():
+    firsts, expected, ignored = [0] * len(files), [-1] * len(files), [0] * len(files)
+    for index, count, first, usage, other in con.execute(
+            f"select file_index, count(distinct {ord_}), min({ord_}), count(*) filter (where _usage), "
+            "count(*) filter (where not _usage) from bulk_source group by 1").fetchall():
+        ignored[index] = other
         if count == files[index].lines:
             firsts[index], expected[index] = first, usage
     con.execute(
@@ -193,7 +187,7 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pendi
         {**{k: v for k, v in params.items() if k != "files"}, "firsts": firsts},
     )
     con.execute("drop table bulk_source")
-    return expected
+    return expected, ignored
 
 
 def _new_rows(spec: LandingSpec) -> str:
@@ -405,7 +399,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         # one statement from lists (executemany costs about 1 ms a row: 4,000 transcript files, 4 s)
         con.execute("insert into raw.pending_batches select unnest($batches), $table, $loaded",
                     {"batches": batch_ids, "table": spec.table, "loaded": loaded_at})
-        expected = _insert(con, spec, files, batch_ids, loaded_at)
+        expected, ignored = _insert(con, spec, files, batch_ids, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -414,12 +408,12 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
     con.execute("begin transaction")
     try:
         con.execute("create or replace temp table bulk_files (seq int, batch_id varchar, digest varchar, "
-                    "file_path varchar, lines bigint)")
+                    "file_path varchar, lines bigint, ignored bigint)")
         con.execute(
             "insert into bulk_files select unnest(range(len($batches))), unnest($batches), unnest($digests), "
-            "unnest($paths), unnest($lines)",
+            "unnest($paths), unnest($lines), unnest($ignored)",
             {"batches": batch_ids, "digests": [p.digest for p in files],
-             "paths": [recorded_path(con, p.path) for p in files], "lines": expected},
+             "paths": [recorded_path(con, p.path) for p in files], "lines": expected, "ignored": ignored},
         )
         con.execute("create or replace temp table bulk_ignored (batch_id varchar, row_id bigint)")
         unclean = _reject_unclean(con, spec, loaded_at) | _shared_requests(con, spec, loaded_at)
@@ -433,11 +427,10 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         replace_corrected(con, "bulk_corrections", keep="_batch_id in (select batch_id from bulk_files)")
         rows = con.execute(
             """
-            select f.file_path, coalesce(c.n, 0) - coalesce(i.n, 0), coalesce(i.n, 0) + coalesce(d.ignored, 0),
+            select f.file_path, coalesce(c.n, 0) - coalesce(i.n, 0), coalesce(i.n, 0) + f.ignored,
                 f.batch_id, f.digest, coalesce(r.n, 0)
             from bulk_files as f
             left join bulk_counts as c using (batch_id)
-            left join bulk_read as d on d.file_index = f.seq
             left join (select batch_id, count(*) as n from bulk_ignored group by 1) as i using (batch_id)
             left join (select batch_id, count(*) as n from bulk_corrections group by 1) as r using (batch_id)
             order by f.seq

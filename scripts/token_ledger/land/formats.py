@@ -53,7 +53,7 @@ class LandingSpec:
     name: str
     table: str
     fields: list[Field]
-    reader: Callable[..., list[tuple[str, str]]]
+    reader: Callable[..., readers.Read]  # the careful reader of one file
     detect: Detect
     needs_user: bool = False
     user_column: str | None = None
@@ -80,6 +80,10 @@ class LandingSpec:
     # transcript message: earlier lines carry part of the output; ccusage's rule)
     largest_stands: bool = False
     bulk: Bulk | None = None  # the bulk pass, for the formats of scheduled volume
+    # the format whose lines a file of this one may hold too (an OTel Collector whose one `file`
+    # exporter serves the logs and the metrics pipeline): the careful reader leaves them out
+    # (`readers.Read.others`), and the file lands as that format as well
+    companion: str | None = None
 
     @property
     def identity_column(self) -> str | None:
@@ -99,7 +103,8 @@ class LandingSpec:
         `largest_stands` compares."""
         return "(" + " + ".join(self.usage[4:9]) + ")"
 
-    def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> list[tuple[str, str]]:
+    def read(self, con: duckdb.DuckDBPyConnection, path: Path, lines: int) -> readers.Read:
+        """The file's records, read the careful way (`readers.Read`)."""
         if self.reader is _canonical_reader:
             return self.reader(con, path, self.fields, lines=lines)
         return self.reader(con, path, self.fields, **self.options)
@@ -138,7 +143,7 @@ def canonical_layout(path: Path) -> str:
 
 
 def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
-                      lines: int | None = None) -> list[tuple[str, str]]:
+                      lines: int | None = None) -> readers.Read:
     layout = canonical_layout(path)
     if layout == "parquet":
         return readers.parquet(con, path, fields)
@@ -156,7 +161,7 @@ def _is_csv(path: Path) -> bool:
     return first_character(path) not in (b"{", b"[")
 
 
-def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> readers.Read:
     if _is_csv(path):
         return readers.csv(con, path, fields)
     return readers.jsonl(con, path, fields, paths=LITELLM_PATHS)
@@ -500,6 +505,7 @@ FORMATS: dict[str, LandingSpec] = {
         "claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
         Detect(json=lambda d: "resourceLogs" in d),
         identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_otel, record_per_line=False),
+        companion="claude-code-otel-metrics",
         request_key=("'anthropic'", "request_id", "occurred_at"),
         usage=_usage("claude-code-otel", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_creation_tokens", "0"), bucket=False)),
@@ -552,7 +558,7 @@ FORMATS: dict[str, LandingSpec] = {
         "claude-code-otel-metrics", "claude_code_otel_metric_points", OTEL_METRIC_FIELDS, readers.otel_metrics,
         Detect(json=lambda d: "resourceMetrics" in d),
         identity_columns=("user_email",), dated_by="occurred_at",
-        options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}),
+        options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}, companion="claude-code-otel"),
     "claude-code-analytics": LandingSpec(
         "claude-code-analytics", "claude_code_analytics_days", ANALYTICS_FIELDS, readers.analytics_report,
         Detect(json=_report_page("core_metrics", "terminal_type", empty=lambda d: False)),

@@ -1,9 +1,12 @@
 """How DuckDB's readers read each format.
 
-The careful readers turn one file into the temp table `src`: `_line`, `_raw` and text values
-`v_<field>`. The bulk readers (at the end) return the SQL of one relation over many files of
-a format (`land.bulk`). DuckDB's own readers do the work; nothing here loops over records in
-Python.
+The careful readers read one file and return what they read (`Read`): the SQL of its records
+(`_line`, `_raw` and text values `v_<field>`), the rules that quarantine a record before its
+fields are checked, and how many records the format skips. The bulk readers (at the end)
+return the SQL of one relation over many files of a format (`land.bulk`). DuckDB's own
+readers do the work; nothing here loops over records in Python. What a reader materialises
+on the way (the file's `lines`, a CSV's rows) is its own temp table, read only by the SQL it
+returns.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import csv as pycsv
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -33,6 +37,24 @@ JSONL_PRE_RULES = [
     ("_dup_key is not null", "'duplicate JSON key for field ''' || _dup_key || ''''"),
 ]
 CSV_PRE_RULES = [("_csv_error is not null", "'malformed CSV row: ' || _csv_error")]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a careful reader read from one file."""
+
+    # SQL of its records: `_line`, `_raw`, the columns `rules` test and the text values `v_<field>`
+    records: str
+    # (condition, reason SQL) that quarantine a record before its fields' own rules are checked
+    rules: list[tuple[str, str]]
+    # records the format skips (other OTel events, transcript lines without usage, other metrics)
+    ignored: int = 0
+    # lines of another format the file holds beside this one's (an OTel Collector's one file
+    # for logs and metrics), left out of `records` for that format to land (`LandingSpec.companion`)
+    others: int = 0
+    # SQL over `records`: the record comes from a line of this format. Landing a file as a
+    # companion keeps only these: the format the file was detected as quarantines the rest
+    own: str = "true"
 
 
 def file_pattern(path: Path | str) -> str:
@@ -80,16 +102,18 @@ def _duplicated(fields: list[Field], json_paths: list[str]) -> tuple[str, str]:
 
 
 def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str] | None = None,
-                 where: str = "true") -> int:
-    """`src` from `lines`: each JSON object's fields as text (`paths` maps a field to its JSON
-    path, default `$.name`). Objects failing `where` are not usage records: returns their count."""
+                 where: str = "true") -> Read:
+    """The JSON objects of `lines` as records: each object's fields as text (`paths` maps a field to
+    its JSON path, default `$.name`). Objects failing `where` are not usage records: skipped,
+    and counted as ignored."""
     json_paths = [(paths or {}).get(f.name, f"$.{f.name}") for f in fields]
     path_list = "[" + ", ".join(f"'{p}'" for p in json_paths) + "]"
     values = ",\n".join(f"_vals[{i + 1}] as {f.col}" for i, f in enumerate(fields))
     keys, duplicated = _duplicated(fields, json_paths)
-    con.execute(
-        f"""
-        create or replace temp table src as
+    object_ = "case when json_valid(_raw) then json_type(_raw) end = 'OBJECT'"
+    ignored = 0 if where == "true" else con.execute(
+        f"select count(*) from lines where {object_} and not coalesce({where}, false)").fetchone()[0]
+    records = f"""
         with parsed as (
             select
                 _line,
@@ -109,21 +133,19 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
             {values}
         from extracted
         where _type is distinct from 'OBJECT' or ({where})
-        """
-    )
-    total = con.execute("select count(*) from lines").fetchone()[0]
-    return total - con.execute("select count(*) from src").fetchone()[0]
+    """
+    return Read(records, JSONL_PRE_RULES, ignored)
 
 
-def jsonl_fast(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], lines: int) -> bool:
+def jsonl_fast(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], lines: int) -> Read | None:
     """DuckDB's parallel JSON reader for a clean file of top-level fields: every line an object,
-    no blank lines (so row numbers are line numbers). False when the file needs the careful path."""
+    no blank lines (so row numbers are line numbers). None when the file needs the careful path."""
     columns = "{" + ", ".join(f"'{f.name}': 'VARCHAR'" for f in fields) + "}"
     values = ", ".join(f'"{f.name}" as {f.col}' for f in fields)
     try:
         con.execute(
             f"""
-            create or replace temp table src as
+            create or replace temp table fast_records as
             select row_number() over () as _line, cast(null as varchar) as _raw, true as _valid,
                 'OBJECT' as _type, cast(null as varchar) as _dup_key, {values}
             from read_json(?, format = 'newline_delimited', records = 'true', columns = {columns})
@@ -131,11 +153,10 @@ def jsonl_fast(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], 
             [file_pattern(path)],
         )
     except duckdb.Error:
-        return False
-    if con.execute("select count(*) from src").fetchone()[0] != lines:
-        return False
-    con.execute("create or replace temp table ignored_records as select 0 as n")
-    return True
+        return None
+    if con.execute("select count(*) from fast_records").fetchone()[0] != lines:
+        return None
+    return Read("select * from fast_records", JSONL_PRE_RULES)
 
 
 def attach_raw_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -167,18 +188,16 @@ def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 
 def jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths: dict[str, str] | None = None,
-          where: str = "true", lines: int | None = None) -> list[tuple[str, str]]:
+          where: str = "true", lines: int | None = None) -> Read:
     """JSON Lines: one object per line; or one JSON array of objects (`read_array`)."""
-    if paths is None and where == "true" and lines and jsonl_fast(con, path, fields, lines):
-        return JSONL_PRE_RULES
+    if paths is None and where == "true" and lines and (fast := jsonl_fast(con, path, fields, lines)):
+        return fast
     if not read_array(con, path):
         read_lines(con, path)
         total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
         if total and not valid:
             raise LedgerError(f"{path}: not JSON Lines (no line parses as JSON)")
-    ignored = extract_json(con, fields, paths, where)
-    con.execute(f"create or replace temp table ignored_records as select {ignored} as n")
-    return JSONL_PRE_RULES
+    return extract_json(con, fields, paths, where)
 
 
 OTEL_ATTRIBUTES = {
@@ -200,6 +219,13 @@ NANOS_TO_ISO = ("strftime(make_timestamp(cast(try_cast({} as hugeint) // 1000 as
 RESOURCE = "rm -> 'resource'"
 
 
+def _otlp_export(signal: str) -> str:
+    """SQL: the line `_raw` is an OTLP/JSON export request of `signal` (`resourceLogs`,
+    `resourceMetrics`). A Collector whose one `file` exporter serves both the logs and the
+    metrics pipeline writes both kinds of line into one file."""
+    return f"coalesce(case when json_valid(_raw) then json_type(_raw, '$.{signal}') = 'ARRAY' end, false)"
+
+
 def _attribute(holder: str, key: str) -> str:
     """SQL: the value of attribute `key` of an OTLP object's `attributes` array, as text."""
     found = (f"list_filter(cast(coalesce(json_extract({holder}, '$.attributes'), '[]') as json[]), "
@@ -208,10 +234,11 @@ def _attribute(holder: str, key: str) -> str:
 
 
 def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
-                 metrics: tuple[str, ...], attributes: dict[str, str]) -> list[tuple[str, str]]:
+                 metrics: tuple[str, ...], attributes: dict[str, str]) -> Read:
     """OTLP/JSON metrics, one MetricsData per line; one record per data point of a `sum` metric
     in `metrics` (others are counted as ignored). `attributes` maps a field to the data-point
-    attribute it comes from (the resource's when the point has none)."""
+    attribute it comes from (the resource's when the point has none). Logs export requests
+    among the lines are left to `otel` (`Read.others`)."""
     read_lines(con, path)
     wanted = ", ".join(f"'{m}'" for m in metrics)
     values = {
@@ -225,7 +252,7 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
         **{name: f"coalesce({_attribute('p', key)}, {_attribute(RESOURCE, key)})" for name, key in attributes.items()},
     }
     columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
-    is_export = "coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceMetrics') = 'ARRAY' end, false)"
+    is_export, is_logs = _otlp_export("resourceMetrics"), _otlp_export("resourceLogs")
     con.execute(
         f"""
         create or replace temp table otel_points as
@@ -250,28 +277,27 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
         """
     )
     nulls = ", ".join(f"null as {f.col}" for f in fields)
-    con.execute(
-        f"""
-        create or replace temp table src as
+    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
+    if total and not valid:
+        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
+    records = f"""
         select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key, true as _is_export,
             * exclude (_line, _raw, _wanted)
         from otel_points where _wanted
         union all
         select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, false, {nulls}
-        from lines where not {is_export}
+        from lines where not {is_export} and not {is_logs}
         order by _line
-        """
-    )
-    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
-    if total and not valid:
-        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
-    con.execute("create or replace temp table ignored_records as select count(*) filter (where not _wanted) as n "
-                "from otel_points")
-    return [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP metrics export request (no resourceMetrics)'")]
+    """
+    ignored = con.execute("select count(*) filter (where not _wanted) from otel_points").fetchone()[0]
+    others = con.execute(f"select count(*) from lines where {is_logs}").fetchone()[0]
+    rules = [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP metrics export request (no resourceMetrics)'")]
+    return Read(records, rules, ignored, others, own="_is_export")
 
 
-def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
-    """OTLP/JSON logs, one ExportLogsServiceRequest per line; one record per `claude_code.api_request`."""
+def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
+    """OTLP/JSON logs, one ExportLogsServiceRequest per line; one record per `claude_code.api_request`.
+    Metrics export requests among the lines are left to `otel_metrics` (`Read.others`)."""
     read_lines(con, path)
     pivots = ",\n".join(f"max(value) filter (where key = '{key}') as {name}" for name, key in OTEL_ATTRIBUTES.items())
     con.execute(
@@ -280,7 +306,7 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
         with parsed as (
             select _line, _raw, json_valid(_raw) as _valid,
                 case when json_valid(_raw) then json_type(_raw) end as _type,
-                case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') end = 'ARRAY' as _is_export
+                {_otlp_export("resourceLogs")} as _is_export
             from lines
         ),
         resource_logs as (
@@ -325,26 +351,23 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> lis
     is_usage = "event_name in ('api_request', 'claude_code.api_request')"
     values = ", ".join(f"{f.name} as {f.col}" for f in fields)
     nulls = ", ".join(f"null as {f.col}" for f in fields)
-    con.execute(
-        f"""
-        create or replace temp table src as
+    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
+    if total and not valid:
+        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
+    records = f"""
         select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key,
             true as _is_export, {values}
         from otel_records where {is_usage}
         union all
-        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null,
-            coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false), {nulls}
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, false, {nulls}
         from lines
-        where not coalesce(case when json_valid(_raw) then json_type(_raw, '$.resourceLogs') = 'ARRAY' end, false)
+        where not {_otlp_export("resourceLogs")} and not {_otlp_export("resourceMetrics")}
         order by _line
-        """
-    )
-    total, valid = con.execute("select count(*), count(*) filter (where json_valid(_raw)) from lines").fetchone()
-    if total and not valid:
-        raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
-    con.execute(f"create or replace temp table ignored_records as "
-                f"select count(*) as n from otel_records where not coalesce({is_usage}, false)")
-    return [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
+    """
+    ignored = con.execute(f"select count(*) from otel_records where not coalesce({is_usage}, false)").fetchone()[0]
+    others = con.execute(f"select count(*) from lines where {_otlp_export('resourceMetrics')}").fetchone()[0]
+    rules = [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
+    return Read(records, rules, ignored, others, own="_is_export")
 
 
 def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None) -> None:
@@ -397,27 +420,24 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
 
 
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
-                     paths: dict[str, str]) -> list[tuple[str, str]]:
+                     paths: dict[str, str]) -> Read:
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
-    extract_json(con, fields, paths)
-    return JSONL_PRE_RULES
+    return extract_json(con, fields, paths)
 
 
 def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
-                     paths: dict[str, str]) -> list[tuple[str, str]]:
+                     paths: dict[str, str]) -> Read:
     """Pages of a report whose `data` elements are rows (the Claude Code analytics report)."""
     report_pages(con, path, None)
-    extract_json(con, fields, paths)
-    return JSONL_PRE_RULES
+    return extract_json(con, fields, paths)
 
 
 def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
-                 paths: dict[str, str]) -> list[tuple[str, str]]:
+                 paths: dict[str, str]) -> Read:
     to_iso = "strftime(to_timestamp(try_cast(b ->> '{0}' as bigint)), '%Y-%m-%dT%H:%M:%SZ')"
     report_pages(con, path, f"json_object('start_time', {to_iso.format('start_time')}, "
                             f"'end_time', {to_iso.format('end_time')})")
-    extract_json(con, fields, paths)
-    return JSONL_PRE_RULES
+    return extract_json(con, fields, paths)
 
 
 def _columns_by_name(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -436,7 +456,7 @@ def _value_columns(fields: list[Field], available: dict[str, str], path: Path) -
     )
 
 
-def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
     """CSV with a header row; malformed rows are kept as records with a `_csv_error`."""
     try:
         con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
@@ -451,9 +471,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list
     available = _columns_by_name(con, "csv_rows")
     values = _value_columns(fields, available, path)
     # good rows take the line numbers that the rejected rows did not (header is line 1)
-    con.execute(
-        f"""
-        create or replace temp table src as
+    records = f"""
         with rejected as (
             select distinct on (line) line as _line, csv_line as _raw, error_type as _csv_error
             from reject_errors order by line
@@ -473,12 +491,11 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list
         union all
         select _line, _raw, _csv_error, {", ".join(f"null as {f.col}" for f in fields)}
         from rejected
-        """
-    )
-    return CSV_PRE_RULES
+    """
+    return Read(records, CSV_PRE_RULES)
 
 
-def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> list[tuple[str, str]]:
+def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
     """Parquet: typed columns, cast to text so the same rules apply; `_line` is the row number."""
     try:
         con.execute(
@@ -489,14 +506,8 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
         raise LedgerError(f"{path}: cannot be read as Parquet ({str(exc).splitlines()[0]})") from exc
     available = _columns_by_name(con, "pq_rows")
     values = _value_columns(fields, available, path)
-    con.execute(
-        f"""
-        create or replace temp table src as
-        select file_row_number + 1 as _line, cast(to_json(p) as varchar) as _raw, {values}
-        from pq_rows as p
-        """
-    )
-    return []
+    return Read(f"select file_row_number + 1 as _line, cast(to_json(p) as varchar) as _raw, {values} from pq_rows as p",
+                [])
 
 
 # --- bulk readers: many files of a format in one pass of DuckDB's parallel readers ------------
