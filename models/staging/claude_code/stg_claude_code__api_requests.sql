@@ -28,16 +28,34 @@ renamed as (
         cost_center as source_cost_center,
         _loaded_at as loaded_at,
         _batch_id as batch_id,
-        _line as source_line
+        _line as source_line,
+        -- the landed column (a column of the source wins over an alias of this select)
+        request_id is null as is_keyed_by_content
     from source
 ),
 
-deduplicated as (
+-- landing keeps one record per request id (replays are ignored, corrections replace:
+-- docs/formats.md); only events without one are deduplicated here, on a key made from their
+-- content, so the window covers those alone and date filters reach the raw scan
+keyed_by_request_id as (
     select *
     from renamed
+    where not is_keyed_by_content
+),
+
+keyed_by_content as (
+    select *
+    from renamed
+    where is_keyed_by_content
     qualify row_number() over (
         partition by request_id order by loaded_at, batch_id, source_line
     ) = 1
+),
+
+final as (
+    select * exclude (is_keyed_by_content) from keyed_by_request_id
+    union all
+    select * exclude (is_keyed_by_content) from keyed_by_content
 )
 
-select * from deduplicated
+select * from final
