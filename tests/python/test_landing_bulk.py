@@ -247,8 +247,9 @@ def _otel_files(inputs: Path) -> list[Path]:
     exponent = lines[3].replace('"key":"input_tokens","value":{"intValue":"', '"key":"input_tokens","value":'
                                 '{"intValue":"1e')
     assert exponent != lines[3]
-    # an attribute given twice: the careful path takes the larger value
-    twice = lines[4].replace('{"key":"model",', '{"key":"model","value":{"stringValue":"zz"}},{"key":"model",', 1)
+    # an attribute given twice: both paths take its first value, as the Collector's attribute maps
+    # do (pdata Map.Get): "aa", before the real model, and the smaller of the two
+    twice = lines[4].replace('{"key":"model",', '{"key":"model","value":{"stringValue":"aa"}},{"key":"model",', 1)
     assert twice != lines[4]
     # export requests of every shape, each line's records numbered by it: no records at all; an
     # empty resource, then one whose empty scope comes before two scopes of records, then another
@@ -321,7 +322,7 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
     assert calls and calls[0] == len(files)  # one pass took every file, and left only the unclean ones
     assert sorted(careful_files) == {
         "claude-code-jsonl": ["blank.jsonl", "broken.jsonl", "fraction.jsonl"],
-        "claude-code-otel": ["blank.jsonl", "exponent.jsonl", "not-export.jsonl", "twice.jsonl"],
+        "claude-code-otel": ["blank.jsonl", "exponent.jsonl", "not-export.jsonl"],
         "litellm-spendlogs": ["bad-time.csv", "cached.csv"]}[fmt]
     assert not bulk_report.errors and not careful_report.errors
     queries = (table, QUARANTINE, BATCHES)
@@ -335,6 +336,8 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
                            "litellm-spendlogs": {"cached.csv", "bad-time.csv"}}[fmt]
     if fmt == "claude-code-jsonl":  # the streamed message stands once, at its largest output (column 8)
         assert [row[8] for row in bulk[table] if str(row[0]).endswith("-s")] == [41]
+    if fmt == "claude-code-otel":  # the model given twice (in the line's first record): its first value
+        assert "aa" in [row[3] for row in bulk[table] if Path(row[-1]).name == "twice.jsonl"]
 
 
 def _read(home: Home, queries: tuple[str, ...]) -> dict[str, list]:
