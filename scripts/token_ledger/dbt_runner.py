@@ -141,21 +141,24 @@ def _builds_every_model(extra: list[str]) -> bool:
 
 
 def build(home: Home, extra: list[str] | None = None, dbt: Dbt | None = None) -> int:
-    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time; with no EXTRA
-    (a scheduled build), unit tests are left out: they test the code, not the data (`make
-    test` runs them; so does `token-ledger build -- --resource-type model unit_test`). The incremental
-    models rebuild the days queued in `raw.rebuild_days` (token_ledger.rebuild); a build of
-    every model that succeeded empties what was queued before it."""
+    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time. With no EXTRA (a
+    scheduled build), unit tests are left out: they test the code, not the data (`make test`
+    runs them; so does `token-ledger build -- --resource-type model unit_test`); so are the
+    seeds and their tests while the seed files are those the last complete build loaded. The
+    incremental models rebuild the days queued in `raw.rebuild_days` (token_ledger.rebuild); a
+    build of every model that succeeded empties what was queued before it."""
     from token_ledger import rebuild, warehouse
 
-    extra = extra or []
+    reference = rebuild.reference_checksums(home.root)
+    with warehouse.private(home) as con:
+        changed = rebuild.queue_reference_change(con, reference)
     if not extra:  # unit tests check the code, in development and CI
         extra = ["--exclude-resource-type", "unit_test"]
-    with warehouse.private(home) as con:
-        rebuild.queue_reference_change(con, home.root)
+        if not rebuild.seeds_changed(changed):  # a test reading a seed and a model still runs
+            extra += ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
     started = rebuild.now()
     code = run_dbt(home, ["build", *extra]) if dbt is None else dbt.run(["build", *extra])
     if code == 0 and _builds_every_model(extra):
         with warehouse.private(home) as con:
-            rebuild.settle(con, started)
+            rebuild.settle(con, started, reference)
     return code

@@ -2,10 +2,11 @@
 
 `raw.rebuild_days` holds the days to rebuild. Landing queues, in the transaction of each
 batch, the days its records belong to (however old); a landed directory or key-owner list
-queues every day; `erase` queues the person's days; a change of reference data (the seeds,
-the project's vars, k, the pseudonym key) found by `queue_reference_change` before a build
-queues every day, and says so. The models read the queue in SQL (macro `days_to_rebuild`); a complete
-build that succeeded empties what was queued before it began.
+queues every day; `erase` queues the person's days; reference data (the seeds, the project's
+vars, k, the pseudonym key) that differs from what the last complete build used queues every
+day before a build (`queue_reference_change`), and says so. The models read the queue in SQL
+(macro `days_to_rebuild`); a complete build that succeeded empties what was queued before it
+began and records the reference data it used (`settle`).
 """
 
 from __future__ import annotations
@@ -60,11 +61,11 @@ def queue_every_day(con: duckdb.DuckDBPyConnection, reason: str) -> None:
 
 
 def reference_checksums(home_root: Path) -> dict[str, str]:
-    """SHA-256 of each seed file and of the project file (its vars), the k in force, and an
-    HMAC of a constant under the pseudonym key (a new key changes every user_key; the key
-    itself is never stored)."""
+    """SHA-256 of each seed file (the CSVs and their YAML) and of the project file (its vars),
+    the k in force, and an HMAC of a constant under the pseudonym key (a new key changes every
+    user_key; the key itself is never stored)."""
     root = project_dir()
-    parts = {f"seeds/{p.name}": p for p in sorted((root / "seeds").glob("*.csv"))}
+    parts = {f"seeds/{p.name}": p for p in sorted((root / "seeds").iterdir()) if p.suffix in (".csv", ".yml")}
     parts["dbt_project.yml"] = root / "dbt_project.yml"
     checksums = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in parts.items()}
     checksums["TOKEN_LEDGER_MIN_GROUP_SIZE"] = str(min_group_size())
@@ -73,32 +74,41 @@ def reference_checksums(home_root: Path) -> dict[str, str]:
     return checksums
 
 
-def queue_reference_change(con: duckdb.DuckDBPyConnection, home_root: Path) -> list[str]:
-    """Before a build: when reference data changed since the last check, queue every day (one
-    transaction with the new checksums) and return what changed."""
+def seeds_changed(changed: list[str]) -> bool:
+    """Whether the seed tables must be loaded again: a seed file or the project file (which
+    configures them) is among the changed reference parts."""
+    return any(part.startswith("seeds/") or part == "dbt_project.yml" for part in changed)
+
+
+def queue_reference_change(con: duckdb.DuckDBPyConnection, current: dict[str, str]) -> list[str]:
+    """Before a build: when the reference data (`current`, from `reference_checksums`) differs
+    from what the last complete build that succeeded used, queue every day and return what
+    changed. Until such a build records it (`settle`), every build finds the change again."""
     con.execute(CHECKSUMS_DDL)
     for table in LEGACY_STATE:  # what earlier versions kept outside dbt's graph
         con.execute(f"drop table if exists {table}")
     recorded = dict(con.execute("select part, checksum from audit.reference_checksums").fetchall())
-    current = reference_checksums(home_root)
     changed = sorted(name for name in current.keys() | recorded.keys() if current.get(name) != recorded.get(name))
     if not changed:
         return []
-    con.execute("begin transaction")
-    try:
-        queue_every_day(con, "reference data changed")
-        con.execute("delete from audit.reference_checksums")
-        con.executemany("insert into audit.reference_checksums values (?, ?, ?)",
-                        [[name, checksum, now()] for name, checksum in current.items()])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    queue_every_day(con, "reference data changed")
     if recorded:
         print(f"reference data changed ({', '.join(changed)}): every day is rebuilt", file=sys.stderr)
     return changed
 
 
-def settle(con: duckdb.DuckDBPyConnection, started: dt.datetime) -> int:
-    """After a complete build that succeeded: the days queued before it began are built."""
-    return con.execute("delete from raw.rebuild_days where recorded_at <= ?", [started]).fetchone()[0]
+def settle(con: duckdb.DuckDBPyConnection, started: dt.datetime, reference: dict[str, str]) -> int:
+    """After a complete build that succeeded: the days queued before it began are built, with
+    the reference data `reference` (recorded, in the same transaction)."""
+    con.execute(CHECKSUMS_DDL)
+    con.execute("begin transaction")
+    try:
+        built = con.execute("delete from raw.rebuild_days where recorded_at <= ?", [started]).fetchone()[0]
+        con.execute("delete from audit.reference_checksums")
+        con.executemany("insert into audit.reference_checksums values (?, ?, ?)",
+                        [[name, checksum, now()] for name, checksum in reference.items()])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return built

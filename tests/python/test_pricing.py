@@ -16,7 +16,8 @@ import genai_prices
 import pytest
 
 from conftest import Month, project_copy, query, run_cli
-from token_ledger.config import project_dir
+from token_ledger import rebuild, warehouse
+from token_ledger.config import Home, project_dir
 from token_ledger.generate.usage import MODEL_MIX
 
 PRICE_CONTEXT = {"standard": None, "batch": {"processing": "batch"}, "priority": {"service_tier": "priority"},
@@ -181,6 +182,24 @@ def test_a_changed_price_seed_rebuilds_every_day_and_says_why(hand_priced: tuple
     assert all(abs(costs[r] - Decimal(row["list_usd"])) <= Decimal("1e-9") for r, row in expected.items())
     assert any(row["cost_usd"] != row["list_usd"] for row in expected.values())  # there was a negotiated price
     assert query(home / "token_ledger.duckdb", "select count(*) from raw.rebuild_days") == [(0,)]
+
+
+def test_a_seed_change_counts_as_loaded_only_once_a_complete_build_succeeds(tmp_path: Path) -> None:
+    """Scheduled builds leave the seeds out while their files are those the last complete build
+    loaded: a build that fails after a seed changed records nothing, so the next one loads the
+    seeds again (and rebuilds every day) instead of building on the old prices."""
+    used = {"seeds/price_overrides.csv": "before", "dbt_project.yml": "p", "TOKEN_LEDGER_MIN_GROUP_SIZE": "5"}
+    edited = {**used, "seeds/price_overrides.csv": "after"}
+    with warehouse.private(Home(tmp_path)) as con:
+        rebuild.settle(con, rebuild.now(), used)
+        assert rebuild.queue_reference_change(con, used) == []
+        changed = rebuild.queue_reference_change(con, edited)  # this build fails: no settle
+        assert changed == ["seeds/price_overrides.csv"] and rebuild.seeds_changed(changed)
+        assert rebuild.queue_reference_change(con, edited) == changed  # the next build loads them
+        rebuild.settle(con, rebuild.now(), edited)
+        assert rebuild.queue_reference_change(con, edited) == []
+        new_k = rebuild.queue_reference_change(con, {**edited, "TOKEN_LEDGER_MIN_GROUP_SIZE": "9"})
+        assert new_k == ["TOKEN_LEDGER_MIN_GROUP_SIZE"] and not rebuild.seeds_changed(new_k)
 
 
 def test_published_prices_agree_with_litellm_where_both_list_a_price(

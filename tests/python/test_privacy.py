@@ -310,10 +310,13 @@ def test_build_fails_when_a_public_model_exposes_personal_data(org: dict, tmp_pa
 def test_erasure_carries_through_to_the_next_publish(org: dict, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
-    run_cli(home, "run", str(org["inputs"]), env=env)
-    victim, requests = query(home / "token_ledger.duckdb",
-                             "select user_email, count(*) from restricted.fct_usage_events "
-                             "where team_id <> 'unattributed' group by 1 order by 2 desc limit 1")[0]
+    shutil.copytree(org["home"], home)  # the organisation, run once
+    # the heaviest user whom no leaky record names (those hide other people's emails in free text)
+    leaky = org["leaky"].read_text(encoding="utf-8").lower()
+    victim, requests = next(row for row in query(home / "token_ledger.duckdb",
+                                                 "select user_email, count(*) from restricted.fct_usage_events "
+                                                 "where team_id <> 'unattributed' group by 1 order by 2 desc, 1")
+                            if row[0] not in leaky)
     victim_key = hmac.new(KEY_A.encode(), victim.encode(), hashlib.sha256).hexdigest()
     before = query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0]
     assert query(home / "analytics.duckdb", "select count(*) from fct_user_usage_monthly where user_key = ?",
@@ -365,14 +368,13 @@ READER = textwrap.dedent("""
 def test_readers_never_see_errors_while_runs_publish(org: dict, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
-    days = sorted(org["inputs"].glob("usage-*.jsonl"))
-    run_cli(home, "run", str(org["inputs"] / "people.csv"), str(days[0]), env=env)
+    shutil.copytree(org["home"], home)  # published once
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(home / "analytics.duckdb"), str(stop)],
                               stdout=subprocess.PIPE, text=True)
     try:
-        for day in days[1:3]:  # two publishes while the reader reads
-            run_cli(home, "run", str(day), env=env)
+        for _ in range(2):  # two publishes while the reader reads
+            run_cli(home, "run", env=env)
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=60)
