@@ -52,10 +52,11 @@ final as (
         user_email,
         api_key_name,
         entry ->> 'model' as model,
-        sum(coalesce(cast(entry -> 'tokens' ->> 'input' as bigint), 0)) as input_tokens,
-        sum(coalesce(cast(entry -> 'tokens' ->> 'output' as bigint), 0)) as output_tokens,
-        sum(coalesce(cast(entry -> 'tokens' ->> 'cache_read' as bigint), 0)) as cache_read_tokens,
-        sum(coalesce(cast(entry -> 'tokens' ->> 'cache_creation' as bigint), 0)) as cache_write_5m_tokens,
+        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'input' as bigint), 0)) as bigint) as input_tokens,
+        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'output' as bigint), 0)) as bigint) as output_tokens,
+        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'cache_read' as bigint), 0)) as bigint) as cache_read_tokens,
+        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'cache_creation' as bigint), 0)) as bigint)
+            as cache_write_5m_tokens,
         sum(cast(entry -> 'estimated_cost' ->> 'amount' as decimal(18, 4)) / 100) as reported_cost_usd,
         max(loaded_at) as loaded_at
     from entries
