@@ -121,7 +121,6 @@ def _accepted(field: Field) -> str:
         # digits only (DuckDB's cast would take '+5', '12.0', '1e3', '0x10', '1_000', '5\t'),
         # within the bound of a valid count (a larger value goes the careful way)
         "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}')",
-        "timestamp": in_window(_stored(field)),
     }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
     return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
 
@@ -194,17 +193,24 @@ def _new_rows(spec: LandingSpec) -> str:
     return f"raw.{spec.table} where _loaded_at = $loaded and _batch_id in (select batch_id from bulk_files)"
 
 
+def _unconverted(spec: LandingSpec) -> str:
+    """A stored record the careful path would not land: a required value that did not convert,
+    or a time outside the valid window (checked here, on the stored time: in the insert each
+    time would be converted twice, 0.9 s of 14 s for 10 M records)."""
+    return " or ".join([*(f"{_quote(f.name)} is null" for f in spec.fields if f.required),
+                        *(f"not {in_window(_quote(f.name))}" for f in spec.fields if f.kind == "timestamp")]) or "false"
+
+
 def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> set[str]:
     """Batches to take out again: count differs from what the file should land, rows not in file order
     (where lines are numbered by place),
-    a required value that did not convert, or a value checked per distinct value (an email, a
-    provider) that the careful path would reject or trim."""
-    required_null = " or ".join(f"{_quote(f.name)} is null" for f in spec.fields if f.required) or "false"
+    a record the careful path would not land (`_unconverted`), or a value checked per distinct
+    value (an email, a provider) that the careful path would reject or trim."""
     con.execute(
         f"""
         create or replace temp table bulk_counts as
         select _batch_id as batch_id, count(*) as n, min(rowid) as first_row, max(rowid) as last_row,
-            count(*) filter (where {required_null}) as unconverted
+            count(*) filter (where {_unconverted(spec)}) as unconverted
         from {_new_rows(spec)}
         group by 1
         """,
@@ -301,7 +307,8 @@ def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
         with new_rows as not materialized (
             select _batch_id, rowid as row_id, {provider} as provider_key, {request_id} as request_id,
                 {total} as usage_total
-            from {_new_rows(spec)} and {request_id} is not null
+            -- a record the careful path would not land shares nothing
+            from {_new_rows(spec)} and {request_id} is not null and not coalesce({_unconverted(spec)}, false)
         ),
         -- grouping 64-bit hashes of the request ids is far cheaper than grouping the keys (and
         -- than hashing the provider too: 0.7 s against 1.1 s for 10 M rows); a collision or the
