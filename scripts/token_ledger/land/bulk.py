@@ -108,7 +108,8 @@ def _accepted(field: Field) -> str:
     """Cheap checks on the text: never true where the careful path would reject or land a
     different value (it may be false where the careful path accepts: that file then goes the
     careful way), but for the values checked per distinct value after the insert. Conversions
-    of required fields are checked after the insert too (no NULLs)."""
+    of required fields, and every time's window, are checked after the insert too
+    (`_unconverted`)."""
     v = field.col
     if _checked_per_value(field):
         return f"{v} is not null" if field.required else "true"
