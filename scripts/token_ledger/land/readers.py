@@ -595,12 +595,13 @@ def _value_of(attributes: str, keys: str, key: str) -> str:
     return f"coalesce({found}.stringValue, {found}.intValue, {found}.doubleValue, {found}.boolValue)"
 
 
-def _each(items: str, alias: str) -> str:
-    """One row per item of a list, and one (NULL) for an empty or missing list: every line of
-    a file keeps a row, so the lines read can be counted. `<alias>_at` is the item's place
-    (from 1)."""
-    listed = f"case when len(coalesce({items}, [])) = 0 then [null] else {items} end"
-    return f"unnest({listed}) as {alias}, generate_subscripts({listed}, 1) as {alias}_at"
+def _places(items: str, alias: str) -> str:
+    """One row per item of a list, and one for an empty or missing list: every line of a file
+    keeps a row, so the lines read can be counted. `<alias>_at` is the item's place (from 1);
+    the item is `items[<alias>_at]` (NULL for an empty list). Unnesting the places, not the
+    items, leaves the lists as they were read: unnesting `case when len(...) = 0 then [null]
+    else items end` copied every list (reading 1.6 M OTel records: 7.8 s against 4.4 s)."""
+    return f"unnest(range(1, greatest(len({items}), 1) + 1)) as {alias}_at"
 
 
 def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str]) -> str:
@@ -626,25 +627,31 @@ def bulk_otel(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[s
                            columns = {{resourceLogs: '{_OTEL_LOGS}'}})
         ),
         resources as (
-            select file_index, _not_export, {_each('resourceLogs', 'rl')} from export_lines
+            select file_index, _not_export, resourceLogs, {_places('resourceLogs', 'rl')} from export_lines
         ),
         scopes as (
-            select file_index, _not_export, rl_at = 1 as _first_rl, rl.resource.attributes as resource_attributes,
-                {_each('rl.scopeLogs', 'sl')}
+            select file_index, _not_export, rl_at = 1 as _first_rl, resourceLogs[rl_at] as rl,
+                {_places('resourceLogs[rl_at].scopeLogs', 'sl')}
             from resources
         ),
         log_records as (
-            select file_index, _not_export, _first_rl and sl_at = 1 as _first_sl, resource_attributes,
-                {_each('sl.logRecords', 'lr')}
+            select file_index, _not_export, _first_rl and sl_at = 1 as _first_sl,
+                rl.resource.attributes as resource_attributes, rl.scopeLogs[sl_at] as sl,
+                {_places('rl.scopeLogs[sl_at].logRecords', 'lr')}
             from scopes
+        ),
+        records as (
+            select file_index, _not_export, _first_sl and lr_at = 1 as _first, resource_attributes,
+                sl.logRecords[lr_at] as lr
+            from log_records
         ),
         keyed as (
             select *, list_transform(lr.attributes, lambda a: a.key) as _keys,
                 list_transform(resource_attributes, lambda a: a.key) as _resource_keys
-            from log_records
+            from records
         ),
         found as (
-            select file_index, _first_sl and lr_at = 1 as _first, _not_export, lr,
+            select file_index, _first, _not_export, lr,
                 {", ".join(f"{sql} as l_{name}" for name, sql in found.items())}
             from keyed
         )
