@@ -3,9 +3,10 @@
 Every raw table and identity column comes from the format registry (`land.formats`): the
 person's records go from each raw table, references to them (a manager) are emptied, their
 quarantined records go (matched on the identity as a whole value, never as a substring),
-file names that hold their address are rewritten, and the incremental facts lose their
-rows. The erasure itself is recorded by keyed pseudonym only, so later landings of old
-files drop the person's records. The next build and publish carry it through the marts.
+their address in the free text of other people's records (a manager named in `tags`) and in
+file names is rewritten, and the incremental facts lose their rows. The erasure itself is
+recorded by keyed pseudonym only, so later landings of old files drop the person's records.
+The next build and publish carry it through the marts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from token_ledger.land.formats import FORMATS
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import configure, hmac_sql
 
+# the fields that hold free text, where an address may be written into another person's record
+FREE_TEXT_KINDS = ("text", "json_object")
 # the incremental facts keep history between builds: the person's rows go now
 INCREMENTAL_FACTS = {"fct_usage_events": "user_email", "fct_person_usage_daily": "user_email"}
 # the incremental marts by day that sum them: the person's days go now, and are rebuilt from
@@ -35,6 +38,7 @@ INCREMENTAL_DAYS = {"fct_usage_daily": "usage_date", "fct_focus_costs": 'cast("C
 class Erasure:
     records: dict[str, int] = field(default_factory=dict)  # table -> rows removed
     references: int = 0  # rows that named the person as someone else's manager
+    mentions: int = 0  # other people's records whose free text named the person
     quarantined: int = 0
     file_names: int = 0
 
@@ -45,7 +49,8 @@ class Erasure:
     def line(self) -> str:
         tables = ", ".join(f"{n} from {t}" for t, n in sorted(self.records.items()) if n) or "no records"
         return (f"erased {self.total} records ({tables}); {self.quarantined} quarantined records; "
-                f"{self.references} manager references emptied; {self.file_names} file names rewritten")
+                f"{self.references} manager references emptied; {self.mentions} other records' free text "
+                f"rewritten; {self.file_names} file names rewritten")
 
 
 def _token_pattern(email: str) -> str:
@@ -75,6 +80,36 @@ def _quarantined(con: duckdb.DuckDBPyConnection, email: str) -> int:
         con.executemany("update raw.load_batches set rows_quarantined = rows_quarantined - ? where batch_id = ?",
                         [[n, batch] for batch, n in counts.items()])
     return len(batches)
+
+
+def _mentions(con: duckdb.DuckDBPyConnection, email: str, raw_tables: set[str]) -> int:
+    """Other people's records whose free text names the person (a manager in `tags`, an owner in
+    LiteLLM's `metadata`): each mention of the address as a whole token becomes `[erased]`, the
+    record stays, and its day is queued, so the next build rebuilds it from the rewritten text.
+    Replaced twice: one pass leaves a mention whose leading separator ended the previous one."""
+    pattern = _token_pattern(email).replace("@", r"(?:@|\\u0040)")  # JSON text may escape the at sign
+    replaced = "regexp_replace({}, $pattern, $replacement, 'gi')"
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rewritten = 0
+    for spec in FORMATS.values():
+        columns = [_quote(f.name) for f in spec.fields if f.kind in FREE_TEXT_KINDS]
+        if spec.table not in raw_tables or not columns:
+            continue
+        day = f"cast({_quote(spec.dated_by)} as date)" if spec.dated_by else "cast(null as date)"
+        days = con.execute(
+            f"""
+            update raw.{spec.table}
+            set {", ".join(f"{c} = {replaced.format(replaced.format(c))}" for c in columns)}
+            where {" or ".join(f"regexp_matches(lower({c}), $pattern)" for c in columns)}
+            returning {day}
+            """,
+            {"pattern": pattern, "replacement": f"\\1{ERASED}\\2"},
+        ).fetchall()
+        rewritten += len(days)
+        queued = sorted({d for (d,) in days if d is not None})
+        if queued:
+            con.executemany("insert into raw.rebuild_days values (?, 'erasure', ?)", [[d, now] for d in queued])
+    return rewritten
 
 
 def _file_names(con: duckdb.DuckDBPyConnection, email: str) -> int:
@@ -141,6 +176,7 @@ def erase(home: Home, email: str) -> Erasure:
                 result.references += con.execute(
                     f"update raw.{spec.table} set {_quote(column)} = null where {identity_sql(_quote(column))} = ?",
                     [normalized]).fetchone()[0]
+        result.mentions = _mentions(con, normalized, raw_tables)
         result.quarantined = _quarantined(con, normalized)
         result.file_names = _file_names(con, normalized)
         _erase_days(con, normalized, facts)

@@ -311,12 +311,18 @@ def test_erasure_carries_through_to_the_next_publish(org: dict, tmp_path: Path) 
     home = tmp_path / "home"
     env = {"TOKEN_LEDGER_PSEUDONYM_KEY": KEY_A}
     shutil.copytree(org["home"], home)  # the organisation, run once
-    # the heaviest user whom no leaky record names (those hide other people's emails in free text)
-    leaky = org["leaky"].read_text(encoding="utf-8").lower()
+    # the heaviest user whom another person's leaky record names in its free text (a manager
+    # in `tags`): erasure rewrites the mention, and the other person's record stays
+    leaky = [json.loads(line) for line in org["leaky"].read_text(encoding="utf-8").splitlines()]
+    named = {record["tags"]["nested"]["manager"].lower() for record in leaky
+             if record["tags"]["nested"]["manager"].lower() != record["user_email"].lower()}
     victim, requests = next(row for row in query(home / "token_ledger.duckdb",
                                                  "select user_email, count(*) from restricted.fct_usage_events "
                                                  "where team_id <> 'unattributed' group by 1 order by 2 desc, 1")
-                            if row[0] not in leaky)
+                            if row[0] in named)
+    own = sum(record["user_email"].lower() == victim for record in leaky)  # the victim's own leaky record
+    leaky_landed = query(home / "token_ledger.duckdb",
+                         "select count(*) from raw.canonical_events where starts_with(request_id, 'leak-')")[0][0]
     victim_key = hmac.new(KEY_A.encode(), victim.encode(), hashlib.sha256).hexdigest()
     before = query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0]
     assert query(home / "analytics.duckdb", "select count(*) from fct_user_usage_monthly where user_key = ?",
@@ -329,6 +335,9 @@ def test_erasure_carries_through_to_the_next_publish(org: dict, tmp_path: Path) 
                  [victim_key]) == [(0,)]
     assert query(home / "analytics.duckdb", "select sum(requests) from fct_usage_daily")[0][0] == before - requests
     assert scan(home / "token_ledger.duckdb", {victim}) == []
+    # the records that named the victim stay, rewritten
+    assert query(home / "token_ledger.duckdb", "select count(*) from raw.canonical_events "
+                                               "where starts_with(request_id, 'leak-')")[0][0] == leaky_landed - own
     # landing the same person's records again (a new file) does not bring them back
     again = tmp_path / "again.jsonl"
     lines = [line for line in (org["inputs"] / "usage-2026-10-02.jsonl").read_text().splitlines() if victim in line]

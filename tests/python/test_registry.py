@@ -20,6 +20,7 @@ LANDING_METADATA = {"load_batches", "quarantine", "pending_batches", "erasures",
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 VICTIM, BYSTANDER = "al@corp.example", "val@corp.example"
+ESCAPED = VICTIM.replace("@", "\\u0040")  # as JSON text may write it
 TOKEN = re.compile(r"(^|[^a-z0-9._%+-])al@corp\.example($|[^a-z0-9.-])")
 
 
@@ -109,13 +110,16 @@ def _inputs(folder: Path) -> dict[str, Path]:
             _canonical(VICTIM.upper().replace("AL", "\uff21\uff2c").replace("@", "\uff20"), "req_c8"),
             _canonical(VICTIM.replace("@", "\u00ad@"), "req_c9"),
             _canonical(VICTIM.replace("l", "\u2113"), "req_c10"),  # a compatibility form: NFKC folds it
-            '{"request_id": "req_c6", "user_email": "' + VICTIM + '", broken']) + "\n"),
+            '{"request_id": "req_c6", "user_email": "' + VICTIM + '", broken',
+            # the bystander's record names the person in its free text: it stays, rewritten
+            _canonical(BYSTANDER, "req_c11")[:-1] + ', "tags": {"manager": "AL@Corp.Example", "team": "A"}}']) + "\n"),
         "claude-code-otel": ("otel.jsonl", f"{_otel_line(VICTIM, 'req_o1')}\n{_otel_line(BYSTANDER, 'req_o2')}\n"),
         "litellm-spendlogs": ("spend.csv", "request_id,model,custom_llm_provider,user,end_user,startTime,"
-                              "prompt_tokens,completion_tokens\n"
-                              f"req_l1,gpt-4.1,openai,{VICTIM},,2025-10-04 10:00:00,100,10\n"
-                              f"req_l2,gpt-4.1,openai,{BYSTANDER},,2025-10-04 10:00:00,100,10\n"
-                              f"req_l3,gpt-4.1,openai,,{VICTIM},2025-10-04 10:00:00,100,10\n"),
+                              "prompt_tokens,completion_tokens,metadata\n"
+                              f"req_l1,gpt-4.1,openai,{VICTIM},,2025-10-04 10:00:00,100,10,\n"
+                              f"req_l2,gpt-4.1,openai,{BYSTANDER},,2025-10-04 10:00:00,100,10,"
+                              f'"{{""reviewer"": ""{VICTIM}"", ""cc"": ""{BYSTANDER},{ESCAPED}""}}"\n'
+                              f"req_l3,gpt-4.1,openai,,{VICTIM},2025-10-04 10:00:00,100,10,\n"),
         "api-key-owners": ("owners.csv", "key_type,key_id,owner_email,team_id,cost_center,valid_from\n"
                            f"anthropic_api_key,k1,{VICTIM},T-A,CC-A,2025-01-01\n"
                            f"anthropic_api_key,k2,{BYSTANDER},T-A,CC-A,2025-01-01\n"),
@@ -135,7 +139,7 @@ def _victim_values(db: Path) -> list[tuple[str, str]]:
     """(table, column) of every raw value naming the victim as a whole address."""
     hits = []
     columns = query(db, "select table_name, column_name from information_schema.columns "
-                        "where table_schema = 'raw' and data_type = 'VARCHAR'")
+                        "where table_schema = 'raw' and data_type in ('VARCHAR', 'JSON')")
     for table, column in columns:
         for (value,) in query(db, f'select distinct lower("{column}") from raw."{table}" where "{column}" is not null'):
             if TOKEN.search(value.replace("\\u0040", "@")):
@@ -182,6 +186,11 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
     # people 1, canonical 5, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
     assert "erased 14 records" in first
     assert "3 quarantined records" in first and "1 manager references emptied" in first
+    assert "2 other records' free text rewritten" in first
+    assert query(db, "select tags ->> 'manager', tags ->> 'team' from raw.canonical_events where request_id = 'req_c11'"
+                 ) == [("[erased]", "A")]
+    assert query(db, "select metadata from raw.litellm_spend_logs where request_id = 'req_l2'") == [
+        (f'{{"reviewer": "[erased]", "cc": "{BYSTANDER},[erased]"}}',)]
     assert _victim_values(db) == []
     assert query(db, "select user_login from raw.copilot_user_days") == [("val-gh",)]  # the login, matched as a whole
     # the batches' quarantine counts still agree with the quarantine
