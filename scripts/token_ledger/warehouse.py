@@ -31,7 +31,8 @@ create table if not exists raw.quarantine (
     raw_record varchar,
     loaded_at timestamp not null
 );
--- batches a bulk landing inserted but has not finished checking: discarded if it crashed
+-- batches a bulk landing inserted but has not finished checking, or a file landed as one
+-- format before its landing as its companion: discarded (discard_pending) if that never finished
 create table if not exists raw.pending_batches (
     batch_id varchar not null,
     table_name varchar not null,
@@ -51,8 +52,10 @@ create table if not exists raw.rebuild_days (
 
 
 def discard_pending(con: duckdb.DuckDBPyConnection) -> int:
-    """Remove the rows of bulk landings that never finished (killed between their insert and
-    their checks): their files have no load batch, so the next landing lands them again."""
+    """Remove the rows of landings that never finished, so the next landing lands their files
+    again: bulk landings killed between their insert and their checks (their files have no
+    load batch yet), and a file's landing as one format whose landing as its companion did not
+    follow (a Collector file of logs and metrics: its batch goes too)."""
     from token_ledger.land.formats import FORMATS
 
     tables = {spec.table for spec in FORMATS.values()}
@@ -62,6 +65,8 @@ def discard_pending(con: duckdb.DuckDBPyConnection) -> int:
         if table in tables:
             removed += con.execute(f"delete from raw.{table} where _loaded_at = ? and _batch_id = ?",
                                    [loaded, batch]).fetchone()[0]
+        con.execute("delete from raw.quarantine where batch_id = ?", [batch])
+        con.execute("delete from raw.load_batches where batch_id = ?", [batch])
     con.execute("delete from raw.pending_batches")
     return removed
 

@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from blake3 import blake3
 
@@ -600,6 +601,43 @@ def test_one_collector_file_of_logs_and_metrics_lands_as_both(tmp_path: Path) ->
         quarantined = set(query(home / "token_ledger.duckdb", "select line_number, reason from raw.quarantine"))
         assert quarantined == {(at[kind, line], reason) for kind, line, reason in quarantined_alone}, first
         assert "skipped 1 files already landed" in run_cli(home, "land", str(mixed)).out
+
+
+def test_a_collector_file_whose_metrics_failed_to_land_lands_whole_next_time(tmp_path: Path) -> None:
+    """The warehouse fails after a mixed Collector file's logs landed and before its metrics
+    did: the file does not count as landed, and the next landing lands it whole, once, as a
+    landing without the failure does."""
+    mixed = tmp_path / "in" / "collector.jsonl"
+    mixed.parent.mkdir()
+    mixed.write_text("".join(line + "\n" for path in (FIXTURES / "claude-code-otel" / "collector-export.jsonl",
+                                                      FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl")
+                             for line in _lines_of(path)), encoding="utf-8")
+    queries = ("select * exclude (_batch_id, _loaded_at) from raw.claude_code_otel_events order by all",
+               "select * exclude (_batch_id, _loaded_at) from raw.claude_code_otel_metric_points order by all",
+               "select source_format, line_number, reason from raw.quarantine order by all",
+               "select source_format, file_path, rows_landed, rows_quarantined, rows_skipped from raw.load_batches "
+               "order by all")
+    clean = tmp_path / "clean"
+    run_cli(clean, "land", str(mixed))
+    expected = [query(clean / "token_ledger.duckdb", sql) for sql in queries]
+    assert len(expected[0]) == 3 and len(expected[1]) == 23 and len(expected[3]) == 2  # EXPECTED.md of each
+
+    failed = Home.resolve(str(tmp_path / "failed"))
+    original = land._land_one
+
+    def failing(*args: object) -> object:
+        if args[7]:  # the landing as the companion: the warehouse fails
+            raise duckdb.IOException("IO Error: could not write to the database file")
+        return original(*args)
+
+    with warehouse.private(failed) as con, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(land, "_land_one", failing)
+        report = land_files(con, [mixed])
+    assert len(report.errors) == 1 and report.records_landed == 3  # the logs landed, then the failure
+    out = run_cli(failed.root, "land", str(mixed)).out
+    assert "landed 26 records from 1 files" in out, out
+    assert [query(failed.private_db, sql) for sql in queries] == expected
+    assert "skipped 1 files already landed" in run_cli(failed.root, "land", str(mixed)).out
 
 
 def _is_json(line: str) -> bool:

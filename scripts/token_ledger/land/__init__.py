@@ -141,6 +141,8 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
              "ignored": ignored},
         )
         rebuild.queue_landed(con, spec, loaded_at)
+        if read.others and spec.companion and not companion:  # landed once the companion is too
+            con.execute("insert into raw.pending_batches values (?, ?, ?)", [batch, spec.table, loaded_at])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -303,10 +305,11 @@ def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec,
     """One file the careful way; what it does wrong quarantines it whole, a failure of the
     warehouse is reported and nothing of the file is recorded. A file holding lines of its
     format's companion then lands as the companion too (`companion`: this is that landing),
-    in a batch of its own."""
+    in a batch of its own; until it has, the first landing is pending (`discard_pending`), so a
+    failure in between leaves the file to land whole next time."""
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        counts, others = _land_one(con, path, spec, digest, lines, user, dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                                   companion)
+        counts, others = _land_one(con, path, spec, digest, lines, user, loaded_at, companion)
     except BAD_INPUT as exc:
         _quarantine_file(con, path, spec.name, digest, _reason(exc, path), report)
         return
@@ -315,7 +318,10 @@ def _land_careful(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec,
         return
     report.add(*counts, new_file=not companion)
     if others and spec.companion and not companion:
+        failures = len(report.errors)
         _land_careful(con, path, FORMATS[spec.companion], digest, lines, user, report, companion=True)
+        if len(report.errors) == failures:  # landed (or quarantined) as the companion too
+            con.execute("delete from raw.pending_batches where batch_id = ?", [batch_id(loaded_at, digest)])
 
 
 def _reason(exc: Exception, path: Path) -> str:
