@@ -140,25 +140,37 @@ def _builds_every_model(extra: list[str]) -> bool:
     return True
 
 
+def scheduled_args(changed: list[str]) -> list[str]:
+    """What a scheduled build leaves out, given the reference parts `changed` since the last
+    complete build that succeeded: the unit tests (they test the code, not the data; `make
+    test` runs them, and so does `token-ledger build -- --resource-type model unit_test`); the
+    seeds and their tests while the seed files are those that build loaded; and the views while
+    nothing changed (the models and macros are those it created them from, and DuckDB binds a
+    view's query when it is read, so the view stands). The tests on the views still run."""
+    from token_ledger import rebuild
+
+    left_out = [*([] if rebuild.seeds_changed(changed) else ["path:seeds"]),
+                *([] if changed else ["resource_type:model,config.materialized:view"])]
+    # `empty`: leaving a node out leaves only it out, not the tests that read it
+    return ["--exclude-resource-type", "unit_test",
+            *(["--exclude", *left_out, "--indirect-selection", "empty"] if left_out else [])]
+
+
 def build(home: Home, extra: list[str] | None = None, dbt: Dbt | None = None) -> int:
-    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time. With no EXTRA (a
-    scheduled build), unit tests are left out: they test the code, not the data (`make test`
-    runs them; so does `token-ledger build -- --resource-type model unit_test`); so are the
-    seeds and their tests while the seed files are those the last complete build loaded. The
-    incremental models rebuild the days queued in `raw.rebuild_days` (token_ledger.rebuild); a
-    build of every model that succeeded empties what was queued before it."""
+    """`dbt build EXTRA`, in `dbt` when the caller started one ahead of time; with no EXTRA, a
+    scheduled build (`scheduled_args`). The incremental models rebuild the days queued in
+    `raw.rebuild_days` (token_ledger.rebuild); a scheduled build, or one of every model, that
+    succeeded empties what was queued before it."""
     from token_ledger import rebuild, warehouse
 
     reference = rebuild.reference_checksums(home.root)
     with warehouse.private(home) as con:
         changed = rebuild.queue_reference_change(con, reference)
-    if not extra:  # unit tests check the code, in development and CI
-        extra = ["--exclude-resource-type", "unit_test"]
-        if not rebuild.seeds_changed(changed):  # a test reading a seed and a model still runs
-            extra += ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
+    complete = not extra or _builds_every_model(extra)
+    extra = extra or scheduled_args(changed)
     started = rebuild.now()
     code = run_dbt(home, ["build", *extra]) if dbt is None else dbt.run(["build", *extra])
-    if code == 0 and _builds_every_model(extra):
+    if code == 0 and complete:
         with warehouse.private(home) as con:
             rebuild.settle(con, started, reference)
     return code

@@ -61,13 +61,20 @@ def queue_every_day(con: duckdb.DuckDBPyConnection, reason: str) -> None:
 
 
 def reference_checksums(home_root: Path) -> dict[str, str]:
-    """SHA-256 of each seed file (the CSVs and their YAML) and of the project file (its vars),
-    the k in force, and an HMAC of a constant under the pseudonym key (a new key changes every
-    user_key; the key itself is never stored)."""
+    """SHA-256 of each seed file (the CSVs and their YAML), of the project file (its vars) and
+    of the models and macros (the code that made the history: an upgrade rebuilds it), the k in
+    force, and an HMAC of a constant under the pseudonym key (a new key changes every user_key;
+    the key itself is never stored)."""
     root = project_dir()
     parts = {f"seeds/{p.name}": p for p in sorted((root / "seeds").iterdir()) if p.suffix in (".csv", ".yml")}
     parts["dbt_project.yml"] = root / "dbt_project.yml"
     checksums = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in parts.items()}
+    code = hashlib.sha256()
+    for path in sorted(p for folder in ("models", "macros") for p in (root / folder).rglob("*")
+                       if p.suffix in (".sql", ".yml")):
+        text = path.read_bytes()
+        code.update(f"{path.relative_to(root).as_posix()}\0{len(text)}\0".encode() + text)
+    checksums["models and macros"] = code.hexdigest()
     checksums["TOKEN_LEDGER_MIN_GROUP_SIZE"] = str(min_group_size())
     checksums["pseudonym key"] = hmac.new(resolve_key(home_root), b"token-ledger reference check",
                                           hashlib.sha256).hexdigest()

@@ -3,12 +3,13 @@ the warehouse, runs the one command it is given with that parse, and exits with 
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import project_copy, query, read_jsonl, run_cli
 
 KEY = "test-key-dbt-process"
 PARSE_REPORT = '"command_name": "parse", "command_success": true'
@@ -97,3 +98,40 @@ def test_the_unit_tests_pass_and_scheduled_builds_leave_them_out(tmp_path: Path)
     models = sum(1 for _ in (Path(__file__).parents[2] / "models").rglob("*.sql"))
     assert line.startswith(f"dbt: {models} models, {units} unit tests in ")
     assert f": {models + units} passed, 0 failed" in line
+
+
+def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path) -> None:
+    """With nothing changed since the last complete build, a scheduled build leaves the views
+    (staging, intermediate) as they are and still runs their tests; an edited model re-creates
+    them and rebuilds every day."""
+    home, inputs = tmp_path / "home", tmp_path / "in"
+    run_cli(home, "generate", "--out", str(inputs), "--users", "20", "--days", "2")
+    run_cli(home, "land", str(inputs))
+    applications = {r.get("application") or "unknown" for r in read_jsonl(sorted(inputs.glob("usage-*.jsonl")))}
+    facts = "select distinct application from restricted.fct_usage_events"
+
+    def scheduled_build(project: Path | None = None) -> tuple[set[str], str]:
+        """The nodes the build ran, and what it said."""
+        env = {"TOKEN_LEDGER_PROJECT_DIR": str(project)} if project else None
+        done = run_cli(home, "build", env=env)
+        results = json.loads((home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
+        return {r["unique_id"] for r in results["results"]}, done.err
+
+    first, _ = scheduled_build()
+    view, view_test = "model.token_ledger.stg_canonical__usage_events", "primary_key_int_usage_events_priced_event_id"
+    assert view in first and any(view_test in n for n in first)
+    again, said = scheduled_build()
+    views = {n for n in first if n.startswith(("model.token_ledger.stg_", "model.token_ledger.int_usage_events_"))}
+    assert len(views) > 16 and not views & again
+    assert any(view_test in n for n in again) and "model.token_ledger.fct_usage_events" in again
+    assert "reference data changed" not in said
+    assert {a for (a,) in query(home / "token_ledger.duckdb", facts)} == applications
+
+    edited = project_copy(tmp_path / "project")
+    model = edited / "models" / "staging" / "canonical" / "stg_canonical__usage_events.sql"
+    application = "coalesce(application, 'unknown')"
+    model.write_text(model.read_text(encoding="utf-8").replace(f"{application} as", f"{application} || '-v2' as"),
+                     encoding="utf-8")
+    ran, said = scheduled_build(edited)
+    assert view in ran and "reference data changed (models and macros): every day is rebuilt" in said
+    assert {a for (a,) in query(home / "token_ledger.duckdb", facts)} == {f"{a}-v2" for a in applications}
