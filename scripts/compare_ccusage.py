@@ -5,7 +5,8 @@
 Generates transcripts (`token-ledger generate --format claude-code-jsonl`), then:
 - ccusage 20.0.24 (npm; a comparison tool only, run with npx) reads them as Claude Code's
   config folder (`CLAUDE_CONFIG_DIR/projects/...`): `ccusage claude daily --json --offline -z UTC`;
-- Token Ledger lands them into a fresh home and builds: by default everyone's in one call,
+- Token Ledger lands them into a fresh home and builds, as `token-ledger run` does (dbt gets
+  ready while the files land; the build runs the data tests): by default everyone's in one call,
   each folder its person's (`token-ledger land --owners transcript-users.csv`); with
   `--per-person`, each person's folder with its own `--user` (one landing call per person).
 Prints both tools' token totals per token type (they must be identical: both count a message
@@ -30,7 +31,7 @@ from typing import TypeVar
 import duckdb
 
 from token_ledger.config import Home
-from token_ledger.dbt_runner import build, run_dbt
+from token_ledger.dbt_runner import Dbt, build, run_dbt
 from token_ledger.landing import land_paths
 
 T = TypeVar("T")
@@ -74,8 +75,9 @@ def ledger_totals(inputs: Path, work: Path, per_person: bool) -> tuple[dict[str,
             land_paths(home, [str(folder)], user=users[folder.name])
 
     run_dbt(home, ["parse"], quiet=True)  # once, untimed, as in any deployment (as `token-ledger bench`)
-    _, land_seconds = _timed(land)
-    code, build_seconds = _timed(lambda: build(home, []))
+    with Dbt(home) as dbt:  # as `token-ledger run` does: dbt gets ready while the files land
+        _, land_seconds = _timed(land)
+        code, build_seconds = _timed(lambda: build(home, [], dbt=dbt))
     if code != 0:
         sys.exit(f"error: the build failed (exit {code}); see {home.root / 'dbt' / 'logs' / 'dbt.log'}")
     con = duckdb.connect(str(home.private_db), read_only=True)
