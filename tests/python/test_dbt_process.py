@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import project_copy, query, read_jsonl, run_cli
@@ -103,7 +104,8 @@ def test_the_unit_tests_pass_and_scheduled_builds_leave_them_out(tmp_path: Path)
 def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path) -> None:
     """With nothing changed since the last complete build, a scheduled build leaves the views
     (staging, intermediate) as they are and still runs their tests; an edited model re-creates
-    them and rebuilds every day."""
+    them and rebuilds every day. The views over every usage event are tested on the days a
+    build rebuilds: a request stored twice on such a day fails their key test."""
     home, inputs = tmp_path / "home", tmp_path / "in"
     run_cli(home, "generate", "--out", str(inputs), "--users", "20", "--days", "2")
     run_cli(home, "land", str(inputs))
@@ -135,3 +137,23 @@ def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path)
     ran, said = scheduled_build(edited)
     assert view in ran and "reference data changed (models and macros): every day is rebuilt" in said
     assert {a for (a,) in query(home / "token_ledger.duckdb", facts)} == {f"{a}-v2" for a in applications}
+
+    private = home / "token_ledger.duckdb"
+    con = duckdb.connect(str(private))
+    try:  # a request of the last day also in a gateway's log (landing never stores that), that day queued
+        day = con.execute("select max(cast(occurred_at as date)) from raw.canonical_events").fetchall()[0][0]
+        con.execute("insert into raw.litellm_spend_logs by name select request_id, occurred_at as starttime, model, "
+                    "provider as custom_llm_provider, user_email as user, input_tokens as prompt_tokens, "
+                    "output_tokens as completion_tokens, _line, _batch_id, _loaded_at from raw.canonical_events "
+                    "where cast(occurred_at as date) = ? order by request_id limit 1", [day])
+        con.execute("insert into raw.rebuild_days values (?, 'test', now()::timestamp)", [day])
+    finally:
+        con.close()
+    failed = run_cli(home, "build", env={"TOKEN_LEDGER_PROJECT_DIR": str(edited)}, check=False)
+    results = json.loads((home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    keys = {r["unique_id"].split(".")[2]: r["failures"] for r in results
+            if r["unique_id"].startswith("test.token_ledger.primary_key_int_usage_events_")}
+    assert failed.code == 1 and view not in {r["unique_id"] for r in results}
+    # the first view's key test finds the one key twice; the views after it are not built on it
+    assert keys == {f"primary_key_int_usage_events_{m}_event_id": 1 if m == "unioned" else None
+                    for m in ("unioned", "completed", "attributed", "reconciled", "priced")}
