@@ -8,11 +8,13 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') or '' -%}
-    {%- if not where.startswith('days_to_rebuild(') -%}
+    {%- set marker = 'days_to_rebuild(' -%}
+    {%- if not where.startswith(marker) -%}
         {%- do return(dbt.default__get_where_subquery(relation)) -%}
     {%- endif -%}
+    {%- set day_expression = where[marker | length:-1] | trim -%}
     {%- set filtered -%}
-        (select * from {{ relation }} where {{ days_to_rebuild(where[16:-1] | trim, queued_only=true) }}) dbt_subquery
+        (select * from {{ relation }} where {{ days_to_rebuild(day_expression, queued_only=true) }}) dbt_subquery
     {%- endset -%}
     {%- do return(filtered) -%}
 {%- endmacro %}

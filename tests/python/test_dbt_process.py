@@ -107,6 +107,7 @@ def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path)
     them and rebuilds every day. The views over every usage event are tested on the days a
     build rebuilds: a request stored twice on such a day fails their key test."""
     home, inputs = tmp_path / "home", tmp_path / "in"
+    private = home / "token_ledger.duckdb"
     run_cli(home, "generate", "--out", str(inputs), "--users", "20", "--days", "2")
     run_cli(home, "land", str(inputs))
     applications = {r.get("application") or "unknown" for r in read_jsonl(sorted(inputs.glob("usage-*.jsonl")))}
@@ -127,7 +128,7 @@ def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path)
     assert len(views) > 16 and not views & again
     assert any(view_test in n for n in again) and "model.token_ledger.fct_usage_events" in again
     assert "reference data changed" not in said
-    assert {a for (a,) in query(home / "token_ledger.duckdb", facts)} == applications
+    assert {a for (a,) in query(private, facts)} == applications
 
     edited = project_copy(tmp_path / "project")
     model = edited / "models" / "staging" / "canonical" / "stg_canonical__usage_events.sql"
@@ -136,9 +137,8 @@ def test_scheduled_builds_keep_the_views_until_the_models_change(tmp_path: Path)
                      encoding="utf-8")
     ran, said = scheduled_build(edited)
     assert view in ran and "reference data changed (models and macros): every day is rebuilt" in said
-    assert {a for (a,) in query(home / "token_ledger.duckdb", facts)} == {f"{a}-v2" for a in applications}
+    assert {a for (a,) in query(private, facts)} == {f"{a}-v2" for a in applications}
 
-    private = home / "token_ledger.duckdb"
     con = duckdb.connect(str(private))
     try:  # a request of the last day also in a gateway's log (landing never stores that), that day queued
         day = con.execute("select max(cast(occurred_at as date)) from raw.canonical_events").fetchall()[0][0]
