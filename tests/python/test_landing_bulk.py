@@ -337,6 +337,10 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
                            "litellm-spendlogs": {"cached.csv", "bad-time.csv"}}[fmt]
     if fmt == "claude-code-jsonl":  # the streamed message stands once, at its largest output (column 8)
         assert [row[8] for row in bulk[table] if str(row[0]).endswith("-s")] == [41]
+        # the line that is not JSON, not its whole file: the lines around it land
+        assert sorted((Path(f).name, n) for f, n, _, _ in bulk[QUARANTINE]) == [("broken.jsonl", 2),
+                                                                                 ("fraction.jsonl", 1)]
+        assert len([row for row in bulk[table] if Path(row[-1]).name == "broken.jsonl"]) == 2
     if fmt == "claude-code-otel":  # the model given twice (in the line's first record): its first value
         assert "aa" in [row[3] for row in bulk[table] if Path(row[-1]).name == "twice.jsonl"]
 
@@ -646,3 +650,58 @@ def _is_json(line: str) -> bool:
     except json.JSONDecodeError:
         return False
     return True
+
+
+def _cut_last_line(path: Path) -> int:
+    """Cut the file's last line in the middle, with no newline after it, as a writer stopped
+    mid-line leaves it (or as one still writing it shows it); returns that line's number."""
+    lines = _lines_of(path)
+    path.write_text("".join(f"{line}\n" for line in lines[:-1]) + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")
+    return len(lines)
+
+
+@pytest.mark.parametrize("fmt", ["canonical", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs"])
+def test_a_file_cut_mid_line_lands_the_careful_way_in_one_bulk_pass(tmp_path: Path, fmt: str) -> None:
+    """A file whose last line was cut mid-write is left out of the bulk pass (its
+    read would fail the pass, which was then halved until the file was found: about 2 log2(N)
+    passes) and lands the careful way: what the same file without that line lands, plus one
+    quarantine row at that line. The other files land in one pass."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "6", "--seed", "7",
+            "--format", fmt)
+    owners = None
+    if fmt == "claude-code-jsonl":  # everyone's transcripts, each folder its person's
+        with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
+            owners = {row["folder"]: row["user_email"] for row in csv.DictReader(handle)}
+        files = sorted((inputs / "claude-code-jsonl").rglob("*.jsonl"))
+    else:
+        files = sorted(inputs.glob("*.jsonl") if fmt != "litellm-spendlogs" else inputs.glob("litellm-*.csv"))
+    assert len(files) > 2
+    cut = files[1]
+    whole = tmp_path / "whole" / cut.relative_to(inputs)
+    whole.parent.mkdir(parents=True)
+    whole.write_text("".join(f"{line}\n" for line in _lines_of(cut)[:-1]), encoding="utf-8")
+    line = _cut_last_line(cut)
+    assert not cut.read_bytes().endswith(b"\n")
+
+    passes: list[list[str]] = []  # the files of each bulk pass
+    original = bulk_landing.land_bulk
+    landed, quarantine = {}, {}
+    for name, paths in {"cut": files, "whole": [whole]}.items():
+        home = Home.resolve(str(tmp_path / name))
+        with warehouse.private(home) as con, pytest.MonkeyPatch.context() as patch:
+            configure(con, home.root)
+            patch.setattr(bulk_landing, "land_bulk", lambda *a, **k: passes.append([p.path.name for p in a[2]])
+                          or original(*a, **k))
+            assert not land_files(con, paths, fmt=fmt, owners=owners).errors
+            landed[name] = con.execute(
+                f"select r.* exclude (_batch_id, _loaded_at) from raw.{FORMATS[fmt].table} as r inner join "
+                "raw.load_batches as b on r._batch_id = b.batch_id where b.file_path like ? order by all",
+                [f"%/{cut.relative_to(inputs)}"]).fetchall()
+            quarantine[name] = con.execute("select file_path, line_number, reason from raw.quarantine").fetchall()
+        if name == "cut":  # one pass, without the cut file
+            assert passes == [[p.name for p in files if p != cut]]
+    assert [(Path(f), n) for f, n, _ in quarantine["cut"]] == [(cut, line)], quarantine["cut"]
+    assert "JSON" in quarantine["cut"][0][2] or "CSV" in quarantine["cut"][0][2]
+    assert quarantine["whole"] == []
+    assert landed["cut"] == landed["whole"] and landed["cut"]

@@ -43,6 +43,16 @@ def first_character(path: Path) -> bytes:
         return handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1]
 
 
+def last_bytes(path: Path) -> bytes | None:
+    """The last 4 KB of a file (all of a smaller one); None for a gzip file, whose end is known
+    only once all of it is decompressed."""
+    if is_gzip(path):
+        return None
+    with path.open("rb") as handle:
+        handle.seek(max(0, handle.seek(0, 2) - 4096))
+        return handle.read()
+
+
 def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The decompressed contents of a gzip file's chunks, every member of it (a file may be
     several gzip streams one after another, as `cat a.gz b.gz` makes). Raises zlib.error when

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.land import readers
-from token_ledger.land.contents import data_suffix, first_character, open_data
+from token_ledger.land.contents import data_suffix, first_character, last_bytes, open_data
 from token_ledger.land.fields import SQL_TYPES, Field, table_ddl
 
 
@@ -152,9 +152,27 @@ def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[F
     return readers.csv(con, path, fields)
 
 
+def _ends_whole(path: Path) -> bool:
+    """A JSON Lines file whose last line ends an object. One that ends otherwise was cut
+    mid-line (its writer stopped, or is still writing it): it lands the careful way, which
+    quarantines that line by its number. In the bulk pass it would fail the read, and the pass
+    would be halved until the file was found (one such file among 3,857 transcripts: landing
+    5.1 s -> 8.8 s; ten of them: 14.4 s). A gzip file is taken: its end is not known cheaply."""
+    end = last_bytes(path)
+    return end is None or end.rstrip(b" \t\r\n").endswith(b"}")
+
+
+def _ends_line(path: Path) -> bool:
+    """A CSV file whose last line ends with a newline (or an empty one): as `_ends_whole`, for
+    rows, which may end with any value (LiteLLM spend logs, one day cut short among ten: seven
+    passes, halving)."""
+    end = last_bytes(path)
+    return end is None or end.endswith(b"\n") or not end
+
+
 def _is_jsonl(path: Path) -> bool:
     """A canonical file the bulk pass reads: JSON Lines (a JSON array lands the careful way)."""
-    return canonical_layout(path) == "jsonl" and first_character(path) != b"["
+    return canonical_layout(path) == "jsonl" and first_character(path) != b"[" and _ends_whole(path)
 
 
 def _is_csv(path: Path) -> bool:
@@ -504,7 +522,8 @@ FORMATS: dict[str, LandingSpec] = {
     "claude-code-otel": LandingSpec(
         "claude-code-otel", "claude_code_otel_events", OTEL_FIELDS, readers.otel,
         Detect(json=lambda d: "resourceLogs" in d),
-        identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_otel, record_per_line=False),
+        identity_columns=("user_email",), dated_by="occurred_at",
+        bulk=Bulk(readers.bulk_otel, _ends_whole, record_per_line=False),
         companion="claude-code-otel-metrics",
         request_key=("'anthropic'", "request_id", "occurred_at"),
         usage=_usage("claude-code-otel", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
@@ -514,7 +533,8 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(json=_is_transcript),
         needs_user=True, user_column="user_email", identity_columns=("user_email",), dated_by="occurred_at",
         options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}, largest_stands=True,
-        bulk=Bulk(partial(readers.bulk_transcripts, paths=TRANSCRIPT_PATHS), record_per_line=False),
+        bulk=Bulk(partial(readers.bulk_transcripts, paths=TRANSCRIPT_PATHS), _ends_whole,
+                  record_per_line=False),
         request_key=("'anthropic'", "coalesce(request_id, message_id)", "occurred_at"),
         usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
                      "cache_read_input_tokens", "cache_creation_input_tokens", "0"), bucket=False)),
@@ -523,7 +543,7 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(csv_columns=(frozenset({"call_type", "spend"}), frozenset({"request_id", "starttime"})),
                json=lambda d: "call_type" in d or "spend" in d or "startTime" in d),
         identity_columns=("user", "end_user"), dated_by="starttime",
-        bulk=Bulk(readers.bulk_csv, _is_csv, header_lines=1),
+        bulk=Bulk(readers.bulk_csv, lambda path: _is_csv(path) and _ends_line(path), header_lines=1),
         request_key=(LITELLM_PROVIDER, "request_id", "starttime"),
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
                  "cached tokens exceed prompt_tokens")],

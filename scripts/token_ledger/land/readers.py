@@ -111,8 +111,11 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
     values = ",\n".join(f"_vals[{i + 1}] as {f.col}" for i, f in enumerate(fields))
     keys, duplicated = _duplicated(fields, json_paths)
     object_ = "case when json_valid(_raw) then json_type(_raw) end = 'OBJECT'"
+    # `where` is asked of objects only (CASE, not AND, which DuckDB may reorder): its JSON
+    # functions fail on a line that is not JSON, and the whole file would then be unreadable
     ignored = 0 if where == "true" else con.execute(
-        f"select count(*) from lines where {object_} and not coalesce({where}, false)").fetchone()[0]
+        f"select count(*) from lines where coalesce(case when {object_} then not coalesce({where}, false) end, false)"
+    ).fetchone()[0]
     records = f"""
         with parsed as (
             select
@@ -132,7 +135,7 @@ def extract_json(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dic
         select _line, _raw, _valid, _type, case when _type = 'OBJECT' then {duplicated} end as _dup_key,
             {values}
         from extracted
-        where _type is distinct from 'OBJECT' or ({where})
+        where _type is distinct from 'OBJECT' or coalesce(case when _type = 'OBJECT' then {where} end, false)
     """
     return Read(records, JSONL_PRE_RULES, ignored)
 
