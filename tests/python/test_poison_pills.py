@@ -75,6 +75,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         # Excel's "Unicode Text" export, and a download stored gzipped (Content-Encoding) under its plain name
         "excel-unicode.csv": "request_id,occurred_at\r\npill-24,2026-10-05T10:00:00Z\r\n".encode("utf-16"),
         "s3-download.jsonl": gzip.compress((_record("pill-25") + "\n").encode()),
+        # pages of a provider's report, one per line, with a gap: a page cut short, the error the API
+        # answered instead of a page, a page with a byte that is not UTF-8 (each beside a good page)
+        "pages-cut.jsonl": (json.dumps(pages[0]) + "\n" + json.dumps(pages[1])[:40] + "\n").encode(),
+        "pages-error.jsonl": (json.dumps(pages[0]) + "\n" + json.dumps(
+            {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}) + "\n").encode(),
+        "pages-not-utf8.jsonl": json.dumps(pages[0]).encode() + b'\n{"data": \xff[]}\n',
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -96,6 +102,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "unbalanced.csv": (3, "field 'occurred_at' is not an ISO-8601 timestamp"),
         "negative.jsonl": (1, "field 'input_tokens' is negative"),
         "nul-byte.jsonl": (1, "invalid JSON"),
+        "pages-cut.jsonl": (2, "invalid JSON"),
+        "pages-error.jsonl": (2, "not a report page (no data array)"),
+        "pages-not-utf8.jsonl": (2, "invalid UTF-8"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }
@@ -138,9 +147,9 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     # an unknown provider lands unpriced and is listed, never an error
     assert query(db, "select price_status from restricted.fct_usage_events where request_id = 'pill-11'") == [
         ("unpriced",)]
-    # the array of pages landed both pages' results (EXPECTED.md: 5, one of them negative); the empty
-    # page and the empty file nothing
-    assert query(db, "select count(*) from raw.anthropic_usage_report") == [(4,)]
+    # the array of pages landed both pages' results (EXPECTED.md: 5, one of them negative), and each
+    # file of pages with a gap its good page's 3; the empty page and the empty file nothing
+    assert query(db, "select count(*) from raw.anthropic_usage_report") == [(4 + 3 * 3,)]
     assert "1 empty files skipped" in first.out
     # each file with quarantined records raises one alert (batch and reasons, no content), and so
     # does the model the catalog does not know; the second run sends none of them again

@@ -385,34 +385,43 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
     return Read(records, rules, ignored, others, own="_is_export")
 
 
+def _text(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """A file's whole text (decompressed); None when it is not UTF-8."""
+    try:
+        if is_gzip(path):  # read_text does not decompress
+            with open_data(path) as handle:
+                return handle.read().decode("utf-8")
+        return con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
+    except (UnicodeDecodeError, duckdb.InvalidInputException):
+        return None
+
+
 def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None) -> None:
-    """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...}.
+    """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...};
+    `unpaged`: the lines of a JSON Lines file of pages that are not pages (not JSON, not an
+    object, no `data` array: a page lost on the way, an error the API answered), each with its
+    line in the file, to be quarantined: a bill missing a page must say so.
 
     A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
     result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results;
     without it, each element of `data` is a row of its own (`_line` its ordinal).
     """
-    if is_gzip(path):  # read_text does not decompress
-        try:
-            with open_data(path) as handle:
-                text = handle.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise LedgerError(f"{path}: not UTF-8 text") from exc
-    else:
-        text = con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
-    whole = con.execute("select json_valid(?)", [text]).fetchone()[0]
-    if whole:
+    text = _text(con, path)
+    page = "coalesce(case when json_valid(_raw) then json_type(_raw, '$.data') = 'ARRAY' end, false)"
+    if text is not None and con.execute("select json_valid(?)", [text]).fetchone()[0]:
         con.execute(
             "create or replace temp table pages as select unnest(case when json_type(cast(? as json)) = 'ARRAY' "
             "then cast(cast(? as json) as json[]) else [cast(? as json)] end) as page",
             [text, text, text],
         )
+        con.execute("create or replace temp table unpaged (_line bigint, _raw varchar)")
     else:
-        read_lines(con, path)
+        read_lines(con, path)  # a line with bytes that are not UTF-8 is one of `unpaged`
         if not con.execute("select count(*) filter (where json_valid(_raw)) from lines").fetchone()[0]:
             raise LedgerError(f"{path}: not a usage report (not JSON)")
-        con.execute("create or replace temp table pages as select cast(_raw as json) as page from lines "
-                    "where json_valid(_raw)")
+        con.execute(f"create or replace temp table pages as select cast(_raw as json) as page from lines "
+                    f"where {page} order by _line")
+        con.execute(f"create or replace temp table unpaged as select _line, _raw from lines where not {page}")
     if not con.execute("select count(*) from pages where json_type(page, '$.data') = 'ARRAY'").fetchone()[0]:
         raise LedgerError(f"{path}: not a usage report page (no data array)")
     data = ("select unnest(cast(json_extract(page, '$.data') as json[])) as b from pages "
@@ -434,17 +443,30 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     )
 
 
+def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str]) -> Read:
+    """The records of `lines` (`report_pages`), and its `unpaged` lines, each quarantined."""
+    read = extract_json(con, fields, paths)
+    nulls = ", ".join(f"cast(null as varchar) as {f.col}" for f in fields)
+    unpaged = f"""
+        select _line, _raw, json_valid(_raw) as _valid, case when json_valid(_raw) then json_type(_raw) end as _type,
+            cast(null as varchar) as _dup_key, {nulls}, true as _unpaged
+        from unpaged
+    """
+    records = f"select *, false as _unpaged from ({read.records}) union all by name {unpaged}"
+    return Read(records, [*read.rules, ("_unpaged", "'not a report page (no data array)'")], read.ignored)
+
+
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> Read:
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
-    return extract_json(con, fields, paths)
+    return _report_records(con, fields, paths)
 
 
 def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> Read:
     """Pages of a report whose `data` elements are rows (the Claude Code analytics report)."""
     report_pages(con, path, None)
-    return extract_json(con, fields, paths)
+    return _report_records(con, fields, paths)
 
 
 def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
@@ -452,7 +474,7 @@ def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
     to_iso = "strftime(to_timestamp(try_cast(b ->> '{0}' as bigint)), '%Y-%m-%dT%H:%M:%SZ')"
     report_pages(con, path, f"json_object('start_time', {to_iso.format('start_time')}, "
                             f"'end_time', {to_iso.format('end_time')})")
-    return extract_json(con, fields, paths)
+    return _report_records(con, fields, paths)
 
 
 def _columns_by_name(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
