@@ -226,7 +226,8 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
 
 def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) -> None:
     """DuckDB's file readers take glob patterns: `usage[1].jsonl` must be read as itself, not as
-    `usage1.jsonl` beside it (both landing paths, and a CSV file whose pattern matches nothing)."""
+    `usage1.jsonl` beside it (both landing paths, and a CSV file whose pattern matches nothing),
+    and a name with a backslash as itself."""
     home, generated, inputs = tmp_path / "home", tmp_path / "generated", tmp_path / "in"
     run_cli(home, "generate", "--out", str(generated), "--users", "12", "--days", "2")
     lines = [line for day in sorted(generated.glob("usage-*.jsonl")) for line in day.read_text().splitlines()]
@@ -237,6 +238,9 @@ def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) 
         "usage1.jsonl": lines[quarter:2 * quarter],
         "late[2].jsonl": [*lines[2 * quarter:3 * quarter], "{not json"],  # the careful path
         "late2.jsonl": lines[3 * quarter:],
+        # a Windows path unzipped here is one name holding backslashes: beside glob characters too
+        "logs\\2026\\usage[1].jsonl": [line.replace('"request_id":"', '"request_id":"w-') for line in lines[:2]],
+        "logs\\late[2].jsonl": [lines[2].replace('"request_id":"', '"request_id":"w-'), "{not json"],
     }
     for name, content in files.items():
         (inputs / name).write_text("".join(f"{line}\n" for line in content), encoding="utf-8")
@@ -249,8 +253,8 @@ def test_file_names_with_glob_characters_land_their_own_records(tmp_path: Path) 
                        "(select batch_id from raw.load_batches where file_path = ?) order by 1",
                        [str((inputs / name).resolve())])
         assert [r[0] for r in landed] == expected, name
-    assert query(db, "select file_path, line_number from raw.quarantine") == [
-        (str((inputs / "late[2].jsonl").resolve()), quarter + 1)]
+    assert sorted(query(db, "select file_path, line_number from raw.quarantine")) == [
+        (str((inputs / "late[2].jsonl").resolve()), quarter + 1), (str((inputs / "logs\\late[2].jsonl").resolve()), 2)]
     people = len((generated / "people.csv").read_text().splitlines()) - 1
     assert query(db, "select count(*) from raw.people")[0][0] == people
 

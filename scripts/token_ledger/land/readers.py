@@ -60,7 +60,11 @@ class Read:
 def file_pattern(path: Path | str) -> str:
     """A path as DuckDB's file readers take it: they read a glob pattern, so `*`, `?` and `[`
     in a file's own name are matched literally (`[*]`, `[?]`, `[[]`). Unescaped, a file named
-    `usage[1].jsonl` would be read as `usage1.jsonl`."""
+    `usage[1].jsonl` would be read as `usage1.jsonl`. A path with a backslash (a Windows path
+    unzipped here: `logs\\usage.jsonl` is one name) is passed as it is: DuckDB's glob matches
+    nothing through a backslash, and a pattern that matches nothing is read as the path itself."""
+    if "\\" in str(path):
+        return str(path)
     return re.sub(r"([*?\[])", r"[\1]", str(path))
 
 
