@@ -705,3 +705,63 @@ def test_a_file_cut_mid_line_lands_the_careful_way_in_one_bulk_pass(tmp_path: Pa
     assert "JSON" in quarantine["cut"][0][2] or "CSV" in quarantine["cut"][0][2]
     assert quarantine["whole"] == []
     assert landed["cut"] == landed["whole"] and landed["cut"]
+
+
+def test_resumed_sessions_land_in_passes_as_file_after_file(tmp_path: Path) -> None:
+    """A resumed Claude Code session copies the messages before it into a new transcript (a
+    new session id), and may be resumed again: files sharing requests. Each request lands from
+    its first file in the first bulk pass, the files after it in the passes after (three files
+    holding one request: three passes), none of them the careful way, and exactly as landing
+    file after file does: the copies are replays, a message written again larger a correction
+    (about 8 times faster on 3,857 files, a tenth of them resumed)."""
+    inputs = tmp_path / "in"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "3", "--seed", "3",
+            "--format", "claude-code-jsonl")
+    with (inputs / "transcript-users.csv").open(encoding="utf-8") as handle:
+        owners = {row["folder"]: row["user_email"] for row in csv.DictReader(handle)}
+    files = sorted((inputs / "claude-code-jsonl").rglob("*.jsonl"))
+    original = max(files, key=lambda p: len(_lines_of(p)))
+    lines = _lines_of(original)
+
+    def resumed(source: list[str], session: str, grow: bool = False) -> list[str]:
+        copies = [json.loads(line) for line in source[: len(source) // 2 + 1]]
+        for record in copies:
+            record["sessionId"] = session
+        usage = [r for r in copies if r.get("message", {}).get("usage")]
+        if grow:  # its last message written again, with more output: a correction of it
+            usage[-1]["message"]["usage"]["output_tokens"] += 1_000_000
+        return [json.dumps(record) for record in copies]
+
+    first = _write(original.parent / "resumed-1.jsonl", resumed(lines, "s-resumed-1"))
+    second = _write(original.parent / "resumed-2.jsonl", resumed(_lines_of(first), "s-resumed-2", grow=True))
+    files = [*files, first, second]  # in this order: each resumed file after the file it copies
+
+    passes: list[list[str]] = []
+    careful_files: list[str] = []
+    original_pass, careful_one = bulk_landing.land_bulk, land._land_careful
+    bulk_home, careful_home = Home.resolve(str(tmp_path / "bulk")), Home.resolve(str(tmp_path / "careful"))
+    with warehouse.private(bulk_home) as con, pytest.MonkeyPatch.context() as patch:
+        configure(con, bulk_home.root)
+        patch.setattr(bulk_landing, "land_bulk", lambda *a, **k: passes.append([p.path.name for p in a[2]])
+                      or original_pass(*a, **k))
+        patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
+        bulk_report = land_files(con, files, owners=owners)
+    careful_report = LandReport()
+    with warehouse.private(careful_home) as con:
+        configure(con, careful_home.root)
+        for path in files:
+            digest, count = checksum(path)
+            _land_careful(con, path, FORMATS["claude-code-jsonl"], digest, count, owners[path.parent.name],
+                          careful_report)
+
+    assert passes == [[p.name for p in files], [first.name, second.name], [second.name]]
+    assert careful_files == []
+    table = ("select r.* exclude (_batch_id, _loaded_at), b.file_path from raw.claude_code_transcript_messages as r "
+             "inner join raw.load_batches as b on r._batch_id = b.batch_id order by all")
+    bulk, careful = (_read(home, (table, QUARANTINE, BATCHES)) for home in (bulk_home, careful_home))
+    assert bulk == careful
+    assert bulk_report.line() == careful_report.line()
+    # the copies landed nothing of their own but the larger message, which replaced its first write
+    landed = {Path(row[0]).name: row[2] for row in bulk[BATCHES]}
+    assert (landed[first.name], landed[second.name]) == (0, 1)
+    assert bulk_report.records_corrected == 1

@@ -268,27 +268,29 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, user: str | 
 
 def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bulk.Pending],
                report: LandReport) -> None:
-    """Clean files in one pass; a file DuckDB's reader rejects outright is found by halving."""
+    """Clean files in one pass, and the files holding requests it landed in passes after it; a
+    file DuckDB's reader rejects outright is found by halving."""
     # files landed for an erased person: the careful path counts what it does not land
     erased = _erased_users(con, {p.user for p in files}) if spec.user_column else set()
     careful = [p for p in files if p.user in erased]
     files = [p for p in files if p.user not in erased]
-    landed: list[bulk.Landed] = []
-    unclean: list[bulk.Pending] = []
+    done = bulk.Pass([], [], [])
     try:
         if files:
-            landed, unclean = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            done = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     except duckdb.Error:
         if len(files) > 1:
             half = len(files) // 2
             _land_bulk(con, spec, files[:half], report)
             _land_bulk(con, spec, files[half:], report)
             files = []
-        landed, unclean = [], files
-    for item in landed:
+        done = bulk.Pass([], files, [])
+    for item in done.landed:
         report.add(item.landed, 0, item.ignored, item.corrected)
-    for item in careful + unclean:
+    for item in careful + done.careful:
         _land_careful(con, item.path, spec, item.digest, item.lines, item.user, report)
+    if done.later:
+        _land_bulk(con, spec, done.later, report)
 
 
 def _erased_users(con: duckdb.DuckDBPyConnection, users: set[str | None]) -> set[str | None]:

@@ -64,6 +64,15 @@ class Landed:
     corrected: int = 0  # landed records this file's corrections replaced
 
 
+@dataclass(frozen=True)
+class Pass:
+    """What a bulk pass did with its files."""
+
+    landed: list[Landed]
+    careful: list[Pending]  # to land the careful way, in this order
+    later: list[Pending]  # to land in another pass, after this one (they share requests with it)
+
+
 def _bare(v: str) -> str:
     """A value `nullif(trim(v), '')` leaves as it is (DuckDB's trim removes spaces)."""
     return f"({v} <> '' and not starts_with({v}, ' ') and not ends_with({v}, ' '))"
@@ -291,14 +300,22 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.d
         )
 
 
-def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> set[str]:
-    """Batches holding a request another file of the pass holds too: they go the careful way,
-    which applies the repeat rule file after file. Fills `bulk_candidates`, the rows whose
-    request appears more than once among the new rows (for `_settle_repeats`)."""
+def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime,
+                     unclean: set[str]) -> tuple[set[str], set[str]]:
+    """Files of the pass holding a request another file of it holds too (a session resumed
+    copies the messages before it into a new transcript; a report delivered again): the
+    repeat rule applies file after file, in the pass's order. Returns the batches to land the
+    careful way and those to land in a later pass: each request lands from its first holder
+    here, and a file holding a request an earlier file holds waits for the next pass, where
+    that holder's records are landed before it (passes in a row, as few as the longest chain
+    of files sharing requests). Where an unclean file holds a shared request, every file
+    holding one goes the careful way, one after another (the careful files land after the
+    pass). Fills `bulk_candidates`, the rows whose request appears more than once among the
+    new rows (for `_settle_repeats`)."""
     con.execute("create or replace temp table bulk_candidates (_batch_id varchar, row_id bigint, "
                 "provider_key varchar, request_id varchar, usage_total hugeint)")
     if not spec.request_key:
-        return set()
+        return set(), set()
     provider, request_id, _ = spec.request_key
     total = spec.usage_total if spec.largest_stands else "0"
     con.execute(
@@ -324,14 +341,24 @@ def _shared_requests(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: 
         """,
         {"loaded": loaded},
     )
-    return {row[0] for row in con.execute(
+    # each file holding a request another holds too, and whether an earlier file holds one of its
+    holders = dict(con.execute(
         """
-        select distinct _batch_id from bulk_candidates
-        where (provider_key, request_id) in (
-            select (provider_key, request_id) from bulk_candidates group by all having count(distinct _batch_id) > 1
+        with holders as (
+            select distinct c.provider_key, c.request_id, c._batch_id, f.seq
+            from bulk_candidates as c inner join bulk_files as f on f.batch_id = c._batch_id
+        ),
+        shared as (
+            select _batch_id, seq > min(seq) over (partition by provider_key, request_id) as later
+            from holders
+            qualify count(*) over (partition by provider_key, request_id) > 1
         )
+        select _batch_id, bool_or(later) from shared group by 1
         """
-    ).fetchall()}
+    ).fetchall())
+    if unclean & holders.keys():
+        return set(holders), set()
+    return set(), {batch for batch, later in holders.items() if later}
 
 
 def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> None:
@@ -396,10 +423,11 @@ def _settle_repeats(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
 
 
 def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
-              loaded_at: dt.datetime) -> tuple[list[Landed], list[Pending]]:
-    """Land the clean files among `files` in one transaction; return what landed and the files
-    to land the careful way. A file the reader cannot read at all makes the whole pass fail:
-    the caller then lands the files in smaller groups."""
+              loaded_at: dt.datetime) -> Pass:
+    """Land the clean files among `files` in one transaction; return what landed, the files to
+    land the careful way and those for a later pass (`_shared_requests`). A file the reader
+    cannot read at all makes the whole pass fail: the caller then lands the files in smaller
+    groups."""
     batch_ids = [batch_id(loaded_at, p.digest) for p in files]
     # 1. the records, committed as pending: checking inside the inserting transaction would make
     #    DuckDB re-append every row at commit; a crash before step 2 leaves them to `discard_pending`
@@ -425,8 +453,10 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
              "paths": [recorded_path(con, p.path) for p in files], "lines": expected, "ignored": ignored},
         )
         con.execute("create or replace temp table bulk_ignored (batch_id varchar, row_id bigint)")
-        unclean = _reject_unclean(con, spec, loaded_at) | _shared_requests(con, spec, loaded_at)
-        _delete_batches(con, spec, unclean, loaded_at)
+        unclean = _reject_unclean(con, spec, loaded_at)
+        shared, later = _shared_requests(con, spec, loaded_at, unclean)
+        unclean |= shared
+        _delete_batches(con, spec, unclean | later, loaded_at)
         if spec.bulk.record_per_line:
             _number_lines(con, spec)
         _drop_erased(con, spec, loaded_at)
@@ -461,4 +491,5 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         discard_pending(con)  # the inserted records go again; the caller lands the files another way
         raise
     landed = [Landed(Path(path), n, ignored, corrected) for path, n, ignored, _, _, corrected in rows]
-    return landed, [p for p, b in zip(files, batch_ids, strict=True) if b in unclean]
+    return Pass(landed, [p for p, b in zip(files, batch_ids, strict=True) if b in unclean],
+                [p for p, b in zip(files, batch_ids, strict=True) if b in later])
