@@ -20,7 +20,7 @@ from blake3 import blake3
 from conftest import query, run_cli, write_bad_file
 from token_ledger import land, warehouse
 from token_ledger.config import Home
-from token_ledger.land import LandReport, _land_careful, land_files
+from token_ledger.land import LandReport, _land_careful, contents, land_files
 from token_ledger.land import bulk as bulk_landing
 from token_ledger.land.checksums import checksum
 from token_ledger.land.detect import detect
@@ -279,12 +279,16 @@ def _litellm_files(inputs: Path) -> list[Path]:
             _write(inputs / "more" / "no-end-user.csv", [_quoted([row[i] for i in keep])
                                                          for row in [header, *rows[3:5]]]),
             _write(inputs / "more" / "cached.csv", [_lines_of(days[0])[0], _quoted(rows[-1]), cached]),
+            # the prompts LiteLLM stores when asked: quoted fields holding newlines (records span lines)
+            _write(inputs / "more" / "multiline.csv", [_quoted([*header, "messages"]), *(
+                _quoted([*row, f"line one\nline two of {n}\n\nthe end" if n % 2 else "[]"])
+                for n, row in enumerate(rows[5:9]))]),
             _write(inputs / "more" / "bad-time.csv", [_lines_of(days[0])[0],
                                                       lines[7].replace(",2026-", ",year 2026-", 1)])]
 
 
 def _quoted(values: list[str]) -> str:
-    return ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"') else v for v in values)
+    return ",".join('"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') else v for v in values)
 
 
 @pytest.mark.parametrize("fmt", ["claude-code-jsonl", "claude-code-otel", "litellm-spendlogs"])
@@ -765,3 +769,16 @@ def test_resumed_sessions_land_in_passes_as_file_after_file(tmp_path: Path) -> N
     landed = {Path(row[0]).name: row[2] for row in bulk[BATCHES]}
     assert (landed[first.name], landed[second.name]) == (0, 1)
     assert bulk_report.records_corrected == 1
+
+
+@pytest.mark.parametrize("text", [
+    'a,b\n1,"x\ny"\n2,z\n',  # a quoted field holding a newline
+    'a,b\r\n1,"say ""hi""\r\nthen go"\r\n2,z',  # doubled quotes, CRLF, no newline at the end
+    'a,b\n1,"\n\n"\n',  # a field of newlines only
+    'a\n',  # the header alone
+])
+def test_csv_records_are_counted_as_pythons_csv_reader_reads_them(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    with path.open(newline="", encoding="utf-8") as handle:
+        assert contents.csv_records(path) == len(list(csv.reader(handle)))

@@ -29,6 +29,7 @@ import duckdb
 from token_ledger import rebuild
 from token_ledger.identity import recorded_path
 from token_ledger.land.checksums import batch_id
+from token_ledger.land.contents import csv_records
 from token_ledger.land.fields import (
     EMAIL_PATTERN,
     IDENTITY_KINDS,
@@ -212,11 +213,13 @@ def _unconverted(spec: LandingSpec) -> str:
                         *(f"not {in_window(_quote(f.name))}" for f in spec.fields if f.kind == "timestamp")]) or "false"
 
 
-def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: dt.datetime) -> set[str]:
-    """Batches to take out again: count differs from what the file should land, rows not in file order
-    (where lines are numbered by place),
-    a record the careful path would not land (`_unconverted`), or a value checked per distinct
-    value (an email, a provider) that the careful path would reject or trim."""
+def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pending],
+                    loaded: dt.datetime) -> set[str]:
+    """Batches to take out again: count differs from what the file should land (where records
+    may span lines, from its records: `Bulk.multiline_records`), rows not in file order (where
+    lines are numbered by place), a record the careful path would not land (`_unconverted`),
+    or a value checked per distinct value (an email, a provider) that the careful path would
+    reject or trim."""
     con.execute(
         f"""
         create or replace temp table bulk_counts as
@@ -227,14 +230,19 @@ def _reject_unclean(con: duckdb.DuckDBPyConnection, spec: LandingSpec, loaded: d
         """,
         {"loaded": loaded},
     )
-    bad = {row[0] for row in con.execute(
+    bad = set()
+    for batch, seq, landed, recount in con.execute(
         """
-        select f.batch_id from bulk_files as f left join bulk_counts as c using (batch_id)
+        select f.batch_id, f.seq, coalesce(c.n, 0),
+            $multiline and c.n < f.lines and c.unconverted = 0 and c.last_row - c.first_row + 1 = c.n
+        from bulk_files as f left join bulk_counts as c using (batch_id)
         where coalesce(c.n, 0) <> f.lines or c.unconverted > 0
             or ($by_place and c.last_row - c.first_row + 1 <> c.n)
         """,
-        {"by_place": spec.bulk.record_per_line},
-    ).fetchall()}
+        {"by_place": spec.bulk.record_per_line, "multiline": spec.bulk.multiline_records},
+    ).fetchall():
+        if not (recount and csv_records(files[seq].path) - spec.bulk.header_lines == landed):
+            bad.add(batch)
     # each identity column on its own (many values), the few-valued columns together
     per_value = [f for f in spec.fields if _checked_per_value(f)]
     groups = [[f] for f in per_value if f.kind in IDENTITY_KINDS] + [
@@ -453,7 +461,7 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
              "paths": [recorded_path(con, p.path) for p in files], "lines": expected, "ignored": ignored},
         )
         con.execute("create or replace temp table bulk_ignored (batch_id varchar, row_id bigint)")
-        unclean = _reject_unclean(con, spec, loaded_at)
+        unclean = _reject_unclean(con, spec, files, loaded_at)
         shared, later = _shared_requests(con, spec, loaded_at, unclean)
         unclean |= shared
         _delete_batches(con, spec, unclean | later, loaded_at)

@@ -46,6 +46,9 @@ class Bulk:
     # by their place (else the records are read into a temp table first, with their lines)
     record_per_line: bool = True
     header_lines: int = 0  # lines before the first record (a CSV header)
+    # a record may span lines (a quoted CSV field holding newlines: LiteLLM's stored prompts):
+    # a file landing fewer records than lines is counted again by records (`contents.csv_records`)
+    multiline_records: bool = False
 
 
 @dataclass(frozen=True)
@@ -543,7 +546,8 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(csv_columns=(frozenset({"call_type", "spend"}), frozenset({"request_id", "starttime"})),
                json=lambda d: "call_type" in d or "spend" in d or "startTime" in d),
         identity_columns=("user", "end_user"), dated_by="starttime",
-        bulk=Bulk(readers.bulk_csv, lambda path: _is_csv(path) and _ends_line(path), header_lines=1),
+        bulk=Bulk(readers.bulk_csv, lambda path: _is_csv(path) and _ends_line(path), header_lines=1,
+                  multiline_records=True),
         request_key=(LITELLM_PROVIDER, "request_id", "starttime"),
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
                  "cached tokens exceed prompt_tokens")],
