@@ -20,7 +20,7 @@ from blake3 import blake3
 from conftest import query, run_cli, write_bad_file
 from token_ledger import land, warehouse
 from token_ledger.config import Home
-from token_ledger.land import LandReport, _land_careful, contents, land_files
+from token_ledger.land import LandReport, _land_careful, contents, land_files, readers
 from token_ledger.land import bulk as bulk_landing
 from token_ledger.land.checksums import checksum
 from token_ledger.land.detect import detect
@@ -669,7 +669,8 @@ def test_a_file_cut_mid_line_lands_the_careful_way_in_one_bulk_pass(tmp_path: Pa
     """A file whose last line was cut mid-write is left out of the bulk pass (its
     read would fail the pass, which was then halved until the file was found: about 2 log2(N)
     passes) and lands the careful way: what the same file without that line lands, plus one
-    quarantine row at that line. The other files land in one pass."""
+    quarantine row at that line. The other files land in one pass, a whole file without a
+    newline after its last line among them (many exporters write none)."""
     inputs = tmp_path / "in"
     run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "6", "--seed", "7",
             "--format", fmt)
@@ -687,6 +688,7 @@ def test_a_file_cut_mid_line_lands_the_careful_way_in_one_bulk_pass(tmp_path: Pa
     whole.write_text("".join(f"{line}\n" for line in _lines_of(cut)[:-1]), encoding="utf-8")
     line = _cut_last_line(cut)
     assert not cut.read_bytes().endswith(b"\n")
+    files[2].write_bytes(files[2].read_bytes().rstrip(b"\r\n"))  # whole, no newline at its end
 
     passes: list[list[str]] = []  # the files of each bulk pass
     original = bulk_landing.land_bulk
@@ -782,3 +784,18 @@ def test_csv_records_are_counted_as_pythons_csv_reader_reads_them(tmp_path: Path
     path.write_bytes(text.encode())
     with path.open(newline="", encoding="utf-8") as handle:
         assert contents.csv_records(path) == len(list(csv.reader(handle)))
+
+
+@pytest.mark.parametrize(("text", "whole"), [
+    ('a,b\n1,"{""k"": 2}"', True),  # the last record, no newline after it
+    ('a;b\r\n1;2', True),  # the header's delimiter, CRLF
+    ('a,b\n1,"{""k', False),  # cut inside a quoted field
+    ('a,b\n1,2,', False),  # a field too many: not the header's shape
+    ('a,b\n1', False),  # cut before its last field
+    ('a,b\n1,"x\ny"', False),  # the end of a field spanning lines: taken for cut (the careful way)
+])
+def test_a_csv_files_last_line_is_whole_when_its_quotes_close_on_the_headers_fields(
+        tmp_path: Path, text: str, whole: bool) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    assert readers.whole_csv_row(path, text.encode().rsplit(b"\n", 1)[-1]) is whole

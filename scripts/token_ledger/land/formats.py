@@ -166,11 +166,16 @@ def _ends_whole(path: Path) -> bool:
 
 
 def _ends_line(path: Path) -> bool:
-    """A CSV file whose last line ends with a newline (or an empty one): as `_ends_whole`, for
-    rows, which may end with any value (LiteLLM spend logs, one day cut short among ten: seven
-    passes, halving)."""
+    """A CSV file whose last record is whole: it ends with a newline, or its last line (many
+    exporters write no newline after it) has its quotes closed and as many fields as the
+    header. A file that ends otherwise was cut mid-row: as `_ends_whole`, for rows (LiteLLM
+    spend logs, one day cut short among ten: seven passes, halving). Sending every file
+    without a final newline the careful way cost 31 whole LiteLLM days 22.6 s instead of 3.8 s.
+    A last line that only looks whole costs the halving, never a record."""
     end = last_bytes(path)
-    return end is None or end.endswith(b"\n") or not end
+    if end is None or not end or end.endswith(b"\n"):
+        return True
+    return readers.whole_csv_row(path, end.rsplit(b"\n", 1)[-1])
 
 
 def _is_jsonl(path: Path) -> bool:

@@ -726,10 +726,28 @@ def bulk_csv(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[st
 
 def _first_line(pattern: str) -> str | None:
     """A file's first line (its CSV header), a byte-order mark removed; None if not UTF-8."""
-    path = Path(re.sub(r"\[([*?\[])\]", r"\1", pattern))  # the file's own name (`file_pattern` undone)
+    return csv_header(Path(re.sub(r"\[([*?\[])\]", r"\1", pattern)))  # the file's own name (`file_pattern` undone)
+
+
+def csv_header(path: Path) -> str | None:
+    """A CSV file's first line (its header), a byte-order mark removed; None if not UTF-8."""
     with open_data(path) as handle:
         line = handle.readline().rstrip(b"\r\n")
     try:
         return line.decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError:
         return None
+
+
+def whole_csv_row(path: Path, line: bytes) -> bool:
+    """Whether `line`, the last line of a CSV file, is a whole record: its quotes closed, and
+    as many fields as the file's header."""
+    header = csv_header(path)
+    try:
+        row = line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return False
+    if header is None or line.count(b'"') % 2:
+        return False
+    delimiter = csv_delimiter(header)
+    return len(next(pycsv.reader([row], delimiter=delimiter))) == len(next(pycsv.reader([header], delimiter=delimiter)))
