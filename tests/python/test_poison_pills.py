@@ -38,6 +38,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
     """Write the pills; file name -> (line, reason) each is quarantined with (None: not quarantined)."""
     drop.mkdir(parents=True)
     pages = [json.loads((FIXTURES / "anthropic-usage-report" / f"page-{n}.json").read_text()) for n in (1, 2)]
+    row = json.loads((FIXTURES / "claude-code-analytics" / "page-1.json").read_text())["data"][0]
+
+    def analytics(**changes: object) -> bytes:
+        """A Claude Code analytics page: a good row, then one with a nested count of another shape."""
+        return json.dumps({"data": [row, {**row, "terminal_type": "pill", **changes}], "has_more": False}).encode()
+
     files = {
         "empty.jsonl": b"",  # an exporter that has not written yet
         "excel.csv": ("\ufeffrequest_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n"
@@ -81,6 +87,11 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-error.jsonl": (json.dumps(pages[0]) + "\n" + json.dumps(
             {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}) + "\n").encode(),
         "pages-not-utf8.jsonl": json.dumps(pages[0]).encode() + b'\n{"data": \xff[]}\n',
+        # counts nested in the analytics report's JSON fields, which the build reads as numbers
+        "analytics-tool-actions.json": analytics(tool_actions={"edit_tool": {"accepted": 3, "rejected": {"a": 1}}}),
+        "analytics-breakdown-object.json": analytics(model_breakdown={"model": "claude-sonnet-4-6"}),
+        "analytics-breakdown-decimal.json": analytics(model_breakdown=[
+            {"model": "claude-sonnet-4-6", "tokens": {"input": 1.5, "output": 500}}]),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -105,6 +116,11 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-cut.jsonl": (2, "invalid JSON"),
         "pages-error.jsonl": (2, "not a report page (no data array)"),
         "pages-not-utf8.jsonl": (2, "invalid UTF-8"),
+        "analytics-tool-actions.json": (2, "field 'tool_actions' holds an accepted or rejected count that is not a "
+                                           "whole number"),
+        "analytics-breakdown-object.json": (2, "field 'model_breakdown' is not a JSON array"),
+        "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
+                                                "number, or a cost that is not a number"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }

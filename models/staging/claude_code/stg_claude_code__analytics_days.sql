@@ -1,8 +1,9 @@
 {#-
     The Claude Code Analytics Admin API report, one row per day × actor (rows that differ only in
     terminal_type are summed). A user_actor is a person (by email); an api_actor is an API key,
-    no person. Edits accepted / rejected sum the report's tool_actions over its tools. A day
-    landed again keeps its latest landed version.
+    no person. Edits accepted / rejected sum the report's tool_actions over its tools (landing
+    quarantines a count of another shape; `try_cast` keeps one landed before that rule from
+    failing the build). A day landed again keeps its latest landed version.
 -#}
 with
 
@@ -23,10 +24,10 @@ renamed as (
         coalesce(commits, 0) as commits,
         coalesce(pull_requests, 0) as pull_requests,
         coalesce(list_sum(list_transform(
-            json_keys(tool_actions), lambda tool: cast(tool_actions -> tool ->> 'accepted' as bigint)
+            json_keys(tool_actions), lambda tool: try_cast(tool_actions -> tool ->> 'accepted' as bigint)
         )), 0) as edits_accepted,
         coalesce(list_sum(list_transform(
-            json_keys(tool_actions), lambda tool: cast(tool_actions -> tool ->> 'rejected' as bigint)
+            json_keys(tool_actions), lambda tool: try_cast(tool_actions -> tool ->> 'rejected' as bigint)
         )), 0) as edits_rejected,
         _loaded_at as loaded_at,
         _line as source_line

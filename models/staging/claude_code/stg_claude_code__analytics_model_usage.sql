@@ -4,6 +4,8 @@
     terminal). A report over per-request usage, not requests: int_usage_events_completed counts
     only what per-request events of the same person, day and model do not explain.
     cache_creation tokens are Claude Code's 5-minute cache writes; estimated_cost is in cents.
+    Landing quarantines a breakdown that is not an array of such counts; `try_cast` keeps one
+    landed before that rule from failing the build.
 -#}
 with
 
@@ -42,7 +44,7 @@ entries as (
         loaded_at,
         unnest(from_json(cast(model_breakdown as json), '["json"]')) as entry
     from latest
-    where model_breakdown is not null
+    where json_type(try_cast(model_breakdown as json)) = 'ARRAY'
 ),
 
 final as (
@@ -52,12 +54,12 @@ final as (
         user_email,
         api_key_name,
         entry ->> 'model' as model,
-        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'input' as bigint), 0)) as bigint) as input_tokens,
-        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'output' as bigint), 0)) as bigint) as output_tokens,
-        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'cache_read' as bigint), 0)) as bigint) as cache_read_tokens,
-        cast(sum(coalesce(cast(entry -> 'tokens' ->> 'cache_creation' as bigint), 0)) as bigint)
+        cast(sum(coalesce(try_cast(entry -> 'tokens' ->> 'input' as bigint), 0)) as bigint) as input_tokens,
+        cast(sum(coalesce(try_cast(entry -> 'tokens' ->> 'output' as bigint), 0)) as bigint) as output_tokens,
+        cast(sum(coalesce(try_cast(entry -> 'tokens' ->> 'cache_read' as bigint), 0)) as bigint) as cache_read_tokens,
+        cast(sum(coalesce(try_cast(entry -> 'tokens' ->> 'cache_creation' as bigint), 0)) as bigint)
             as cache_write_5m_tokens,
-        sum(cast(entry -> 'estimated_cost' ->> 'amount' as decimal(18, 4)) / 100) as reported_cost_usd,
+        sum(try_cast(entry -> 'estimated_cost' ->> 'amount' as decimal(18, 4)) / 100) as reported_cost_usd,
         max(loaded_at) as loaded_at
     from entries
     where entry ->> 'model' is not null

@@ -117,6 +117,13 @@ def _rules(field: Field) -> list[tuple[str, str]]:
     return rules
 
 
+def is_count(value: str) -> str:
+    """SQL true where `value`, a text, is a valid count (the fields' `count` rule, for a count
+    nested in a JSON field): plain digits, at most MAX_COUNT."""
+    return (f"coalesce(regexp_full_match({value}, {DIGITS_PATTERN}) and try_cast({value} as hugeint) <= {MAX_COUNT}, "
+            "false)")
+
+
 def good_sql(fields: list[Field]) -> str:
     """A cheap predicate true for a record whose every field is valid (most records): the
     detailed reasons are then only worked out for the few that are not."""

@@ -20,7 +20,7 @@ import duckdb
 
 from token_ledger.land import readers
 from token_ledger.land.contents import data_suffix, first_character, last_bytes, open_data
-from token_ledger.land.fields import SQL_TYPES, Field, table_ddl
+from token_ledger.land.fields import SQL_TYPES, Field, is_count, table_ddl
 
 
 @dataclass(frozen=True)
@@ -486,6 +486,38 @@ ANALYTICS_PATHS = {
     "tool_actions": "$.tool_actions", "model_breakdown": "$.model_breakdown",
 }
 
+
+
+
+def _not_count(value: str) -> str:
+    """SQL true where `value`, a count nested in a JSON field, is there and not a valid count."""
+    return f"({value} is not null and not {is_count(value)})"
+
+
+def _any_in(items: str, item: str, condition: str) -> str:
+    """SQL true where `condition` holds for one of the list `items` (each named `item`)."""
+    return f"coalesce(list_bool_or(list_transform({items}, lambda {item}: {condition})), false)"
+
+
+# the counts nested in its JSON fields, as the staging models read them: one of another shape
+# (a negative or decimal number, an object) would fail the build
+TOOL_ACTIONS, BREAKDOWN = "try_cast(v_tool_actions as json)", "try_cast(v_model_breakdown as json)"
+ENTRIES = f"""from_json({BREAKDOWN}, '["json"]')"""
+COST = "entry -> 'estimated_cost' ->> 'amount'"
+BREAKDOWN_BAD = " or ".join([*(_not_count(f"entry -> 'tokens' ->> '{k}'") for k in ("input", "output", "cache_read",
+                                                                                      "cache_creation")),
+                              f"({COST} is not null and try_cast({COST} as decimal(18, 9)) is null)"])
+ANALYTICS_CHECKS = [
+    (_any_in(f"json_keys({TOOL_ACTIONS})", "tool",
+             " or ".join(_not_count(f"{TOOL_ACTIONS} -> tool ->> '{k}'") for k in ("accepted", "rejected"))),
+     "field 'tool_actions' holds an accepted or rejected count that is not a whole number"),
+    (f"nullif(trim(v_model_breakdown), '') is not null and coalesce(json_type({BREAKDOWN}), '') <> 'ARRAY'",
+     "field 'model_breakdown' is not a JSON array"),
+    (f"case when json_type({BREAKDOWN}) = 'ARRAY' then "
+     f"{_any_in(ENTRIES, 'entry', BREAKDOWN_BAD)} else false end",
+     "field 'model_breakdown' holds a token count that is not a whole number, or a cost that is not a number"),
+]
+
 # --- copilot-metrics: GitHub Copilot's users-1-day report (NDJSON) ---------------------------------
 
 COPILOT_FIELDS = [
@@ -591,7 +623,8 @@ FORMATS: dict[str, LandingSpec] = {
     "claude-code-analytics": LandingSpec(
         "claude-code-analytics", "claude_code_analytics_days", ANALYTICS_FIELDS, readers.analytics_report,
         Detect(json=_report_page("core_metrics", "terminal_type", empty=lambda d: False)),
-        identity_columns=("email_address",), dated_by="date", options={"paths": ANALYTICS_PATHS}),
+        identity_columns=("email_address",), dated_by="date", options={"paths": ANALYTICS_PATHS},
+        checks=ANALYTICS_CHECKS),
     "copilot-metrics": LandingSpec(
         "copilot-metrics", "copilot_user_days", COPILOT_FIELDS, readers.jsonl,
         Detect(json=lambda d: "user_login" in d and "day" in d),
