@@ -92,6 +92,14 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-object.json": analytics(model_breakdown={"model": "claude-sonnet-4-6"}),
         "analytics-breakdown-decimal.json": analytics(model_breakdown=[
             {"model": "claude-sonnet-4-6", "tokens": {"input": 1.5, "output": 500}}]),
+        # a gateway record with cached tokens and no prompt_tokens: its input would be negative
+        "litellm-no-prompt.csv": (
+            "request_id,call_type,spend,prompt_tokens,completion_tokens,startTime,model,custom_llm_provider,user,"
+            "metadata,status\n"
+            'pill-26,acompletion,0.001,100,5,2026-10-05 10:00:00,gpt-4.1,openai,good.person@corp.example,'
+            '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":20}}}",success\n'
+            f'pill-27,acompletion,0.001,,5,2026-10-05 10:00:00,gpt-4.1,openai,{_planted(14)},'
+            '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":2232}}}",success\n').encode(),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -121,6 +129,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-object.json": (2, "field 'model_breakdown' is not a JSON array"),
         "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
                                                 "number, or a cost that is not a number"),
+        "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }
@@ -153,7 +162,7 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
-                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23"}
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26"}
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]
     published = query(home / "analytics.duckdb", "select sum(requests), sum(total_tokens) from fct_usage_daily")
     assert published[0] == private

@@ -194,7 +194,10 @@ def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fie
 
 
 def _exceeds(part: str, whole: str) -> str:
-    return f"coalesce(try_cast({part} as bigint) > try_cast({whole} as bigint), false)"
+    """A part (cached tokens) larger than the whole it is part of, a missing whole counting as 0
+    (as the staging models read it: the part subtracted from nothing made input negative and
+    failed the build's test)."""
+    return f"coalesce(try_cast({part} as bigint) > coalesce(try_cast({whole} as bigint), 0), false)"
 
 
 def _report_page(*markers: str, empty: Callable[[dict], bool]) -> Callable[[dict], bool]:
