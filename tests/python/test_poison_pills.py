@@ -100,6 +100,11 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":20}}}",success\n'
             f'pill-27,acompletion,0.001,,5,2026-10-05 10:00:00,gpt-4.1,openai,{_planted(14)},'
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":2232}}}",success\n').encode(),
+        # a counter's point below zero (the build tests outcome points are not), a key type with a typo
+        "metrics-negative.jsonl": (FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl").read_bytes().split(
+            b"\n")[0].replace(b'"asInt":"2"', b'"asInt":"-2"', 1) + b"\n",
+        "owners-typo.csv": b"key_type,key_id,team_id,valid_from\nanthropic_api_key,apikey_P1,T-1,2025-01-01\n"
+                           b"anthropic_key,apikey_P2,T-1,2025-01-01\n",
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -130,6 +135,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
+        "metrics-negative.jsonl": (1, "field 'value' is negative"),
+        "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
+                               "openai_api_key, openai_project, openai_user"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }

@@ -431,6 +431,7 @@ OPENAI_COST_PATHS = {
 
 # --- api-key-owners: who owns each API key, for the bucketed reports -----------------------------------
 
+KEY_TYPES = ("anthropic_api_key", "anthropic_workspace", "openai_api_key", "openai_project", "openai_user")
 KEY_OWNER_FIELDS = [
     Field("key_type", "text", required=True),
     Field("key_id", "text", required=True),
@@ -622,7 +623,9 @@ FORMATS: dict[str, LandingSpec] = {
         "claude-code-otel-metrics", "claude_code_otel_metric_points", OTEL_METRIC_FIELDS, readers.otel_metrics,
         Detect(json=lambda d: "resourceMetrics" in d),
         identity_columns=("user_email",), dated_by="occurred_at",
-        options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}, companion="claude-code-otel"),
+        options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}, companion="claude-code-otel",
+        # the outcome metrics are counters: a negative point failed the build's test
+        checks=[("try_cast(trim(v_value) as decimal(18, 9)) < 0", "field 'value' is negative")]),
     "claude-code-analytics": LandingSpec(
         "claude-code-analytics", "claude_code_analytics_days", ANALYTICS_FIELDS, readers.analytics_report,
         Detect(json=_report_page("core_metrics", "terminal_type", empty=lambda d: False)),
@@ -635,7 +638,10 @@ FORMATS: dict[str, LandingSpec] = {
     "api-key-owners": LandingSpec(
         "api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
         Detect(csv_columns=(frozenset({"key_type", "key_id"}),)),
-        identity_columns=("owner_email",)),
+        identity_columns=("owner_email",),
+        # the key types staging's accepted_values test knows: another (a typo) failed the build
+        checks=[(f"lower(trim(v_key_type)) not in ({', '.join(map(repr, KEY_TYPES))})",
+                 f"field 'key_type' is not one of {', '.join(KEY_TYPES)}")]),
 }
 
 
