@@ -4,10 +4,10 @@
 
 Generates a small organisation once (`token-ledger generate`: canonical with bills and
 outcomes, canonical CSV, Claude Code OTel logs and transcripts, LiteLLM spend logs), then, for
-each seed, copies it and breaks a third of the files (people.csv always) the ways exports
-break: a JSON value replaced by one of another type or shape (a number by an object, a
-negative, a decimal, a string, a huge number; a field removed), a CSV cell likewise, a byte
-changed, a line cut, doubled, emptied or removed, a file cut short. Then it lands each folder
+each seed, copies it and breaks every file (people.csv too) the ways exports break: most
+keep their shape and get JSON values of another type or shape (a number by an object, a
+negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
+others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short. Then it lands each folder
 and runs `token-ledger run`, and checks what the contract promises: every command exits 0,
 prints no traceback and no email address, and every line of a per-record file is landed,
 quarantined or skipped. Prints one line per seed (`ok`, or what failed, with the command's
@@ -18,6 +18,7 @@ each defect it found became a test of its own (tests/python/test_poison_pills.py
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import io
 import json
@@ -61,7 +62,7 @@ def _json_line(rng: random.Random, line: str) -> str:
         if isinstance(parent, dict) and rng.random() < 0.15:
             del parent[last]
         else:
-            parent[last] = rng.choice(VALUES)
+            parent[last] = copy.deepcopy(rng.choice(VALUES))
     return json.dumps(doc)
 
 
@@ -75,7 +76,7 @@ def _byte_line(rng: random.Random, line: str) -> str:
 
 def _csv(rng: random.Random, text: str) -> str:
     rows = list(csv.reader(io.StringIO(text)))
-    for _ in range(rng.randrange(1, 6)):
+    for _ in range(rng.randrange(1, 12)):
         row = rows[rng.randrange(1, len(rows)) if len(rows) > 1 else 0]
         row[rng.randrange(len(row))] = str(rng.choice(VALUES)) if rng.random() < 0.8 else ""
         if rng.random() < 0.1:
@@ -85,13 +86,13 @@ def _csv(rng: random.Random, text: str) -> str:
     return out.getvalue()
 
 
-def _lines(rng: random.Random, text: str) -> str:
+def _lines(rng: random.Random, text: str, values_only: bool) -> str:
     lines = text.split("\n")
-    for _ in range(rng.randrange(1, 8)):
-        j, choice = rng.randrange(len(lines)), rng.random()
-        if choice < 0.6:
+    for _ in range(rng.randrange(1, 16)):
+        j, choice = rng.randrange(len(lines)), 0.0 if values_only else rng.random()
+        if choice < 0.5:
             lines[j] = _json_line(rng, lines[j])
-        elif choice < 0.8:
+        elif choice < 0.75:
             lines[j] = _byte_line(rng, lines[j])
         elif choice < 0.9:
             lines.insert(j, lines[j] if rng.random() < 0.5 else "")
@@ -102,11 +103,12 @@ def _lines(rng: random.Random, text: str) -> str:
 
 def break_files(rng: random.Random, folder: Path) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != OWNERS)
-    people = [p for p in files if p.name == "people.csv"]
-    for path in people + rng.sample(files, max(1, len(files) // 3)):
+    for path in files:
+        # most files keep their shape and get values of another kind (a broken shape hides them)
+        values_only = rng.random() < 0.7
         text = path.read_text(encoding="utf-8", errors="replace")
-        text = _csv(rng, text) if path.suffix == ".csv" else _lines(rng, text)
-        if rng.random() < 0.1:
+        text = _csv(rng, text) if path.suffix == ".csv" else _lines(rng, text, values_only)
+        if not values_only and rng.random() < 0.2:
             text = text[: rng.randrange(len(text) + 1)]
         path.write_text(text, encoding="utf-8")
 
