@@ -100,6 +100,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":20}}}",success\n'
             f'pill-27,acompletion,0.001,,5,2026-10-05 10:00:00,gpt-4.1,openai,{_planted(14)},'
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":2232}}}",success\n').encode(),
+        # one request id under two providers (an export without the provider column, then one with
+        # it): two requests, as the request key (provider, request id) says; the build took it for one
+        **{f"litellm-provider-{n}.csv": (
+            "request_id,call_type,prompt_tokens,completion_tokens,startTime,model,custom_llm_provider,user,status\n"
+            f"pill-28,acompletion,100,5,2026-10-05 10:00:00,gpt-4.1,{provider},good.person@corp.example,success\n"
+        ).encode() for n, provider in enumerate(["openai", "azure"])},
         # a counter's point below zero (the build tests outcome points are not), a key type with a typo
         "metrics-negative.jsonl": (FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl").read_bytes().split(
             b"\n")[0].replace(b'"asInt":"2"', b'"asInt":"-2"', 1) + b"\n",
@@ -170,7 +176,9 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
-                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26"}
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28"}
+    assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
+        ("azure",), ("openai",)]
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]
     published = query(home / "analytics.duckdb", "select sum(requests), sum(total_tokens) from fct_usage_daily")
     assert published[0] == private
