@@ -1,18 +1,20 @@
 """Bad input never stops the warehouse: generated inputs of every format, broken at random.
 
-    .venv/bin/python scripts/fuzz_inputs.py [--seeds 10] [--first 1] [--users 6] [--days 3] [--keep]
+    .venv/bin/python scripts/fuzz_inputs.py [--seeds 10] [--first 1] [--rounds 2] [--keep]
 
 Generates a small organisation once (`token-ledger generate`: canonical with bills and
 outcomes, canonical CSV, Claude Code OTel logs and transcripts, LiteLLM spend logs), then, for
-each seed, copies it and breaks every file (people.csv too) the ways exports break: most
-keep their shape and get JSON values of another type or shape (a number by an object, a
+each seed and round, copies it and breaks every file (people.csv too) the ways exports break:
+most keep their shape and get JSON values of another type or shape (a number by an object, a
 negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
-others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short. Then it lands each folder
-and runs `token-ledger run`, and checks what the contract promises: every command exits 0,
-prints no traceback and no email address, and every line of a per-record file is landed,
-quarantined or skipped. Prints one line per seed (`ok`, or what failed, with the command's
-output); exits 1 when a seed failed. About 25 s per seed on 2 cores. Not part of `make test`:
-each defect it found became a test of its own (tests/python/test_poison_pills.py).
+others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short.
+Each round lands its copy into the seed's home and runs `token-ledger run` (the second lands
+the same requests again, some changed). It checks what the contract promises: every command
+exits 0, prints no traceback and no email address, and every line of a per-record file is
+landed, quarantined or skipped. Prints one line per seed (`ok`, or what failed, with the
+command's output); exits 1 when a seed failed. About 45 s per seed (two rounds) on 2 cores.
+Not part of `make test`: each defect it found became a test of its own
+(tests/python/test_poison_pills.py).
 """
 
 from __future__ import annotations
@@ -130,20 +132,21 @@ def _unaccounted(home: Path) -> list[str]:
     return wrong
 
 
-def fuzz(seed: int, base: Path, work: Path) -> list[str]:
-    """What failed for one seed (nothing: the contract held)."""
-    rng = random.Random(seed)
-    inputs, home = work / "in", work / "home"
-    shutil.copytree(base, inputs)
-    break_files(rng, inputs)
-    results = []
-    for folder in sorted(inputs.iterdir()):
-        if (folder / "people.csv").exists():
-            results.append(_cli("land", "--home", str(home), str(folder / "people.csv")))
-        owners = ["--owners", str(folder / OWNERS)] if (folder / OWNERS).exists() else []
-        paths = [str(p) for p in sorted(folder.iterdir()) if p.name not in ("people.csv", OWNERS)]
-        results.append(_cli("land", "--home", str(home), *owners, *paths))
-    results.append(_cli("run", "--home", str(home)))
+def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
+    """What failed for one seed (nothing: the contract held). Each round lands another broken
+    copy into the same home and runs: the requests again, some of them changed."""
+    rng, home, results = random.Random(seed), work / "home", []
+    for n in range(rounds):
+        inputs = work / f"in-{n + 1}"
+        shutil.copytree(base, inputs)
+        break_files(rng, inputs)
+        for folder in sorted(inputs.iterdir()):
+            if (folder / "people.csv").exists():
+                results.append(_cli("land", "--home", str(home), str(folder / "people.csv")))
+            owners = ["--owners", str(folder / OWNERS)] if (folder / OWNERS).exists() else []
+            paths = [str(p) for p in sorted(folder.iterdir()) if p.name not in ("people.csv", OWNERS)]
+            results.append(_cli("land", "--home", str(home), *owners, *paths))
+        results.append(_cli("run", "--home", str(home)))
     failed = [f"`{' '.join(r.args[3:5])}` exited {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}"
               for r in results if r.returncode or "Traceback" in r.stdout + r.stderr or "@" in r.stdout + r.stderr]
     return failed + _unaccounted(home)
@@ -153,6 +156,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2, help="broken copies landed into each home, each run")
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the inputs and homes (printed)")
@@ -167,7 +171,7 @@ def main() -> int:
             sys.exit(done.stderr)
     bad = 0
     for seed in range(args.first, args.first + args.seeds):
-        failed = fuzz(seed, base, root / f"seed-{seed}")
+        failed = fuzz(seed, base, root / f"seed-{seed}", args.rounds)
         bad += bool(failed)
         print(f"seed {seed}: " + ("ok" if not failed else "FAILED\n" + "\n".join(failed)), flush=True)
     if args.keep:
