@@ -106,6 +106,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             "request_id,call_type,prompt_tokens,completion_tokens,startTime,model,custom_llm_provider,user,status\n"
             f"pill-28,acompletion,100,5,2026-10-05 10:00:00,gpt-4.1,{provider},good.person@corp.example,success\n"
         ).encode() for n, provider in enumerate(["openai", "azure"])},
+        # Copilot credits given back: below zero, which the build tests they are not
+        "copilot-negative.jsonl": "".join(json.dumps({"day": "2026-10-05", "user_login": f"pill-{n}-gh",
+                                                      "loc_added_sum": 3, "ai_credits_used": credits}) + "\n"
+                                          for n, credits in enumerate([1.5, -1])).encode(),
         # a counter's point below zero (the build tests outcome points are not), a key type with a typo
         "metrics-negative.jsonl": (FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl").read_bytes().split(
             b"\n")[0].replace(b'"asInt":"2"', b'"asInt":"-2"', 1) + b"\n",
@@ -142,6 +146,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
+        "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
                                "openai_api_key, openai_project, openai_user"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),

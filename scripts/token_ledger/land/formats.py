@@ -493,6 +493,11 @@ ANALYTICS_PATHS = {
 
 
 
+def _negative(name: str) -> tuple[str, str]:
+    """A check for a decimal field that cannot be below zero (a count with decimals)."""
+    return f"try_cast(trim(v_{name}) as decimal(18, 9)) < 0", f"field '{name}' is negative"
+
+
 def _not_count(value: str) -> str:
     """SQL true where `value`, a count nested in a JSON field, is there and not a valid count."""
     return f"({value} is not null and not {is_count(value)})"
@@ -625,7 +630,7 @@ FORMATS: dict[str, LandingSpec] = {
         identity_columns=("user_email",), dated_by="occurred_at",
         options={"metrics": OUTCOME_METRICS, "attributes": OTEL_METRIC_ATTRIBUTES}, companion="claude-code-otel",
         # the outcome metrics are counters: a negative point failed the build's test
-        checks=[("try_cast(trim(v_value) as decimal(18, 9)) < 0", "field 'value' is negative")]),
+        checks=[_negative("value")]),
     "claude-code-analytics": LandingSpec(
         "claude-code-analytics", "claude_code_analytics_days", ANALYTICS_FIELDS, readers.analytics_report,
         Detect(json=_report_page("core_metrics", "terminal_type", empty=lambda d: False)),
@@ -634,7 +639,9 @@ FORMATS: dict[str, LandingSpec] = {
     "copilot-metrics": LandingSpec(
         "copilot-metrics", "copilot_user_days", COPILOT_FIELDS, readers.jsonl,
         Detect(json=lambda d: "user_login" in d and "day" in d),
-        login_columns=("user_login",), dated_by="day", options={"paths": COPILOT_PATHS}),
+        login_columns=("user_login",), dated_by="day", options={"paths": COPILOT_PATHS},
+        # credits are used, never given back: a negative amount failed the build's test
+        checks=[_negative("ai_credits_used")]),
     "api-key-owners": LandingSpec(
         "api-key-owners", "api_key_owners", KEY_OWNER_FIELDS, readers.csv,
         Detect(csv_columns=(frozenset({"key_type", "key_id"}),)),
