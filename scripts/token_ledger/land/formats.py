@@ -491,8 +491,6 @@ ANALYTICS_PATHS = {
 }
 
 
-
-
 def _negative(name: str) -> tuple[str, str]:
     """A check for a decimal field that cannot be below zero (a count with decimals)."""
     return f"try_cast(trim(v_{name}) as decimal(18, 9)) < 0", f"field '{name}' is negative"
