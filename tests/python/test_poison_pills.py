@@ -100,6 +100,15 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":20}}}",success\n'
             f'pill-27,acompletion,0.001,,5,2026-10-05 10:00:00,gpt-4.1,openai,{_planted(14)},'
             '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":2232}}}",success\n').encode(),
+        # cached tokens given as a negative or decimal number (LiteLLM's JSON rows, as its API returns
+        # them): the input made of them would be wrong, or below zero (the build's test)
+        **{f"litellm-cached-{kind}.jsonl": "".join(json.dumps({
+            "request_id": request_id, "call_type": "acompletion", "prompt_tokens": 100, "completion_tokens": 5,
+            "startTime": "2026-10-05 10:00:00", "model": "gpt-4.1", "custom_llm_provider": "openai", "user": user,
+            "metadata": {"usage_object": {"prompt_tokens_details": {"cached_tokens": cached}}}, "status": "success",
+        }) + "\n" for request_id, user, cached in [(f"pill-{kind}-ok", "good.person@corp.example", 20),
+                                                    (f"pill-{kind}", _planted(15), bad)]).encode()
+           for kind, bad in (("negative", -1), ("decimal", 1.5))},
         # one request id under two providers (an export without the provider column, then one with
         # it): two requests, as the request key (provider, request id) says; the build took it for one
         **{f"litellm-provider-{n}.csv": (
@@ -145,6 +154,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
+        **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token count that is not a whole "
+                                               "number") for kind in ("negative", "decimal")},
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
         "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
@@ -181,7 +192,8 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
-                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28"}
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28",
+                      "pill-negative-ok", "pill-decimal-ok"}
     assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
         ("azure",), ("openai",)]
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]

@@ -334,14 +334,11 @@ LITELLM_FIELDS = [
 ]
 LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
 # cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
-LITELLM_CACHED_SQL = (
-    "(coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
-    "'$.usage_object.prompt_tokens_details.cached_tokens') as bigint), "
-    "try_cast(json_extract_string(try_cast(v_metadata as json), '$.usage_object.cache_read_input_tokens') "
-    "as bigint), 0)"
-    " + coalesce(try_cast(json_extract_string(try_cast(v_metadata as json), "
-    "'$.usage_object.cache_creation_input_tokens') as bigint), 0))"
-)
+LITELLM_CACHED = [f"json_extract_string(try_cast(v_metadata as json), '$.usage_object.{path}')"
+                  for path in ("prompt_tokens_details.cached_tokens", "cache_read_input_tokens",
+                               "cache_creation_input_tokens")]
+LITELLM_CACHED_SQL = (f"(coalesce(try_cast({LITELLM_CACHED[0]} as bigint), try_cast({LITELLM_CACHED[1]} as bigint), 0)"
+                      f" + coalesce(try_cast({LITELLM_CACHED[2]} as bigint), 0))")
 LITELLM_PROVIDER = "lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1)))"
 
 # --- anthropic-usage-report: Admin API usage_report/messages pages ----------------------------------
@@ -594,7 +591,10 @@ FORMATS: dict[str, LandingSpec] = {
                   multiline_records=True),
         request_key=(LITELLM_PROVIDER, "request_id", "starttime"),
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
-                 "cached tokens exceed prompt_tokens")],
+                 "cached tokens exceed prompt_tokens"),
+                # a negative or decimal count there made input tokens wrong, or negative (the build's test)
+                (" or ".join(_not_count(part) for part in LITELLM_CACHED),
+                 "field 'metadata' holds a cached token count that is not a whole number")],
         usage=_usage("litellm-spendlogs", "starttime", LITELLM_PROVIDER,
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
     # the bills before the usage reports: a cost page also has buckets with starting_at / start_time
