@@ -11,7 +11,8 @@
     - 'other'/'other' is published for a day once its people of the month, that day included,
       are k; until then it is withheld (is_published false) from every published table.
     Rows of no person at all (user_email NULL: report remainders, unknown logins) identify
-    nobody: a group of only such rows is published as itself.
+    nobody: a group with no person yet that month (the day included) is published as itself,
+    and its first person's arrival later in the month changes none of its earlier days.
 #}
 {% macro groups_rolled_up(person_days, by=[]) -%}
     {%- set k = var('min_group_size') | int -%}
@@ -45,7 +46,6 @@
             usage_month,
             {{ by_columns }}team_id,
             cost_center,
-            count(*) as people,
             -- the day after the k-th person's first day
             min(case when person_rank = {{ k }} then first_day + {{ 1 if k > 1 else 0 }} end) as published_from
         from (
@@ -95,6 +95,7 @@
             usage_date,
             {{ by_columns }}team_id,
             cost_center,
+            count(*) as people,
             count(*) filter (where first_day {{ before }} usage_date) as people_before
         from people_so_far
         group by all
@@ -135,28 +136,31 @@
             group_days.usage_month,
             {% for column in by %}group_days.{{ column }}, {% endfor %}group_days.team_id,
             group_days.cost_center,
-            coalesce(team_months.people, 0) as people,
+            -- the team's people of the month so far, the day included (0: usage of no person yet)
+            coalesce(team_counts.people, 0) as people,
             -- the people the group it is published in had (before the day; the day included for
-            -- 'other'/'other'): at least k where published and people > 0
+            -- 'other'/'other'): at least k where published and the group had a person so far
             case
-                when team_months.people is null then 0
+                when team_counts.team_id is null then 0
                 when team_months.published_from <= group_days.usage_date then team_counts.people_before
                 when cost_center_buckets.people_before >= {{ k }} then cost_center_buckets.people_before
                 else coalesce(remainders.people, 0)
             end as group_people,
+            -- team_counts has the group's people of the month so far, the day included: none,
+            -- no row (a later person of the month leaves the day as it was)
             case
-                when team_months.people is null or team_months.published_from <= group_days.usage_date
+                when team_counts.team_id is null or team_months.published_from <= group_days.usage_date
                     then group_days.team_id
                 else 'other'
             end as published_team_id,
             case
-                when team_months.people is null or team_months.published_from <= group_days.usage_date
+                when team_counts.team_id is null or team_months.published_from <= group_days.usage_date
                     then group_days.cost_center
                 when cost_center_buckets.people_before >= {{ k }} then group_days.cost_center
                 else 'other'
             end as published_cost_center,
             coalesce(
-                team_months.people is null
+                team_counts.team_id is null
                 or team_months.published_from <= group_days.usage_date
                 or cost_center_buckets.people_before >= {{ k }}
                 or remainders.people >= {{ k }},

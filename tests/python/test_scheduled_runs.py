@@ -75,3 +75,34 @@ def test_a_month_of_scheduled_runs_over_hourly_files_equals_a_full_refresh(
     run_cli(home, "validate", env=ENV)
     run_cli(home, "publish", env=ENV)
     assert marts(home) == ops_month.reference
+
+
+def test_a_day_rebuilt_to_nothing_keeps_none_of_its_old_rows(tmp_path: Path) -> None:
+    """k = 2. Anthropic's usage report (tests/fixtures, EXPECTED.md) bills keys of T-PLATFORM and
+    T-DATA on 1 October and of T-DATA on the 2nd: usage of no person, each team published as
+    itself. Then cy of T-DATA makes a request on the 2nd. Worked by hand from docs/privacy.md:
+    that day T-DATA and its cost centre had nobody before the day, so it goes to other/other,
+    which has cy alone: withheld, and the 2nd publishes nothing at all. The 1st stays as it was
+    (T-DATA had no person yet that day). The hourly run agrees with a full refresh."""
+    home, k2 = tmp_path / "home", {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2"}
+    people = tmp_path / "people.csv"
+    people.write_text("email,full_name,employee_id,team_id,team_name,cost_center,manager_email,valid_from\n"
+                      "ada@corp.example,Ada Example,E1,T-PLATFORM,Platform,CC-ENG,,2025-01-01\n"
+                      "cy@corp.example,Cy Example,E3,T-DATA,Data,CC-DATA,,2025-01-01\n")
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    run_cli(home, "run", str(people), str(fixtures / "anthropic-usage-report"), str(fixtures / "api-key-owners"),
+            env=k2)
+    published = "select distinct usage_date::varchar, team_id from fct_usage_daily order by all"
+    days = [("2025-10-01", "T-DATA"), ("2025-10-01", "T-PLATFORM")]
+    assert query(home / "analytics.duckdb", published) == [*days, ("2025-10-02", "T-DATA")]
+
+    request = tmp_path / "cy.jsonl"
+    request.write_text(json.dumps({
+        "request_id": "cy-1", "occurred_at": "2025-10-02T12:00:00Z", "provider": "anthropic",
+        "model": "claude-opus-4-1-20250805", "user_email": "cy@corp.example", "input_tokens": 10,
+        "output_tokens": 5}) + "\n")
+    run_cli(home, "run", str(request), env=k2)  # the build's k test failed on the 2nd's old rows
+    assert query(home / "analytics.duckdb", published) == days
+    incremental = query(home / "token_ledger.duckdb", "select * from marts.fct_usage_daily order by all")
+    run_cli(home, "build", "--", "--full-refresh", env=k2)
+    assert query(home / "token_ledger.duckdb", "select * from marts.fct_usage_daily order by all") == incremental

@@ -5,7 +5,8 @@
     published as itself had k people of the month before the day; a cost centre's 'other' had k
     people before the day in its teams not yet published; the organisation-wide 'other'/'other'
     has k people of the month, the day included, in the teams of neither. A group of no person
-    at all in the month (provider report remainders) identifies nobody. Returns what breaks it.
+    yet in the month, the day included (provider report remainders) identifies nobody.
+    Returns what breaks it.
 -#}
 {%- set k = var('min_group_size') | int -%}
 {%- set before = '<' if k > 1 else '<=' -%}
@@ -152,6 +153,7 @@ outcome_persons as (
                 from {{ mart }}_firsts as firsts
                 where
                     firsts.usage_month = date_trunc('month', labels.usage_date)
+                    and firsts.first_day <= labels.usage_date
                     and firsts.tool = labels.tool
                     and firsts.team_id = labels.team_id
                     and firsts.cost_center = labels.cost_center
