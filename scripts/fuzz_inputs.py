@@ -33,7 +33,11 @@ from pathlib import Path
 
 import duckdb
 
-FORMATS = ("canonical", "canonical-csv", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs")
+FORMATS = ("canonical", "canonical-csv", "canonical-parquet", "claude-code-otel", "claude-code-jsonl",
+           "litellm-spendlogs")
+# formats `generate` does not write: their fixtures, broken like the rest
+FIXTURES = ("anthropic-usage-report/page-1.json", "anthropic-usage-report/page-2.json", "openai-usage/page-1.json",
+            "api-key-owners/owners.csv")
 VALUES = [None, True, 0, -1, 1.5, 10**20, "", "12", " 5 ", "x" * 5000, [], [1], {}, {"a": 1}, "1e3", "NaN",
           "2026-13-45T99:00:00Z", "2026-10-02", "2026-10-02T10:00:00+14:00", "é", "\u0000", 2**63, "null"]
 OWNERS = "transcript-users.csv"
@@ -103,13 +107,32 @@ def _lines(rng: random.Random, text: str, values_only: bool) -> str:
     return "\n".join(lines)
 
 
+def _bytes(rng: random.Random, data: bytes) -> bytes:
+    """A binary file (Parquet) as copies break it: cut short or a few bytes changed."""
+    if rng.random() < 0.5:
+        return data[: rng.randrange(len(data) + 1)]
+    changed = bytearray(data)
+    for _ in range(rng.randrange(1, 8)):
+        changed[rng.randrange(len(changed))] = rng.randrange(256)
+    return bytes(changed)
+
+
 def break_files(rng: random.Random, folder: Path) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != OWNERS)
     for path in files:
         # most files keep their shape and get values of another kind (a broken shape hides them)
         values_only = rng.random() < 0.7
+        if path.suffix == ".parquet":
+            if not values_only:
+                path.write_bytes(_bytes(rng, path.read_bytes()))
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        text = _csv(rng, text) if path.suffix == ".csv" else _lines(rng, text, values_only)
+        if path.suffix == ".json" and values_only:  # one document (a report page): a value or two
+            text = _json_line(rng, json.dumps(json.loads(text)))
+        elif path.suffix == ".csv":
+            text = _csv(rng, text)
+        else:
+            text = _lines(rng, text, values_only)
         if not values_only and rng.random() < 0.2:
             text = text[: rng.randrange(len(text) + 1)]
         path.write_text(text, encoding="utf-8")
@@ -124,6 +147,8 @@ def _unaccounted(home: Path) -> list[str]:
     wrong = []
     for name, counted in batches:
         path = Path(name)
+        if path.suffix == ".parquet":  # rows, not lines: a Parquet file lands or is quarantined whole
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         lines = (len(list(csv.reader(io.StringIO(text)))) - 1 if path.suffix == ".csv"
                  else sum(1 for line in text.split("\n") if line.strip()))
@@ -152,6 +177,26 @@ def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
     return failed + _unaccounted(home)
 
 
+def _extra_inputs(base: Path) -> None:
+    """The fixtures of the formats `generate` does not write, and LiteLLM's rows as JSON Lines
+    (as its API returns them)."""
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+    for name in FIXTURES:
+        target = base / "fixtures" / name.replace("/", "-")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(fixtures / name, target)
+    typed = {"spend": float, "total_tokens": int, "prompt_tokens": int, "completion_tokens": int,
+             "metadata": json.loads, "request_tags": json.loads}
+    for source in sorted((base / "litellm-spendlogs").glob("litellm-*.csv")):
+        with source.open(encoding="utf-8", newline="") as handle:
+            rows = [{k: typed[k](v) if k in typed and v else v for k, v in row.items()}
+                    for row in csv.DictReader(handle)]
+        target = base / "litellm-json" / source.with_suffix(".jsonl").name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        target.with_name("people.csv").write_bytes((source.parent / "people.csv").read_bytes())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -169,6 +214,7 @@ def main() -> int:
                     str(args.users), "--days", str(args.days), "--seed", "9", "--format", fmt, *extra)
         if done.returncode:
             sys.exit(done.stderr)
+    _extra_inputs(base)
     bad = 0
     for seed in range(args.first, args.first + args.seeds):
         failed = fuzz(seed, base, root / f"seed-{seed}", args.rounds)
