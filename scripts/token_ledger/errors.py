@@ -12,12 +12,13 @@ class LockedError(LedgerError):
 
 
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\{.*")
+COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours some messages (a unit test's "actual differs from expected")
 
 
 def one_line(message: object, limit: int = 200) -> str:
     """A library's message as one line for a terminal or a log: the first line that says what
     went wrong (not dbt's "Runtime Error in model … (path.sql)" heading), with whatever it
-    quotes — possibly a record's value — replaced by `…`."""
-    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
+    quotes — possibly a record's value — replaced by `…`, and no terminal colour codes."""
+    lines = [line.strip() for line in COLOURS.sub("", str(message or "")).splitlines() if line.strip()]
     said = next((line for line in lines if not line.endswith(".sql)")), lines[0] if lines else "")
     return QUOTED.sub("…", said)[:limit]

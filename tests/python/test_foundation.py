@@ -305,3 +305,13 @@ def test_the_dashboard_shows_a_month_of_1000_people_in_a_browser(month: Month, t
 
     shown = assert_dashboard_equals_marts(month.home, tmp_path / "browser")
     assert len(shown["by_title"]["Spend per day by cost centre"]["traces"]) > 10  # a real organisation's spread
+
+
+def test_one_line_messages_carry_no_quoted_values_or_terminal_colours() -> None:
+    from token_ledger.errors import one_line
+
+    # what dbt says when a unit test fails, as it colours it, and a message quoting a value
+    assert one_line("\x1b[32mactual\x1b[0m differs from \x1b[31mexpected\x1b[0m:\n| a |") == (
+        "actual differs from expected:")
+    assert one_line("Conversion Error: could not convert 'ada@corp.example' to INT64") == (
+        "Conversion Error: could not convert … to INT64")
