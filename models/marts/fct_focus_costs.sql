@@ -4,16 +4,14 @@
     cost times billed / computed for that day × provider × model in rpt_cost_reconciliation),
     else the computed cost. Incremental by charge day like fct_usage_daily, the same days
     (queued days through their month's end; a landed bill queues its days).
-    The queued days are deleted first (pre_hook): a day rebuilt to no rows (all of it withheld
-    under k, its records gone) keeps none of its old ones: delete+insert alone deletes only
-    the days its new rows hold.
+    The queued days are deleted first (pre_hook delete_queued_days): a day rebuilt to no rows
+    keeps none of its old ones.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='ChargePeriodStart',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where "
-    ~ "{{ days_to_rebuild('cast(ChargePeriodStart as date)', through_month_end=true) }}{% endif %}",
+    pre_hook="{{ delete_queued_days('cast(ChargePeriodStart as date)', through_month_end=true) }}",
     on_schema_change='append_new_columns',
 ) }}
 -- FOCUS column names are case-sensitive for the tools that read them: keep them quoted

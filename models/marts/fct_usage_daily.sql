@@ -5,16 +5,14 @@
     an hourly run, a late file's day and the days after it whose groups it may change.
     Rows of a group withheld under k that day (org_groups.is_published false) are not here.
     `token-ledger build -- --full-refresh` rebuilds everything and gives the same result.
-    The queued days are deleted first (pre_hook): a day rebuilt to no rows (all of it withheld
-    under k, its records gone) keeps none of its old ones: delete+insert alone deletes only
-    the days its new rows hold.
+    The queued days are deleted first (pre_hook delete_queued_days): a day rebuilt to no rows
+    keeps none of its old ones.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='usage_date',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where "
-    ~ "{{ days_to_rebuild('usage_date', through_month_end=true) }}{% endif %}",
+    pre_hook="{{ delete_queued_days('usage_date', through_month_end=true) }}",
     on_schema_change='append_new_columns',
 ) }}
 

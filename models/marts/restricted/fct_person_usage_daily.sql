@@ -6,16 +6,14 @@
     entries take effect from a date, so a person has one tier per day), not from every event.
     Incremental by usage day like fct_usage_events, with the same rule for which days to
     rebuild (the days queued in raw.rebuild_days: see days_to_rebuild).
-    The queued days are deleted first (pre_hook): a day rebuilt to no rows (all of it withheld
-    under k, its records gone) keeps none of its old ones: delete+insert alone deletes only
-    the days its new rows hold.
+    The queued days are deleted first (pre_hook delete_queued_days): a day rebuilt to no rows
+    keeps none of its old ones.
 -#}
 {{ config(
     materialized='incremental',
     unique_key='usage_date',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where "
-    ~ "{{ days_to_rebuild('usage_date') }}{% endif %}",
+    pre_hook="{{ delete_queued_days('usage_date') }}",
     on_schema_change='sync_all_columns',
 ) }}
 
