@@ -10,8 +10,9 @@ negative, a decimal, a string, a huge number; a field removed), or CSV cells lik
 others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short.
 Each round lands its copy into the seed's home and runs `token-ledger run` (the second lands
 the same requests again, some changed). It checks what the contract promises: every command
-exits 0, prints no traceback and no email address, and every line of a per-record file is
-landed, quarantined or skipped. Prints one line per seed (`ok`, or what failed, with the
+exits 0, prints no traceback and no email address, every line of a per-record file is
+landed, quarantined or skipped, and the incremental tables the runs left equal a full
+refresh. Prints one line per seed (`ok`, or what failed, with the
 command's output); exits 1 when a seed failed. About 45 s per seed (two rounds) on 2 cores.
 Not part of `make test`: each defect it found became a test of its own
 (tests/python/test_poison_pills.py).
@@ -41,6 +42,8 @@ FIXTURES = ("anthropic-usage-report/page-1.json", "anthropic-usage-report/page-2
 VALUES = [None, True, 0, -1, 1.5, 10**20, "", "12", " 5 ", "x" * 5000, [], [1], {}, {"a": 1}, "1e3", "NaN",
           "2026-13-45T99:00:00Z", "2026-10-02", "2026-10-02T10:00:00+14:00", "é", "\u0000", 2**63, "null"]
 OWNERS = "transcript-users.csv"
+INCREMENTAL = ("restricted.fct_usage_events", "restricted.fct_person_usage_daily", "marts.fct_usage_daily",
+               "marts.fct_focus_costs")
 PER_RECORD = ("canonical", "litellm-spendlogs", "claude-code-jsonl")  # one record per line (CSV: per row)
 
 
@@ -174,7 +177,22 @@ def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
         results.append(_cli("run", "--home", str(home)))
     failed = [f"`{' '.join(r.args[3:5])}` exited {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}"
               for r in results if r.returncode or "Traceback" in r.stdout + r.stderr or "@" in r.stdout + r.stderr]
-    return failed + _unaccounted(home)
+    return failed + _unaccounted(home) + ([] if failed else _unlike_a_full_refresh(home))
+
+
+def _unlike_a_full_refresh(home: Path) -> list[str]:
+    """The incremental tables the runs left, against the same tables rebuilt from scratch."""
+    def tables() -> dict[str, list[tuple]]:
+        with duckdb.connect(str(home / "token_ledger.duckdb"), read_only=True) as con:
+            return {name: con.execute(f"select * from {name} order by all").fetchall() for name in INCREMENTAL}
+
+    incremental = tables()
+    rebuilt = _cli("build", "--home", str(home), "--", "--full-refresh", "--exclude", "resource_type:test",
+                   "resource_type:unit_test")
+    if rebuilt.returncode:
+        return [f"`build --full-refresh` exited {rebuilt.returncode}:\n{(rebuilt.stdout + rebuilt.stderr)[-2000:]}"]
+    return [f"{name}: the incremental runs differ from a full refresh"
+            for name, rows in tables().items() if rows != incremental[name]]
 
 
 def _extra_inputs(base: Path) -> None:
