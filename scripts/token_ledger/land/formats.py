@@ -334,9 +334,11 @@ LITELLM_FIELDS = [
 ]
 LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
 # cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
-LITELLM_CACHED = [f"json_extract_string(try_cast(v_metadata as json), '$.usage_object.{path}')"
-                  for path in ("prompt_tokens_details.cached_tokens", "cache_read_input_tokens",
-                               "cache_creation_input_tokens")]
+LITELLM_CACHED_PATHS = [f"$.usage_object.{path}" for path in (
+    "prompt_tokens_details.cached_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+LITELLM_CACHED = [f"json_extract_string(try_cast(v_metadata as json), '{path}')" for path in LITELLM_CACHED_PATHS]
+LITELLM_CACHED_LIST = ("json_extract_string(try_cast(v_metadata as json), ["
+                       + ", ".join(f"'{path}'" for path in LITELLM_CACHED_PATHS) + "])")
 LITELLM_CACHED_SQL = (f"(coalesce(try_cast({LITELLM_CACHED[0]} as bigint), try_cast({LITELLM_CACHED[1]} as bigint), 0)"
                       f" + coalesce(try_cast({LITELLM_CACHED[2]} as bigint), 0))")
 LITELLM_PROVIDER = "lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1)))"
@@ -593,7 +595,8 @@ FORMATS: dict[str, LandingSpec] = {
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
                  "cached tokens exceed prompt_tokens"),
                 # a negative or decimal count there made input tokens wrong, or negative (the build's test)
-                (" or ".join(_not_count(part) for part in LITELLM_CACHED),
+                # (the three read in one pass over the JSON: one extraction each cost 0.76 s of a 3 s landing)
+                (_any_in(LITELLM_CACHED_LIST, "part", _not_count("part")),
                  "field 'metadata' holds a cached token count that is not a whole number")],
         usage=_usage("litellm-spendlogs", "starttime", LITELLM_PROVIDER,
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
