@@ -3,7 +3,8 @@
     .venv/bin/python scripts/fuzz_inputs.py [--seeds 10] [--first 1] [--rounds 2] [--keep]
 
 Generates a small organisation once (`token-ledger generate`: canonical with bills and
-outcomes, canonical CSV, Claude Code OTel logs and transcripts, LiteLLM spend logs), then, for
+outcomes, canonical CSV and Parquet, Claude Code OTel logs and transcripts, LiteLLM spend logs,
+also as JSON Lines; and the fixtures of provider usage reports and key owners), then, for
 each seed and round, copies it and breaks every file (people.csv too) the ways exports break:
 most keep their shape and get JSON values of another type or shape (a number by an object, a
 negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
@@ -12,10 +13,10 @@ Each round lands its copy into the seed's home and runs `token-ledger run` (the 
 the same requests again, some changed). It checks what the contract promises: every command
 exits 0, prints no traceback and no email address, every line of a per-record file is
 landed, quarantined or skipped, and the incremental tables the runs left equal a full
-refresh. Prints one line per seed (`ok`, or what failed, with the
-command's output); exits 1 when a seed failed. About 45 s per seed (two rounds) on 2 cores.
-Not part of `make test`: each defect it found became a test of its own
-(tests/python/test_poison_pills.py).
+refresh. Prints one line per seed (`ok`, or what failed, with the command's output); exits 1
+when a seed failed. About a minute per seed (two rounds) on 2 cores. Not part of `make test`:
+each defect it found became a test of its own (tests/python/test_poison_pills.py,
+test_scheduled_runs.py).
 """
 
 from __future__ import annotations
