@@ -72,13 +72,15 @@ def _quarantined(con: duckdb.DuckDBPyConnection, email: str) -> int:
         """,
         {"email": email, "pattern": _token_pattern(email)},
     ).fetchall()
-    # the batches' counts stay equal to what the quarantine holds
+    # the batches' counts stay equal to what the quarantine holds, and every line stays accounted
+    # for: the erased person's lines count as skipped, as at a landing after the erasure
     counts: dict[str, int] = {}
     for (batch,) in batches:
         counts[batch] = counts.get(batch, 0) + 1
     if counts:
-        con.executemany("update raw.load_batches set rows_quarantined = rows_quarantined - ? where batch_id = ?",
-                        [[n, batch] for batch, n in counts.items()])
+        con.executemany("update raw.load_batches set rows_quarantined = rows_quarantined - ?, "
+                        "rows_skipped = rows_skipped + ? where batch_id = ?",
+                        [[n, n, batch] for batch, n in counts.items()])
     return len(batches)
 
 

@@ -181,6 +181,9 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
                          "where request_id in ('req_c1', 'req_c7', 'req_c8', 'req_c9', 'req_c10')")
     assert variants == [(VICTIM,)]
 
+    accounted = "select batch_id, rows_landed + rows_quarantined + rows_skipped from raw.load_batches order by 1"
+    lines = query(db, accounted)
+
     first = run_cli(home, "erase", "--user", "  AL@Corp.Example ", env=env).out
     assert VICTIM not in first.lower().replace(BYSTANDER, "")
     # people 1, canonical 5, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
@@ -197,6 +200,8 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
     assert query(db, """select count(*) from raw.load_batches as b
                         left join (select batch_id, count(*) as n from raw.quarantine group by 1) as q using (batch_id)
                         where b.rows_quarantined <> coalesce(q.n, 0)""") == [(0,)]
+    # and every line of each file is still accounted for: the quarantined lines erased count as skipped
+    assert query(db, accounted) == lines
 
     again = run_cli(home, "erase", "--user", VICTIM, env=env).out
     assert "erased 0 records" in again
