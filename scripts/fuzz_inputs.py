@@ -10,13 +10,15 @@ most keep their shape and get JSON values of another type or shape (a number by 
 negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
 others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short.
 Each round lands its copy into the seed's home and runs `token-ledger run` (the second lands
-the same requests again, some changed). It checks what the contract promises: every command
-exits 0, prints no traceback and no email address, every line of a per-record file is
-landed, quarantined or skipped, and the incremental tables the runs left equal a full
-refresh. Prints one line per seed (`ok`, or what failed, with the command's output); exits 1
-when a seed failed. About a minute per seed (two rounds) on 2 cores. Not part of `make test`:
+the same requests again, some changed), under a k chosen again (1-3), after erasing a person
+about every other round. It checks what the contract promises: every command exits 0, prints
+no traceback and no email address, every line of a per-record file is landed, quarantined or
+skipped, no erased address is left in any table of the private warehouse, and the
+incremental tables the runs left equal a full refresh. Prints one line per seed (`ok`, or
+what failed, with the command's output); exits 1 when a seed failed. About a minute per seed
+(two rounds) on 2 cores. Not part of `make test`:
 each defect it found became a test of its own (tests/python/test_poison_pills.py,
-test_scheduled_runs.py).
+test_scheduled_runs.py, test_registry.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import copy
 import csv
 import io
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -161,11 +164,40 @@ def _unaccounted(home: Path) -> list[str]:
     return wrong
 
 
+def _emails(base: Path) -> list[str]:
+    with (base / "canonical" / "people.csv").open(encoding="utf-8", newline="") as handle:
+        return sorted({row["email"] for row in csv.DictReader(handle)})
+
+
+def _still_named(home: Path, emails: list[str]) -> list[str]:
+    """Tables of the private warehouse in which an erased address is still written, anywhere in
+    any value (but the erasures' own keyed record)."""
+    if not emails:
+        return []
+    pattern = "(^|[^a-z0-9._%+-])(" + "|".join(e.replace(".", "\\.") for e in emails) + ")($|[^a-z0-9.-])"
+    found = []
+    with duckdb.connect(str(home / "token_ledger.duckdb"), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_type = 'BASE TABLE' and table_schema <> 'main'").fetchall()
+        for schema, table in tables:
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, table]).fetchall()]
+            text = " or ".join(f"regexp_matches(lower(cast(\"{c}\" as varchar)), $p)" for c in columns)
+            if con.execute(f'select count(*) from "{schema}"."{table}" where {text}', {"p": pattern}).fetchone()[0]:
+                found.append(f"{schema}.{table} still names an erased person")
+    return found
+
+
 def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
     """What failed for one seed (nothing: the contract held). Each round lands another broken
-    copy into the same home and runs: the requests again, some of them changed."""
-    rng, home, results = random.Random(seed), work / "home", []
+    copy into the same home and runs, with k chosen again: the requests again, some of them
+    changed. Before some runs a person is erased: their address must then be nowhere in the private warehouse, even
+    after later rounds land their records again."""
+    rng, home, results, erased = random.Random(seed), work / "home", [], []
     for n in range(rounds):
+        # k may change between runs (reference data: every day is rebuilt under the new one)
+        os.environ["TOKEN_LEDGER_MIN_GROUP_SIZE"] = rng.choice(("1", "2", "3"))
         inputs = work / f"in-{n + 1}"
         shutil.copytree(base, inputs)
         break_files(rng, inputs)
@@ -175,10 +207,14 @@ def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
             owners = ["--owners", str(folder / OWNERS)] if (folder / OWNERS).exists() else []
             paths = [str(p) for p in sorted(folder.iterdir()) if p.name not in ("people.csv", OWNERS)]
             results.append(_cli("land", "--home", str(home), *owners, *paths))
+        if rng.random() < 0.5:
+            erased.append(rng.choice(_emails(base)))
+            results.append(_cli("erase", "--home", str(home), "--user", erased[-1]))
         results.append(_cli("run", "--home", str(home)))
     failed = [f"`{' '.join(r.args[3:5])}` exited {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}"
               for r in results if r.returncode or "Traceback" in r.stdout + r.stderr or "@" in r.stdout + r.stderr]
-    return failed + _unaccounted(home) + ([] if failed else _unlike_a_full_refresh(home))
+    return (failed + _unaccounted(home) + _still_named(home, erased)
+            + ([] if failed else _unlike_a_full_refresh(home)))
 
 
 def _unlike_a_full_refresh(home: Path) -> list[str]:

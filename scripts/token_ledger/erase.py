@@ -29,9 +29,6 @@ from token_ledger.pseudonym import configure, hmac_sql
 FREE_TEXT_KINDS = ("text", "json_object")
 # the incremental facts keep history between builds: the person's rows go now
 INCREMENTAL_FACTS = {"fct_usage_events": "user_email", "fct_person_usage_daily": "user_email"}
-# the incremental marts by day that sum them: the person's days go now, and are rebuilt from
-# what is left by the next build (a day of nobody else stays gone)
-INCREMENTAL_DAYS = {"fct_usage_daily": "usage_date", "fct_focus_costs": 'cast("ChargePeriodStart" as date)'}
 
 
 @dataclass
@@ -139,8 +136,9 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
 
 
 def _erase_days(con: duckdb.DuckDBPyConnection, email: str, facts: set[str]) -> None:
-    """The person's rows leave the incremental facts; their days leave the marts by day and
-    are queued for the next build."""
+    """The person's rows leave the incremental facts; their days are queued, so the next build
+    rebuilds them from what is left (each incremental model first deletes the queued days: a day
+    of nobody else stays gone)."""
     if "fct_person_usage_daily" in facts:
         con.execute("insert into raw.rebuild_days select distinct usage_date, 'erasure', ? "
                     "from restricted.fct_person_usage_daily where lower(user_email) = ?",
@@ -148,11 +146,6 @@ def _erase_days(con: duckdb.DuckDBPyConnection, email: str, facts: set[str]) -> 
     for table, column in INCREMENTAL_FACTS.items():
         if table in facts:
             con.execute(f"delete from restricted.{table} where lower({column}) = ?", [email])
-    marts = _tables(con, "marts")
-    for table, day in INCREMENTAL_DAYS.items():
-        if table in marts:
-            con.execute(f"delete from marts.{table} where {day} in "
-                        "(select usage_date from raw.rebuild_days where queued_by = 'erasure')")
 
 
 def erase(home: Home, email: str) -> Erasure:
