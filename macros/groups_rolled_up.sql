@@ -13,6 +13,10 @@
     Rows of no person at all (user_email NULL: report remainders, unknown logins) identify
     nobody: a group with no person yet that month (the day included) is published as itself,
     and its first person's arrival later in the month changes none of its earlier days.
+    `person_days` also has `erased`: true on the rows of people erased since (their first day
+    in each group, raw.erased_members), who count in the grouping as before their erasure, so
+    no day moves to another group; a group is published only while the people left in it are
+    k (group_people counts them).
 #}
 {% macro groups_rolled_up(person_days, by=[]) -%}
     {%- set k = var('min_group_size') | int -%}
@@ -26,6 +30,7 @@
             {{ by_columns }}team_id,
             cost_center
         from {{ person_days }}
+        where not erased
     ),
 
     first_days as (
@@ -35,6 +40,7 @@
             {{ by_columns }}team_id,
             cost_center,
             user_email,
+            erased,
             min(usage_date) as first_day
         from {{ person_days }}
         where user_email is not null
@@ -69,6 +75,7 @@
             {% for column in by %}usage_days.{{ column }}, {% endfor %}first_days.team_id,
             first_days.cost_center,
             first_days.user_email,
+            first_days.erased,
             first_days.first_day,
             team_months.published_from
         from (
@@ -95,8 +102,9 @@
             usage_date,
             {{ by_columns }}team_id,
             cost_center,
-            count(*) as people,
-            count(*) filter (where first_day {{ before }} usage_date) as people_before
+            count(*) filter (where not erased) as people,
+            count(*) filter (where first_day {{ before }} usage_date) as people_before,
+            count(*) filter (where first_day {{ before }} usage_date and not erased) as people_left_before
         from people_so_far
         group by all
     ),
@@ -111,7 +119,10 @@
         select
             usage_date,
             {{ by_columns }}cost_center,
-            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before
+            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before,
+            count(distinct user_email) filter (
+                where first_day {{ before }} usage_date and not erased
+            ) as people_left_before
         from unpublished_people
         group by all
     ),
@@ -119,7 +130,9 @@
     remainders as (
         select
             unpublished_people.usage_date,
-            {% for column in by %}unpublished_people.{{ column }}, {% endfor %}count(distinct unpublished_people.user_email) as people
+            {% for column in by %}unpublished_people.{{ column }}, {% endfor %}count(distinct unpublished_people.user_email) filter (
+                where not unpublished_people.erased
+            ) as people
         from unpublished_people
         inner join cost_center_buckets
             on
@@ -139,11 +152,12 @@
             -- the team's people of the month so far, the day included (0: usage of no person yet)
             coalesce(team_counts.people, 0) as people,
             -- the people the group it is published in had (before the day; the day included for
-            -- 'other'/'other'): at least k where published and the group had a person so far
+            -- 'other'/'other'), erased people left out: at least k where published and the
+            -- group had a person so far
             case
                 when team_counts.team_id is null then 0
-                when team_months.published_from <= group_days.usage_date then team_counts.people_before
-                when cost_center_buckets.people_before >= {{ k }} then cost_center_buckets.people_before
+                when team_months.published_from <= group_days.usage_date then team_counts.people_left_before
+                when cost_center_buckets.people_before >= {{ k }} then cost_center_buckets.people_left_before
                 else coalesce(remainders.people, 0)
             end as group_people,
             -- team_counts has the group's people of the month so far, the day included: none,
@@ -159,13 +173,14 @@
                 when cost_center_buckets.people_before >= {{ k }} then group_days.cost_center
                 else 'other'
             end as published_cost_center,
-            coalesce(
-                team_counts.team_id is null
-                or team_months.published_from <= group_days.usage_date
-                or cost_center_buckets.people_before >= {{ k }}
-                or remainders.people >= {{ k }},
-                false
-            ) as is_published
+            case
+                when team_counts.team_id is null then true
+                when team_months.published_from <= group_days.usage_date
+                    then team_counts.people_left_before >= {{ k }}
+                when cost_center_buckets.people_before >= {{ k }}
+                    then cost_center_buckets.people_left_before >= {{ k }}
+                else coalesce(remainders.people >= {{ k }}, false)
+            end as is_published
         from group_days
         left join team_months
             on

@@ -15,6 +15,10 @@ usage_days as (
     where application = 'claude-code'
 ),
 
+erased_members as (
+    select * from {{ source('landing', 'erased_members') }}
+),
+
 claude_code_usage as (
     select
         usage_date,
@@ -57,7 +61,29 @@ person_days as (
             and outcome_days.usage_date = claude_code_usage.usage_date
 ),
 
-{{ groups_rolled_up('person_days', by=['tool']) }},
+members as (
+    select
+        usage_date,
+        tool,
+        team_id,
+        cost_center,
+        user_email,
+        false as erased
+    from person_days
+    union all
+    -- people erased since: counted where they were, from their first day (groups_rolled_up)
+    select
+        first_day as usage_date,
+        tool,
+        team_id,
+        cost_center,
+        'erased ' || member_id as user_email,
+        true as erased
+    from erased_members
+    where tool is not null
+),
+
+{{ groups_rolled_up('members', by=['tool']) }},
 
 published as (
     select

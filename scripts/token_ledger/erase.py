@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass, field
 
 import duckdb
@@ -135,6 +136,28 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
         "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall()}
 
 
+def _keep_membership(con: duckdb.DuckDBPyConnection, email: str, facts: set[str], outcomes: set[str]) -> None:
+    """Where the person was counted in the published groups (from the facts of the last build):
+    their first day of each month per team, for usage and per outcome tool, under a random id.
+    The roll-up counts them there still, so no group of those days changes: comparing the
+    publishes before and after the erasure shows the person's own usage leaving, never the
+    people left in a group that would otherwise have moved (docs/privacy.md)."""
+    parts = []
+    if "fct_person_usage_daily" in facts:
+        usage = "restricted.fct_person_usage_daily where lower(user_email) = $email"
+        parts += [f"select usage_date, null as tool, team_id, cost_center from {usage}",
+                  f"select usage_date, 'claude-code', team_id, cost_center from {usage} "
+                  "and application = 'claude-code'"]
+    if "int_outcomes_person_days" in outcomes:
+        parts.append("select usage_date, tool, team_id, cost_center from intermediate.int_outcomes_person_days "
+                     "where lower(user_email) = $email")
+    if parts:
+        con.execute(
+            "insert into raw.erased_members select $id, date_trunc('month', usage_date), min(usage_date), tool, "
+            f"team_id, cost_center, $now from ({' union all '.join(parts)}) group by all",
+            {"email": email, "id": str(uuid.uuid4()), "now": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+
+
 def _erase_days(con: duckdb.DuckDBPyConnection, email: str, facts: set[str]) -> None:
     """The person's rows leave the incremental facts; their days are queued, so the next build
     rebuilds them from what is left (each incremental model first deletes the queued days: a day
@@ -155,6 +178,7 @@ def erase(home: Home, email: str) -> Erasure:
         raw_tables = _tables(con, "raw")
         facts = _tables(con, "restricted")
         con.execute("begin transaction")
+        _keep_membership(con, normalized, facts, _tables(con, "intermediate"))
         logins = _logins(con, normalized) if "people" in raw_tables else []
         for spec in FORMATS.values():
             if spec.table not in raw_tables:

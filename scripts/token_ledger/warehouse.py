@@ -42,6 +42,18 @@ create table if not exists raw.erasures (
     subject_key varchar not null,
     erased_at timestamp not null
 );
+-- where an erased person was counted in the published groups, so their groups stay as they
+-- were (docs/privacy.md): one row per erasure, month, tool (null: usage), team and cost
+-- centre, with the person's first day there; a random id per erasure, no identity
+create table if not exists raw.erased_members (
+    member_id varchar not null,
+    usage_month date not null,
+    first_day date not null,
+    tool varchar,
+    team_id varchar,
+    cost_center varchar,
+    erased_at timestamp not null
+);
 -- the usage days the incremental models rebuild next (token_ledger.rebuild)
 create table if not exists raw.rebuild_days (
     usage_date date not null,

@@ -227,3 +227,42 @@ def test_the_first_hourly_run_of_a_month_publishes_no_group_of_one(publishes: di
     rows = query(root / "p4.duckdb", "select team_id, cost_center, active_users from fct_usage_daily "
                                      "where usage_date = '2026-11-01'")
     assert rows == [("other", "other", 5)]
+
+
+def test_differencing_two_publishes_around_an_erasure_isolates_no_one_left(tmp_path: Path) -> None:
+    """k = 2. CC-A: TA = {a1, a2}, published as itself from 2 October; TB = {b1} and TC = {c1},
+    together CC-A's 'other' from 2 October. a1 is erased after the 3 October publish. Were the
+    groups recounted without a1, TA (a2 alone) would join CC-A's 'other', and that row minus the
+    same row before would be a2's exact usage. An erased person still counts in the groups of
+    the days they were counted in; a group whose people left are fewer than k is withheld. The
+    difference of the two publishes shows at most a1's own usage (it leaves every total)."""
+    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2"}
+    staff = [("a1@corp.example", "TA"), ("a2@corp.example", "TA"), ("b1@corp.example", "TB"),
+             ("c1@corp.example", "TC")]
+    home, inputs = tmp_path / "home", tmp_path / "input"
+    inputs.mkdir()
+    with (inputs / "people.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "full_name", "employee_id", "team_id", "team_name", "cost_center",
+                         "manager_email", "valid_from", "allowance_tier", "github_login"])
+        for n, (email, team) in enumerate(staff):
+            writer.writerow([email, f"Person {n}", f"EMP-{n}", team, team, "CC-A", "", "2026-01-01", "standard", ""])
+    for day in (1, 2, 3):
+        lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day)) for n, (email, _) in enumerate(staff)]
+        (inputs / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_cli(home, "run", str(inputs), env=env)
+    shutil.copy(home / "analytics.duckdb", tmp_path / "before.duckdb")
+    daily = "select usage_date::varchar, team_id, cost_center, active_users from fct_usage_daily order by all"
+    assert query(tmp_path / "before.duckdb", daily) == [
+        ("2026-10-01", "other", "other", 4), ("2026-10-02", "TA", "CC-A", 2), ("2026-10-02", "other", "CC-A", 2),
+        ("2026-10-03", "TA", "CC-A", 2), ("2026-10-03", "other", "CC-A", 2)]
+
+    run_cli(home, "erase", "--user", "a1@corp.example", env=env)
+    run_cli(home, "run", env=env)
+    after = home / "analytics.duckdb"
+    # TA's 2 and 3 October (a2 alone) withheld; CC-A's 'other' as it was; 1 October without a1
+    assert query(after, daily) == [
+        ("2026-10-01", "other", "other", 3), ("2026-10-02", "other", "CC-A", 2), ("2026-10-03", "other", "CC-A", 2)]
+    a2 = {f"a2 on {d} October": figures(1, d) for d in (1, 2, 3)}
+    a2["a2 on 2-3 October"] = tuple(map(sum, zip(figures(1, 2), figures(1, 3), strict=True)))
+    assert found(a2, visible(published_rows(tmp_path / "before.duckdb"), published_rows(after))) == []

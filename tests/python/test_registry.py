@@ -16,7 +16,8 @@ from token_ledger.land.detect import detect
 from token_ledger.land.formats import FORMATS
 
 # what landing itself keeps beside the formats' tables (warehouse.RAW_DDL), written out here
-LANDING_METADATA = {"load_batches", "quarantine", "pending_batches", "erasures", "request_keys", "rebuild_days"}
+LANDING_METADATA = {"load_batches", "quarantine", "pending_batches", "erasures", "erased_members", "request_keys",
+                    "rebuild_days"}
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 VICTIM, BYSTANDER = "al@corp.example", "val@corp.example"

@@ -5,8 +5,9 @@
     published as itself had k people of the month before the day; a cost centre's 'other' had k
     people before the day in its teams not yet published; the organisation-wide 'other'/'other'
     has k people of the month, the day included, in the teams of neither. A group of no person
-    yet in the month, the day included (provider report remainders) identifies nobody.
-    Returns what breaks it.
+    yet in the month, the day included (provider report remainders) identifies nobody. People
+    erased since count where they were (raw.erased_members) for the grouping, but not among
+    the k. Returns what breaks it.
 -#}
 {%- set k = var('min_group_size') | int -%}
 {%- set before = '<' if k > 1 else '<=' -%}
@@ -16,14 +17,29 @@
 ] -%}
 with
 
+erased_members as (
+    select
+        first_day as usage_date,
+        coalesce(tool, 'usage') as tool,
+        team_id,
+        cost_center,
+        'erased ' || member_id as user_email,
+        true as erased
+    from {{ source('landing', 'erased_members') }}
+),
+
 usage_persons as (
     select distinct
         usage_date,
         'usage' as tool,
         team_id,
         cost_center,
-        user_email
+        user_email,
+        false as erased
     from {{ ref('fct_person_usage_daily') }}
+    union all
+    select * from erased_members
+    where tool = 'usage'
 ),
 
 outcome_persons as (
@@ -32,7 +48,8 @@ outcome_persons as (
         tool,
         team_id,
         cost_center,
-        user_email
+        user_email,
+        false as erased
     from {{ ref('int_outcomes_person_days') }}
     union
     select distinct
@@ -40,9 +57,13 @@ outcome_persons as (
         'claude-code' as tool,
         team_id,
         cost_center,
-        user_email
+        user_email,
+        false as erased
     from {{ ref('fct_person_usage_daily') }}
     where application = 'claude-code'
+    union all
+    select * from erased_members
+    where tool != 'usage'
 ),
 
 {% for mart, tool, persons in marts %}
@@ -62,6 +83,7 @@ outcome_persons as (
             team_id,
             cost_center,
             user_email,
+            erased,
             min(usage_date) as first_day
         from {{ persons }}
         where user_email is not null
@@ -83,7 +105,10 @@ outcome_persons as (
             firsts.tool,
             firsts.team_id,
             firsts.cost_center,
-            count(*) filter (where firsts.first_day {{ before }} days.usage_date) as people_before
+            count(*) filter (where firsts.first_day {{ before }} days.usage_date) as people_before,
+            count(*) filter (
+                where firsts.first_day {{ before }} days.usage_date and not firsts.erased
+            ) as people_left_before
         from {{ mart }}_days as days
         inner join {{ mart }}_firsts as firsts
             on
@@ -99,6 +124,7 @@ outcome_persons as (
             counts.tool,
             counts.cost_center,
             firsts.user_email,
+            firsts.erased,
             firsts.first_day
         from {{ mart }}_team_counts as counts
         inner join {{ mart }}_firsts as firsts
@@ -116,7 +142,10 @@ outcome_persons as (
             usage_date,
             tool,
             cost_center,
-            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before
+            count(distinct user_email) filter (where first_day {{ before }} usage_date) as people_before,
+            count(distinct user_email) filter (
+                where first_day {{ before }} usage_date and not erased
+            ) as people_left_before
         from {{ mart }}_closed
         group by all
     ),
@@ -125,7 +154,7 @@ outcome_persons as (
         select
             closed.usage_date,
             closed.tool,
-            count(distinct closed.user_email) as people
+            count(distinct closed.user_email) filter (where not closed.erased) as people
         from {{ mart }}_closed as closed
         inner join {{ mart }}_bucket_counts as buckets
             on
@@ -144,8 +173,8 @@ outcome_persons as (
             labels.team_id,
             labels.cost_center,
             case
-                when labels.team_id != 'other' then teams.people_before
-                when labels.cost_center != 'other' then buckets.people_before
+                when labels.team_id != 'other' then teams.people_left_before
+                when labels.cost_center != 'other' then buckets.people_left_before
                 else remainders.people
             end as people,
             exists (

@@ -4,14 +4,33 @@
 -#}
 with
 
-person_days as (
+person_usage_days as (
     -- the materialised daily person facts (not the upstream views), so history is not recomputed
+    select * from {{ ref('fct_person_usage_daily') }}
+),
+
+erased_members as (
+    select * from {{ source('landing', 'erased_members') }}
+),
+
+person_days as (
     select
         usage_date,
         team_id,
         cost_center,
-        user_email
-    from {{ ref('fct_person_usage_daily') }}
+        user_email,
+        false as erased
+    from person_usage_days
+    union all
+    -- people erased since: counted where they were, from their first day (groups_rolled_up)
+    select
+        first_day as usage_date,
+        team_id,
+        cost_center,
+        'erased ' || member_id as user_email,
+        true as erased
+    from erased_members
+    where tool is null
 ),
 
 {{ groups_rolled_up('person_days') }}
