@@ -16,7 +16,7 @@ usage_days as (
 ),
 
 erased_members as (
-    select * from {{ source('landing', 'erased_members') }}
+    select * from {{ ref('stg_landing__erased_members') }}
 ),
 
 claude_code_usage as (

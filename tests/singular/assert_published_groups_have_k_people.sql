@@ -25,7 +25,7 @@ erased_members as (
         cost_center,
         'erased ' || member_id as user_email,
         true as erased
-    from {{ source('landing', 'erased_members') }}
+    from {{ ref('stg_landing__erased_members') }}
 ),
 
 usage_persons as (

@@ -10,7 +10,7 @@ person_usage_days as (
 ),
 
 erased_members as (
-    select * from {{ source('landing', 'erased_members') }}
+    select * from {{ ref('stg_landing__erased_members') }}
 ),
 
 person_days as (

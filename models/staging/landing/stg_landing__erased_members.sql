@@ -1,0 +1,19 @@
+with
+
+source as (
+    select * from {{ source('landing', 'erased_members') }}
+),
+
+renamed as (
+    select
+        member_id,
+        usage_month,
+        first_day,
+        tool,
+        team_id,
+        cost_center,
+        erased_at
+    from source
+)
+
+select * from renamed
