@@ -250,15 +250,16 @@ def test_differencing_two_publishes_around_an_erasure_isolates_no_one_left(tmp_p
     for day in (1, 2, 3):
         lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day)) for n, (email, _) in enumerate(staff)]
         (inputs / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    run_cli(home, "run", str(inputs), env=env)
+    for command in (["land", str(inputs)], ["build"], ["publish"]):  # a run's steps that publish
+        run_cli(home, *command, env=env)
     shutil.copy(home / "analytics.duckdb", tmp_path / "before.duckdb")
     daily = "select usage_date::varchar, team_id, cost_center, active_users from fct_usage_daily order by all"
     assert query(tmp_path / "before.duckdb", daily) == [
         ("2026-10-01", "other", "other", 4), ("2026-10-02", "TA", "CC-A", 2), ("2026-10-02", "other", "CC-A", 2),
         ("2026-10-03", "TA", "CC-A", 2), ("2026-10-03", "other", "CC-A", 2)]
 
-    run_cli(home, "erase", "--user", "a1@corp.example", env=env)
-    run_cli(home, "run", env=env)
+    for command in (["erase", "--user", "a1@corp.example"], ["build"], ["publish"]):
+        run_cli(home, *command, env=env)
     after = home / "analytics.duckdb"
     # TA's 2 and 3 October (a2 alone) withheld; CC-A's 'other' as it was; 1 October without a1
     assert query(after, daily) == [
