@@ -192,8 +192,8 @@ def _still_named(home: Path, emails: list[str]) -> list[str]:
 def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
     """What failed for one seed (nothing: the contract held). Each round lands another broken
     copy into the same home and runs, with k chosen again: the requests again, some of them
-    changed. Before some runs a person is erased: their address must then be nowhere in the private warehouse, even
-    after later rounds land their records again."""
+    changed. Before some runs a person is erased: their address must then be nowhere in the
+    private warehouse, even after later rounds land their records again."""
     rng, home, results, erased = random.Random(seed), work / "home", [], []
     for n in range(rounds):
         # k may change between runs (reference data: every day is rebuilt under the new one)

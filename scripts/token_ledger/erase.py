@@ -153,8 +153,8 @@ def _keep_membership(con: duckdb.DuckDBPyConnection, email: str, facts: set[str]
                      "where lower(user_email) = $email")
     if parts:
         con.execute(
-            "insert into raw.erased_members select $id, date_trunc('month', usage_date), min(usage_date), tool, "
-            f"team_id, cost_center, $now from ({' union all '.join(parts)}) group by all",
+            "insert into raw.erased_members select $id, min(usage_date), tool, team_id, cost_center, $now "
+            f"from ({' union all '.join(parts)}) group by date_trunc('month', usage_date), tool, team_id, cost_center",
             {"email": email, "id": str(uuid.uuid4()), "now": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
 
 

@@ -44,10 +44,9 @@ create table if not exists raw.erasures (
 );
 -- where an erased person was counted in the published groups, so their groups stay as they
 -- were (docs/privacy.md): one row per erasure, month, tool (null: usage), team and cost
--- centre, with the person's first day there; a random id per erasure, no identity
+-- centre, with the person's first day there (its month); a random id per erasure, no identity
 create table if not exists raw.erased_members (
     member_id varchar not null,
-    usage_month date not null,
     first_day date not null,
     tool varchar,
     team_id varchar,

@@ -7,7 +7,6 @@ source as (
 renamed as (
     select
         member_id,
-        usage_month,
         first_day,
         tool,
         team_id,
