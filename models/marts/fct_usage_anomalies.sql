@@ -4,7 +4,11 @@
     var('anomaly_baseline_days') such days, by median and interquartile range. Metrics:
     cost_usd (spend spikes), cost_per_request (sudden jumps, e.g. a day of cache misses),
     new_model_adoption (a team's first use of a model) and unpriced_requests.
+    A person's spikes are flagged for complete days only (before var('as_of_date'), by default
+    the day the build runs): one that appeared while the day runs would show, between two
+    publishes, which user_key spiked while the rows of which team changed (docs/privacy.md).
 -#}
+{%- set as_of_date = var('as_of_date') or run_started_at.strftime('%Y-%m-%d') %}
 with
 
 person_days as (
@@ -24,7 +28,7 @@ scoped as (
         cost_usd,
         requests
     from person_days
-    where user_key is not null
+    where user_key is not null and usage_date < date '{{ as_of_date }}'
     union all
     select
         usage_date,

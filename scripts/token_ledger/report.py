@@ -72,7 +72,7 @@ def _table(header: list[str], rows: list[tuple], title: str) -> go.Figure:
 
 def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-    month = q("select max(date_trunc('month', usage_date)) from fct_usage_daily")[0][0]
+    month = q("select max(usage_month) from rpt_token_leaderboard")[0][0]  # the last complete month
     figures = [
         _stacked(q("select usage_date, provider, sum(cost_usd) from fct_usage_daily group by all order by 1"),
                  "Spend per day by provider", "provider"),
@@ -105,7 +105,8 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
         _table(["rank", "user_key (pseudonymous)", "tokens", "cost (USD)"],
                q(f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
                  f"where usage_month = '{month}' order by rank limit {TOP}") if month else [],
-               f"Leaderboard: top {TOP} pseudonymous people by tokens ({month:%B %Y})" if month else "Leaderboard"),
+               f"Leaderboard: top {TOP} pseudonymous people by tokens ({month:%B %Y})" if month
+               else "Leaderboard: published once a month is over"),
     ]
     for figure in figures:
         figure.update_layout(template="plotly_white", colorway=OKABE_ITO, height=420,

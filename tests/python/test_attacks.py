@@ -129,6 +129,22 @@ def found(secrets: dict[str, tuple[int, Decimal]], seen: set[Decimal]) -> list[s
             if Decimal(tokens) in seen or cost.quantize(Decimal("1e-9")) in seen]
 
 
+def write_small_org(inputs: Path, staff: list[tuple[str, str, str]], days: tuple[int, ...]) -> None:
+    """A directory of `staff` (email, team, cost centre) and a file per October day in which
+    every one of them works at 10:00."""
+    inputs.mkdir()
+    with (inputs / "people.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "full_name", "employee_id", "team_id", "team_name", "cost_center",
+                         "manager_email", "valid_from", "allowance_tier", "github_login"])
+        for n, (email, team, centre) in enumerate(staff):
+            writer.writerow([email, f"Person {n}", f"EMP-{n}", team, team, centre, "", "2026-01-01", "standard", ""])
+    for day in days:
+        lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day))
+                 for n, (email, _, _) in enumerate(staff)]
+        (inputs / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def publishes(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("attacks")
@@ -237,19 +253,10 @@ def test_differencing_two_publishes_around_an_erasure_isolates_no_one_left(tmp_p
     the days they were counted in; a group whose people left are fewer than k is withheld. The
     difference of the two publishes shows at most a1's own usage (it leaves every total)."""
     env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2"}
-    staff = [("a1@corp.example", "TA"), ("a2@corp.example", "TA"), ("b1@corp.example", "TB"),
-             ("c1@corp.example", "TC")]
+    staff = [("a1@corp.example", "TA", "CC-A"), ("a2@corp.example", "TA", "CC-A"),
+             ("b1@corp.example", "TB", "CC-A"), ("c1@corp.example", "TC", "CC-A")]
     home, inputs = tmp_path / "home", tmp_path / "input"
-    inputs.mkdir()
-    with (inputs / "people.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["email", "full_name", "employee_id", "team_id", "team_name", "cost_center",
-                         "manager_email", "valid_from", "allowance_tier", "github_login"])
-        for n, (email, team) in enumerate(staff):
-            writer.writerow([email, f"Person {n}", f"EMP-{n}", team, team, "CC-A", "", "2026-01-01", "standard", ""])
-    for day in (1, 2, 3):
-        lines = [json.dumps(record(email, n, f"2026-10-0{day}T10:00:00Z", day)) for n, (email, _) in enumerate(staff)]
-        (inputs / f"usage-2026-10-0{day}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_small_org(inputs, staff, days=(1, 2, 3))
     for command in (["land", str(inputs)], ["build"], ["publish"]):  # a run's steps that publish
         run_cli(home, *command, env=env)
     shutil.copy(home / "analytics.duckdb", tmp_path / "before.duckdb")
@@ -267,3 +274,47 @@ def test_differencing_two_publishes_around_an_erasure_isolates_no_one_left(tmp_p
     a2 = {f"a2 on {d} October": figures(1, d) for d in (1, 2, 3)}
     a2["a2 on 2-3 October"] = tuple(map(sum, zip(figures(1, 2), figures(1, 3), strict=True)))
     assert found(a2, visible(published_rows(tmp_path / "before.duckdb"), published_rows(after))) == []
+
+
+def test_two_publishes_an_hour_apart_tie_no_user_key_to_a_team(tmp_path: Path) -> None:
+    """k = 2. TA = {a1, a2} (CC-A) and TB = {b1, b2} (CC-B) work on 1 and 2 October; both teams are
+    published as themselves from the 2nd. At 03:00 on the 3rd only a1 works, and the hourly run
+    publishes. Were the month's per-person rows published while the month runs, the one user_key
+    whose row changed and the one team whose rows changed would be a1 and TA: a1's pseudonym tied
+    to a team, by the difference of two publishes. Per-person rows describe complete periods only:
+    October's appear once October is over, all of them at once."""
+    env = {"TOKEN_LEDGER_MIN_GROUP_SIZE": "2"}
+    staff = [("a1@corp.example", "TA", "CC-A"), ("a2@corp.example", "TA", "CC-A"),
+             ("b1@corp.example", "TB", "CC-B"), ("b2@corp.example", "TB", "CC-B")]
+    home, inputs = tmp_path / "home", tmp_path / "input"
+    write_small_org(inputs, staff, days=(1, 2))
+    on_the_3rd = ["--", "--vars", "{as_of_date: '2026-10-03'}"]  # the builds run on 3 October
+    for command in (["land", str(inputs)], ["build", *on_the_3rd], ["publish"]):
+        run_cli(home, *command, env=env)
+    shutil.copy(home / "analytics.duckdb", tmp_path / "p1.duckdb")
+    (inputs / "usage-2026-10-03T03.jsonl").write_text(
+        json.dumps(record("a1@corp.example", 0, "2026-10-03T03:00:00Z", 3)) + "\n", encoding="utf-8")
+    for command in (["land", str(inputs)], ["build", *on_the_3rd], ["publish"]):
+        run_cli(home, *command, env=env)
+
+    def changed(before: Path, after: Path, sql: str) -> set:
+        rows_before, rows_after = set(query(before, sql)), set(query(after, sql))
+        return {row[0] for row in rows_before ^ rows_after}
+
+    def tied(before: Path, after: Path) -> list[tuple]:
+        """The attack: the user_keys whose per-person rows changed between two publishes, and the
+        teams whose rows changed; one of each ties that user_key to that team."""
+        keys = changed(before, after, "select user_key, usage_month, requests, total_tokens, cost_usd "
+                                      "from fct_user_usage_monthly") | \
+            changed(before, after, "select scope_id, usage_date, metric from fct_usage_anomalies "
+                                   "where scope = 'person'")
+        teams = changed(before, after, "select team_id || '/' || cost_center, usage_date, total_tokens "
+                                       "from fct_usage_daily")
+        return [(key, team) for key in keys for team in teams] if len(keys) == 1 and len(teams) == 1 else []
+
+    daily = "select usage_date::varchar, team_id, active_users from fct_usage_daily order by all"
+    assert query(home / "analytics.duckdb", daily) == [
+        ("2026-10-01", "other", 4), ("2026-10-02", "TA", 2), ("2026-10-02", "TB", 2), ("2026-10-03", "TA", 1)]
+    assert tied(tmp_path / "p1.duckdb", home / "analytics.duckdb") == []
+    # October's rows come once it is over, all at once (dbt unit test publishes_complete_months_only;
+    # test_privacy's leaderboard, as of the day the suite runs)

@@ -76,10 +76,10 @@ def test_dbt_exit_codes_reach_the_caller(tmp_path: Path) -> None:
     usage = run_cli(home, "build", "--", "--no-such-option", check=False)
     assert usage.code == 2 and "No such option" in usage.err
     # a model that fails to build: what it reads was never built
-    failed = run_cli(home, "build", "--", "--select", "fct_user_usage_monthly", check=False)
+    failed = run_cli(home, "build", "--", "--select", "rpt_token_leaderboard", check=False)
     assert failed.code == 1 and "0 passed, 1 failed" in failed.out
     # dbt's own log stays in the home; the terminal has the one-screen summary, no traceback
-    assert "error: model fct_user_usage_monthly — Catalog Error" in failed.out
+    assert "error: model rpt_token_leaderboard — Catalog Error" in failed.out
     assert "Traceback" not in failed.out + failed.err and "START sql" not in failed.out
     assert "START sql" in (home / "dbt" / "logs" / "dbt.log").read_text()
 
