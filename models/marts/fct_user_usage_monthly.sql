@@ -1,14 +1,15 @@
 {#-
-    Complete months only (before the month of var('as_of_date'), by default the day the build
-    runs): a row that changed while its month runs would show, between two publishes, which
-    user_key was active while the rows of which team changed (docs/privacy.md).
+    Complete months only, once over for var('person_rows_lag_days') days, as of
+    var('as_of_date') (by default the day the build runs): a row that changed while its month
+    runs would show, between two publishes, which user_key was active while the rows of which
+    team changed (docs/privacy.md).
 -#}
 {%- set as_of_date = var('as_of_date') or run_started_at.strftime('%Y-%m-%d') %}
 with
 
 events as (
     select * from {{ ref('fct_person_usage_daily') }}
-    where usage_date < date_trunc('month', date '{{ as_of_date }}')
+    where usage_date < date_trunc('month', cast('{{ as_of_date }}' as date) - {{ var('person_rows_lag_days') }})
 ),
 
 monthly as (

@@ -54,7 +54,7 @@ select
     'anomaly',
     json_object('usage_date', usage_date, 'scope', scope, 'scope_id', scope_id, 'metric', metric, 'detail', detail,
                 'observed', observed, 'expected', expected, 'score', score, 'severity', severity)
-from marts.fct_usage_anomalies
+from restricted.fct_usage_anomalies_all  -- a person's too, as soon as their day shows them
 union all
 -- a landed file with quarantined records (or quarantined whole): its batch and the reasons, no content
 select
