@@ -480,7 +480,8 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
     """APIs and "export as JSON" write one JSON array of records: canonical records (a generated
     day and the bad records of conftest that are valid JSON) and LiteLLM spend logs land from
     an array, pretty-printed or gzipped, exactly as from JSON Lines of the same records, a
-    record's place in the array being its line."""
+    record's place in the array being its line. Pretty-printed, the spend logs' tags stand one
+    per line (`"prod"`): valid JSON, but not a record, so the document decides the format."""
     run_cli(tmp_path / "gen", "generate", "--out", str(tmp_path / "gen-in"), "--users", "20", "--days", "1",
             "--seed", "6")
     day = [json.loads(line) for line in _lines_of(tmp_path / "gen-in" / "usage-2026-10-01.jsonl")]
@@ -489,6 +490,8 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
     valid = [json.loads(line) for line in _lines_of(bad) if _is_json(line)]
     with (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").open(encoding="utf-8", newline="") as handle:
         spend_logs = [{k: v for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+    for row in spend_logs:  # as LiteLLM's GET /spend/logs returns them: metadata an object, tags a list
+        row.update({k: json.loads(row[k]) for k in ("metadata", "request_tags")})
     as_lines, as_arrays = tmp_path / "lines", tmp_path / "arrays"
     as_lines.mkdir()
     as_arrays.mkdir()

@@ -79,8 +79,8 @@ def _json_format(doc: object, path: Path, line: int) -> str:
 
 
 def detect(path: Path) -> str:
-    """The format of `path`, from its content: the first record that parses decides (a bad
-    first line does not hide the format of the rest)."""
+    """The format of `path`, from its content: the first record that parses and matches a
+    format decides (a bad first line does not hide the format of the rest)."""
     with open_data(path) as handle:
         magic = handle.read(6)
     packed = next((name for start, name in COMPRESSED.items() if magic.startswith(start)), None)
@@ -99,12 +99,20 @@ def detect(path: Path) -> str:
         line.startswith(("{", "[")) for line in lines)
     if not looks_json:
         return _csv_format(lines[0], path)
+    unmatched: LedgerError | None = None
     for number, line in enumerate(lines, start=1):
         try:
             doc = json.loads(line)
         except json.JSONDecodeError:
             continue
-        return _json_format(doc, path, number)
+        # a line that is a string, a number or an object of no format may be a value inside a
+        # pretty-printed document (a record's tags, one per line): the next lines, or the
+        # document as a whole, decide
+        if isinstance(doc, dict) or (isinstance(doc, list) and doc and isinstance(doc[0], dict)):
+            try:
+                return _json_format(doc, path, number)
+            except LedgerError as exc:
+                unmatched = unmatched or exc
     if data_suffix(path) == ".json":
         try:
             with open_data(path) as handle:
@@ -112,4 +120,6 @@ def detect(path: Path) -> str:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LedgerError(f"{path}: not valid JSON (line {getattr(exc, 'lineno', 1)})") from exc
         return _json_format(doc, path, 1)
-    raise LedgerError(f"{path}: none of the first {len(lines)} lines is valid JSON; format not recognised")
+    if unmatched:
+        raise unmatched
+    raise LedgerError(f"{path}: none of the first {len(lines)} lines is a JSON object; format not recognised")
