@@ -109,6 +109,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         }) + "\n" for request_id, user, cached in [(f"pill-{kind}-ok", "good.person@corp.example", 20),
                                                     (f"pill-{kind}", _planted(15), bad)]).encode()
            for kind, bad in (("negative", -1), ("decimal", 1.5))},
+        # LiteLLM's JSON rows after a first line that is not JSON (a stray line before the export):
+        # read as JSON Lines, as the name says, not as a CSV lacking its columns
+        "litellm-first-garbage.jsonl": f"garbage {_planted(16)}\n".encode() + json.dumps({
+            "request_id": "pill-29", "call_type": "acompletion", "prompt_tokens": 100, "completion_tokens": 5,
+            "startTime": "2026-10-05 10:00:00", "model": "gpt-4.1", "custom_llm_provider": "openai",
+            "user": "good.person@corp.example", "status": "success"}).encode() + b"\n",
         # one request id under two providers (an export without the provider column, then one with
         # it): two requests, as the request key (provider, request id) says; the build took it for one
         **{f"litellm-provider-{n}.csv": (
@@ -154,6 +160,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
+        "litellm-first-garbage.jsonl": (1, "invalid JSON"),
         **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token count that is not a whole "
                                                "number") for kind in ("negative", "decimal")},
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
@@ -192,7 +199,7 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
-                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28",
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28", "pill-29",
                       "pill-negative-ok", "pill-decimal-ok"}
     assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
         ("azure",), ("openai",)]

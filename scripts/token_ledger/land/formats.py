@@ -133,8 +133,11 @@ class LandingSpec:
         return statements
 
 
-def canonical_layout(path: Path) -> str:
-    """How a canonical file is written: 'parquet', 'jsonl' or 'csv' (from its first bytes)."""
+def layout(path: Path) -> str:
+    """How a file of a format written as JSON or CSV (canonical records, LiteLLM spend logs) is
+    written: 'parquet', 'jsonl' or 'csv', from its first bytes or else its name (a JSON Lines
+    file whose first line is broken is still JSON Lines: its records land, that line is
+    quarantined)."""
     with open_data(path) as handle:
         if handle.read(4) == b"PAR1":
             return "parquet"
@@ -147,10 +150,10 @@ def canonical_layout(path: Path) -> str:
 
 def _canonical_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                       lines: int | None = None) -> readers.Read:
-    layout = canonical_layout(path)
-    if layout == "parquet":
+    written = layout(path)
+    if written == "parquet":
         return readers.parquet(con, path, fields)
-    if layout == "jsonl":
+    if written == "jsonl":
         return readers.jsonl(con, path, fields, lines=lines)
     return readers.csv(con, path, fields)
 
@@ -180,11 +183,11 @@ def _ends_line(path: Path) -> bool:
 
 def _is_jsonl(path: Path) -> bool:
     """A canonical file the bulk pass reads: JSON Lines (a JSON array lands the careful way)."""
-    return canonical_layout(path) == "jsonl" and first_character(path) != b"[" and _ends_whole(path)
+    return layout(path) == "jsonl" and first_character(path) != b"[" and _ends_whole(path)
 
 
 def _is_csv(path: Path) -> bool:
-    return first_character(path) not in (b"{", b"[")
+    return layout(path) == "csv"
 
 
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> readers.Read:
