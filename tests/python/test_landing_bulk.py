@@ -781,12 +781,20 @@ def test_resumed_sessions_land_in_passes_as_file_after_file(tmp_path: Path) -> N
     'a,b\r\n1,"say ""hi""\r\nthen go"\r\n2,z',  # doubled quotes, CRLF, no newline at the end
     'a,b\n1,"\n\n"\n',  # a field of newlines only
     'a\n',  # the header alone
+    '\na,b\r\n\r\n1,"\r\n\r\n"\r\n\n2,z\n\n',  # blank lines: before the header, CRLF and LF, at the end
 ])
-def test_csv_records_are_counted_as_pythons_csv_reader_reads_them(tmp_path: Path, text: str) -> None:
+def test_csv_records_are_counted_as_pythons_csv_reader_reads_them(tmp_path: Path, text: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records and blank rows, also read 1, 2 and 3 bytes at a time (a newline, a quote or a
+    blank line at every place a read can end)."""
     path = tmp_path / "x.csv"
     path.write_bytes(text.encode())
     with path.open(newline="", encoding="utf-8") as handle:
-        assert contents.csv_records(path) == len(list(csv.reader(handle)))
+        rows = list(csv.reader(handle))
+    for chunk in (1, 2, 3, contents.CHUNK):
+        monkeypatch.setattr(contents, "CHUNK", chunk)
+        assert contents.csv_records(path) == len(rows)
+        assert contents.csv_blank_records(path) == [n for n, row in enumerate(rows, start=1) if not row]
 
 
 @pytest.mark.parametrize(("text", "whole"), [

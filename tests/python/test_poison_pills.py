@@ -75,6 +75,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "unbalanced.csv": ("request_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n"
                            "pill-18,2026-10-05T10:00:00Z,openai,gpt-4.1,good.person@corp.example,10,5\n"
                            f'pill-19,"2026-10-05T10:00:00Z,openai,gpt-4.1,{_planted(11)},10,5\n').encode(),
+        # blank lines in a CSV export (each a row, as a spreadsheet shows the file)
+        "blank-lines.csv": ("request_id,occurred_at,provider,model,user_email,input_tokens,output_tokens\n\n"
+                            "pill-30,2026-10-05T10:00:00Z,openai,gpt-4.1,good.person@corp.example,10,5\n\n"
+                            f"pill-31,2026-10-05T10:00:00Z,openai,gpt-4.1,{_planted(17)},-10,5\n").encode(),
         "negative.jsonl": (_record("pill-21", input_tokens=-5, user_email=_planted(12)) + "\n").encode(),
         "nul-byte.jsonl": (_record("pill-22", user_email=_planted(13)).replace("pill-22", "pill-22\x00") + "\n"
                            + _record("pill-23") + "\n").encode(),
@@ -150,6 +154,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "truncated.jsonl": (2, "invalid JSON"),
         "unbalanced.csv": (3, "field 'occurred_at' is not an ISO-8601 timestamp"),
         "negative.jsonl": (1, "field 'input_tokens' is negative"),
+        "blank-lines.csv": (5, "field 'input_tokens' is negative"),
         "nul-byte.jsonl": (1, "invalid JSON"),
         "pages-cut.jsonl": (2, "invalid JSON"),
         "pages-error.jsonl": (2, "not a report page (no data array)"),
@@ -199,7 +204,7 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
-                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28", "pill-29",
+                      "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28", "pill-29", "pill-30",
                       "pill-negative-ok", "pill-decimal-ok"}
     assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
         ("azure",), ("openai",)]

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import first_character, is_gzip, open_data
+from token_ledger.land.contents import csv_blank_records, first_character, is_gzip, open_data
 from token_ledger.land.fields import Field, lit
 
 LINE_READER = (
@@ -511,7 +511,11 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         raise LedgerError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from exc
     available = _columns_by_name(con, "csv_rows")
     values = _value_columns(fields, available, path)
-    # good rows take the line numbers that the rejected rows did not (header is line 1)
+    # good rows take the line numbers that neither the rejected rows nor blank lines did, after
+    # the header's; lines as a spreadsheet numbers its rows, as DuckDB numbers the rejected ones
+    blanks = csv_blank_records(path)
+    con.execute("create or replace temp table csv_blanks as select unnest(cast(? as bigint[])) as n", [blanks])
+    header = next((n for n, blank in enumerate(blanks, start=1) if n != blank), len(blanks) + 1)
     records = f"""
         with rejected as (
             select distinct on (line) line as _line, csv_line as _raw, error_type as _csv_error
@@ -519,8 +523,9 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         ),
         good_lines as (
             select row_number() over (order by n) as _ord, n as _line
-            from range(2, (select count(*) from csv_rows) + (select count(*) from rejected) + 2) as r(n)
-            where n not in (select _line from rejected)
+            from range({header + 1}, (select count(*) from csv_rows) + (select count(*) from rejected)
+                + {len(blanks) + header + 1}) as r(n)
+            where n not in (select _line from rejected) and n not in (select n from csv_blanks)
         )
         select
             g._line,
