@@ -57,7 +57,7 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
         return path
 
     return [
-        # spaces the careful path trims; a whole number written as 12.0; an email in capitals
+        # spaces the careful path trims; an email in capitals
         write("padded.jsonl", [fresh(records[0], "-p1", provider=" anthropic "),
                                fresh(records[1], "-p2", input_tokens="  12 "),
                                fresh(records[2], "-p3", user_email=records[2]["user_email"].upper())]),
@@ -71,7 +71,7 @@ def _tricky_files(inputs: Path, days: list[Path]) -> list[Path]:
         write("value-empty.jsonl", [fresh(records[5], "-v6", application="")]),
         # a bad record, a blank line and a fractional token count among good ones
         write("bad.jsonl", [fresh(records[3], "-b1"), "{not json", fresh(records[4], "-b2"), "",
-                            fresh(records[5], "-b3", output_tokens=12.0), fresh(records[0], "-b4")]),
+                            fresh(records[5], "-b3", output_tokens=12.5), fresh(records[0], "-b4")]),
         # an address the careful path rejects
         write("emails.jsonl", [fresh(records[1], "-e1", user_email="nobody"), fresh(records[2], "-e2")]),
         # counts DuckDB's own cast would take but the careful rules do not
@@ -236,7 +236,7 @@ def _transcript_files(inputs: Path) -> tuple[list[Path], str]:
             json.dumps({**usage[3], "message": {**usage[3]["message"], "id": "m-syn", "model": "<synthetic>"}}),
             json.dumps({**usage[3], "requestId": "r-null", "message": {**usage[3]["message"], "usage": None}}),
         ]),
-        _write(inputs / "more" / "fraction.jsonl", [renamed(usage[2], "-f1", input_tokens=12.0)]),
+        _write(inputs / "more" / "fraction.jsonl", [renamed(usage[2], "-f1", input_tokens=12.5)]),
     ]
     return [*files, *extra], user
 
@@ -524,6 +524,47 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
     quarantined = [row[:2] for row in landed["lines"]["quarantine"]]
     assert quarantined.count(("canonical", None)) == 0 and len(quarantined) == len(valid) - good + 1
     assert ("litellm-spendlogs", 5) in quarantined
+
+
+def test_counts_pandas_writes_as_floats_land_as_the_whole_numbers_they_are(tmp_path: Path) -> None:
+    """pandas writes an integer column holding a missing value as floats: `1000.0` in CSV and
+    JSON Lines, DOUBLE in Parquet. Those counts land as from the same records written with
+    integers (each folder in one call: its clean file in the bulk pass); a fraction (`12.5`,
+    in a file of its own) is still no count."""
+    import pandas as pd
+
+    records = [{"request_id": f"r{n}", "occurred_at": f"2026-10-05T10:0{n}:00Z", "provider": "anthropic",
+                "model": "claude-sonnet-4-6", "user_email": "ok.person@corp.example", "input_tokens": 100 + n,
+                "output_tokens": 5, "cache_read_tokens": cached} for n, cached in enumerate([1000, None, 250, 12.5])]
+    files = {"usage": records[:3], "fraction": records[3:]}
+    reference = tmp_path / "integers"
+    reference.mkdir()
+    for name, rows in files.items():
+        (reference / f"{name}.jsonl").write_text("".join(json.dumps(
+            {k: v for k, v in r.items() if v is not None}) + "\n" for r in rows), encoding="utf-8")
+    for layout in ("csv", "jsonl", "parquet"):
+        (tmp_path / layout).mkdir()
+        for name, rows in files.items():
+            frame, path = pd.DataFrame(rows), tmp_path / layout / f"{name}.{layout}"
+            assert str(frame["cache_read_tokens"].dtype) == "float64"
+            if layout == "csv":
+                frame.to_csv(path, index=False)
+            elif layout == "jsonl":
+                frame.to_json(path, orient="records", lines=True)
+            else:
+                duckdb.execute(f"copy (select * from frame) to '{path}' (format parquet)")
+    assert '"cache_read_tokens":1000.0' in (tmp_path / "jsonl" / "usage.jsonl").read_text()
+    landed = {}
+    for folder in ("integers", "csv", "jsonl", "parquet"):
+        run_cli(tmp_path / f"home-{folder}", "land", str(tmp_path / folder))
+        private = tmp_path / f"home-{folder}" / "token_ledger.duckdb"
+        landed[folder] = (
+            query(private, "select * exclude (_batch_id, _loaded_at, _line) from raw.canonical_events order by all"),
+            query(private, "select parse_filename(file_path, true), reason from raw.quarantine"))
+    rows, quarantined = landed.pop("integers")
+    assert [(row[0], row[9]) for row in rows] == [("r0", 1000), ("r1", None), ("r2", 250)]  # cache_read_tokens
+    assert quarantined == [("fraction", "field 'cache_read_tokens' is not a whole number")]
+    assert landed == {layout: (rows, quarantined) for layout in ("csv", "jsonl", "parquet")}
 
 
 def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path) -> None:

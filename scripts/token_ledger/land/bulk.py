@@ -129,9 +129,9 @@ def _accepted(field: Field) -> str:
         "tier": f"lower({v}) in ({tiers})",
         "json_object": f"starts_with({v}, '{{')",
         "bool": f"{v} in ('true', 'false')",
-        # digits only (DuckDB's cast would take '+5', '12.0', '1e3', '0x10', '1_000', '5\t'),
-        # within the bound of a valid count (a larger value goes the careful way)
-        "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}')",
+        # digits only, or a zero fraction (DuckDB's cast would take '+5', '12.5', '1e3', '0x10',
+        # '1_000', '5\t'), within the bound of a valid count (a larger value goes the careful way)
+        "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}([.]0+)?')",
     }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
     return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
 

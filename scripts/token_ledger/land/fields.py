@@ -50,7 +50,10 @@ def identity_sql(value: str) -> str:
     the few values left with other characters in Python (`land.fold_identities`)."""
     return (f"nullif(trim(lower(nfc_normalize(translate(regexp_replace({value}, '{INVISIBLE}', '', 'g'), "
             f"{lit(FULLWIDTH)}, {lit(ASCII)})))), '')")
-DIGITS_PATTERN = "'[0-9]+'"  # SQL literal: a whole number as plain digits (no sign, point, exponent)
+# SQL literal: a whole number as plain digits (no sign, exponent or fraction); a zero fraction
+# is whole too (`1000.0`: pandas writes an integer column holding a missing value as floats,
+# to CSV, JSON and Parquet alike)
+DIGITS_PATTERN = "'[0-9]+([.]0+)?'"
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def _rules(field: Field) -> list[tuple[str, str]]:
     present = f"nullif(trim({v}), '') is not null"
     if field.kind == "count":
         rules += [
-            (f"{present} and regexp_full_match(trim({v}), '-[0-9]+')", f"field '{field.name}' is negative"),
+            (f"{present} and regexp_full_match(trim({v}), '-' || {DIGITS_PATTERN})",
+             f"field '{field.name}' is negative"),
             (f"{present} and not regexp_full_match(trim({v}), {DIGITS_PATTERN})",
              f"field '{field.name}' is not a whole number"),
             (f"{present} and coalesce(try_cast(trim({v}) as hugeint) > {MAX_COUNT}, true)",
@@ -132,7 +136,7 @@ def good_sql(fields: list[Field]) -> str:
         v, t = f"nullif(trim({field.col}), '')", f"t_{field.name}"
         present = f"{v} is not null"
         ok = {
-            # the digits rule as well: DuckDB's cast alone takes '+5', '12.0', '0x10', '1_000'
+            # the digits rule as well: DuckDB's cast alone takes '+5', '12.5', '0x10', '1_000'
             "count": f"({t} is not null and {t} <= {MAX_COUNT} and regexp_full_match({v}, {DIGITS_PATTERN}))",
             "timestamp": f"{t} is not null and {in_window(t)}",
             "date": f"{t} is not null",
