@@ -8,6 +8,7 @@ import bz2
 import csv
 import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -474,6 +475,52 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
     assert len([row for row in landed["packed"]["canonical_events"] if row[0].startswith("rotated-")]) == 3
     quarantined = {row[2]: row[3] for row in landed["packed"]["quarantine"] if row[0] == "late/late-delivery.jsonl"}
     assert quarantined == bad_lines
+
+
+def test_lines_longer_than_duckdbs_default_land(tmp_path: Path) -> None:
+    """DuckDB's CSV reader stops at lines of 2 MB. A transcript line holding a large tool result,
+    a Collector's export request of thousands of records, a prompt LiteLLM stores: each fixture
+    (each with a bad line, so it is read the careful way) with such a 3 MB line appended lands
+    as the fixture does, plus what that line holds: nothing (a user line, a prompt event) or
+    its one request."""
+    big = "x" * (3 * 2**20)
+    transcript = (FIXTURES / "claude-code-jsonl" / "alice" / "session-a.jsonl").read_text(encoding="utf-8")
+    export = (FIXTURES / "claude-code-otel" / "collector-export.jsonl").read_text(encoding="utf-8")
+    spend_logs = (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").read_text(encoding="utf-8")
+    prompt_event = {"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [{
+        "timeUnixNano": "1759312800000000000", "body": {"stringValue": "claude_code.user_prompt"},
+        "attributes": [{"key": "event.name", "value": {"stringValue": "user_prompt"}},
+                       {"key": "prompt", "value": {"stringValue": big}}]}]}]}]}
+    tool_result = {"type": "user", "sessionId": "sess-a", "uuid": "u-big", "timestamp": "2025-10-02T09:30:00.000Z",
+                   "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                                            "content": big}]}}
+    header, first, *_ = csv.reader(spend_logs.splitlines())
+    row = {**dict(zip(header, first, strict=True)), "request_id": "chatcmpl-big",
+           "metadata": json.dumps({"prompt": big})}
+    stored = io.StringIO()
+    csv.writer(stored, lineterminator="").writerow(row.values())
+    cases = {  # file name, its text, the long line, --user
+        "claude-code-jsonl": ("session-a.jsonl", transcript, json.dumps(tool_result), "alice.smith@corp.example"),
+        "claude-code-otel": ("collector-export.jsonl", export, json.dumps(prompt_event), None),
+        "litellm-spendlogs": ("spendlogs.csv", spend_logs, stored.getvalue(), None),
+    }
+    for fmt, (name, text, long_line, user) in cases.items():
+        table = f"select * exclude (_batch_id, _loaded_at) from raw.{FORMATS[fmt].table} order by all"
+        landed = {}
+        for kind, contents_ in (("fixture", text), ("long", text.rstrip("\n") + "\n" + long_line + "\n")):
+            (tmp_path / fmt / kind).mkdir(parents=True)
+            (tmp_path / fmt / kind / name).write_text(contents_, encoding="utf-8")
+            run_cli(tmp_path / fmt / f"home-{kind}", "land", *(["--user", user] if user else []),
+                    str(tmp_path / fmt / kind / name))
+            private = tmp_path / fmt / f"home-{kind}" / "token_ledger.duckdb"
+            landed[kind] = (query(private, table), query(private, "select line_number, reason from raw.quarantine"))
+        fixture, long = landed["fixture"], landed["long"]
+        assert fixture[1] and long[1] == fixture[1]  # the fixture's bad lines, and no other
+        if fmt == "litellm-spendlogs":
+            assert [row for row in long[0] if row[0] != "chatcmpl-big"] == fixture[0]
+            assert len(long[0]) == len(fixture[0]) + 1
+        else:
+            assert long[0] == fixture[0]
 
 
 def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
