@@ -25,11 +25,13 @@ from token_ledger.land.fields import Field, lit
 
 # the longest line (a record, or an export request of many) the careful path reads: DuckDB's
 # CSV reader stops at 2 MB by default, and a transcript line holding a pasted image or a large
-# tool result, a Collector's batch of 8,192 log records or a stored prompt is often longer
-MAX_LINE_BYTES = 256 * 2**20
+# tool result, a Collector's batch of 8,192 log records or a stored prompt is often longer. Its
+# buffer is as large (by default 16 lines: 2 GB, which a gzipped file takes whole)
+MAX_LINE_BYTES = 128 * 2**20
+LONG_LINES = f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES}"
 LINE_READER = (
     "read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', escape = '', "
-    f"auto_detect = false, strict_mode = false, max_line_size = {MAX_LINE_BYTES})"
+    f"auto_detect = false, strict_mode = false, {LONG_LINES})"
 )
 BOM, REPLACEMENT = "\ufeff", "\ufffd"
 JSONL_PRE_RULES = [
@@ -508,7 +510,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         con.execute(
             "create or replace temp table csv_rows as select row_number() over () as _ord, * from "
             "read_csv(?, header = true, all_varchar = true, ignore_errors = true, store_rejects = true, "
-            f"rejects_table = 'reject_errors', rejects_scan = 'reject_scans', max_line_size = {MAX_LINE_BYTES})",
+            f"rejects_table = 'reject_errors', rejects_scan = 'reject_scans', {LONG_LINES})",
             [file_pattern(path)],
         )
     except duckdb.Error as exc:
