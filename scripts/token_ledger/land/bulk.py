@@ -35,6 +35,7 @@ from token_ledger.land.fields import (
     IDENTITY_KINDS,
     MAX_COUNT_DIGITS,
     SERVICE_TIERS,
+    ZERO_FRACTION,
     Field,
     identity_sql,
     in_window,
@@ -131,7 +132,7 @@ def _accepted(field: Field) -> str:
         "bool": f"{v} in ('true', 'false')",
         # digits only, or a zero fraction (DuckDB's cast would take '+5', '12.5', '1e3', '0x10',
         # '1_000', '5\t'), within the bound of a valid count (a larger value goes the careful way)
-        "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}([.]0+)?')",
+        "count": f"regexp_full_match({v}, '[0-9]{{1,{MAX_COUNT_DIGITS}}}{ZERO_FRACTION}')",
     }.get(field.kind, "true" if field.required else f"{_stored(field)} is not null")
     return f"({v} is not null and {ok})" if field.required else f"({v} is null or ({ok}))"
 

@@ -53,7 +53,8 @@ def identity_sql(value: str) -> str:
 # SQL literal: a whole number as plain digits (no sign, exponent or fraction); a zero fraction
 # is whole too (`1000.0`: pandas writes an integer column holding a missing value as floats,
 # to CSV, JSON and Parquet alike)
-DIGITS_PATTERN = "'[0-9]+([.]0+)?'"
+ZERO_FRACTION = "([.]0+)?"
+DIGITS_PATTERN = f"'[0-9]+{ZERO_FRACTION}'"
 
 
 @dataclass(frozen=True)

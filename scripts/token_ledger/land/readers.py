@@ -530,7 +530,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         good_lines as (
             select row_number() over (order by n) as _ord, n as _line
             from range({header + 1}, (select count(*) from csv_rows) + (select count(*) from rejected)
-                + {len(blanks) + header + 1}) as r(n)
+                + {len(blanks) + 2}) as r(n)
             where n not in (select _line from rejected) and n not in (select n from csv_blanks)
         )
         select
