@@ -148,7 +148,8 @@ def test_unreadable_file_is_quarantined_whole_and_not_tried_again(month: Month, 
     assert query(month.private, "select count(*) from raw.canonical_events")[0][0] == before
     rows = query(month.private, "select line_number, reason from raw.quarantine where file_path like '%broken.parquet'")
     assert len(rows) == 1 and rows[0][0] is None and rows[0][1].startswith("cannot be read")
-    assert "skipped 1 files already landed" in run_cli(month.home, "land", str(broken)).out
+    again = run_cli(month.home, "land", str(broken)).out
+    assert "skipped 1 files quarantined whole before" in again and "quarantined 0 records" in again
 
 
 def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:

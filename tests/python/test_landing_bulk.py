@@ -178,6 +178,32 @@ def test_files_landed_under_sha256_digests_are_still_skipped(tmp_path: Path) -> 
     assert not first.errors and not again.errors
 
 
+def test_a_file_given_the_wrong_format_lands_when_given_the_right_one(tmp_path: Path) -> None:
+    """A file quarantined whole is not tried again as the same format (a scheduled run would
+    quarantine it every hour), but a person who gave the wrong `--format` lands it by giving
+    the right one, or none; once landed it is skipped. The LiteLLM fixture, worked by hand in
+    its EXPECTED.md: lines 2-5 land, line 6 is quarantined."""
+    spendlogs, home = FIXTURES / "litellm-spendlogs" / "spendlogs.csv", Home.resolve(str(tmp_path / "home"))
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("not json\nnor this\n", encoding="utf-8")
+    with warehouse.private(home) as con:
+        configure(con, home.root)
+        reports = [land_files(con, [path], fmt) for path, fmt in (
+            (spendlogs, "canonical"),  # the wrong format: quarantined whole
+            (spendlogs, "canonical"),  # the same again: skipped, nothing recorded
+            (spendlogs, "auto"),  # recognised: lands
+            (spendlogs, "auto"), (spendlogs, "canonical"),  # landed: skipped
+            (notes, "auto"), (notes, "auto"),  # no known format, twice: quarantined once
+        )]
+        landed = con.execute("select request_id from raw.litellm_spend_logs order by 1").fetchall()
+        quarantined = con.execute("select source_format, line_number from raw.quarantine order by loaded_at").fetchall()
+    assert landed == [(f"chatcmpl-00{n}",) for n in range(1, 5)]
+    assert quarantined == [("canonical", None), ("litellm-spendlogs", 6), ("unknown", None)]
+    assert [(r.records_landed, r.files_quarantined, r.files_tried, r.files_skipped) for r in reports] == [
+        (0, 1, 0, 0), (0, 0, 1, 0), (4, 0, 0, 0), (0, 0, 0, 1), (0, 0, 0, 1), (0, 1, 0, 0), (0, 0, 1, 0)]
+    assert "skipped 1 files quarantined whole before (--format reads one as another format)" in reports[1].line()
+
+
 def test_raw_tables_of_earlier_versions_drop_their_per_record_file_column(tmp_path: Path) -> None:
     """Earlier versions kept each record's file path in the raw tables (`_file`); the batch's
     file_path says the same. Opening such a warehouse drops the column and nothing else."""

@@ -19,7 +19,7 @@ from token_ledger.errors import LedgerError
 from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
-from token_ledger.land.checksums import UNREADABLE, already_landed, batch_id, checksums, has_legacy, landed_digests
+from token_ledger.land.checksums import UNREADABLE, already_landed, batch_id, checksums, has_legacy, recorded_digests
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
 from token_ledger.land.readers import _quote
@@ -36,6 +36,7 @@ BAD_INPUT = (LedgerError, duckdb.InvalidInputException, duckdb.ConversionExcepti
 class LandReport:
     files_landed: int = 0
     files_skipped: int = 0
+    files_tried: int = 0  # quarantined whole before as the format they would be read as now: skipped
     records_landed: int = 0
     records_quarantined: int = 0
     records_ignored: int = 0
@@ -59,6 +60,7 @@ class LandReport:
         return LandReport(
             files_landed=self.files_landed + other.files_landed,
             files_skipped=self.files_skipped + other.files_skipped,
+            files_tried=self.files_tried + other.files_tried,
             records_landed=self.records_landed + other.records_landed,
             records_quarantined=self.records_quarantined + other.records_quarantined,
             records_ignored=self.records_ignored + other.records_ignored,
@@ -82,6 +84,8 @@ class LandReport:
                if self.records_corrected else "")
             + (f"; {self.files_quarantined} files could not be used (quarantined whole)"
                if self.files_quarantined else "")
+            + (f"; skipped {self.files_tried} files quarantined whole before (--format reads one as another format)"
+               if self.files_tried else "")
             + (f"; {self.files_empty} empty files skipped" if self.files_empty else "")
             + (f"; {self.files_passed_over} files in folders not read (not named as data files; name one "
                "to try it)" if self.files_passed_over else "")
@@ -367,7 +371,8 @@ def owner(path: Path, owners: dict[str, str]) -> str | None:
 def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "auto", user: str | None = None,
                progress=None, owners: dict[str, str] | None = None) -> LandReport:
     """Land each file. A file that cannot be used at all is quarantined as a whole (one row,
-    its reason) and not tried again until its content changes; an empty file is skipped.
+    its reason) and not tried again as that format until its content changes (`--format`
+    reads it as another); an empty file is skipped.
     A format that carries no identity lands for `user`, or for the `owners` entry (folder
     name -> email) of the file's nearest folder listed there.
 
@@ -378,7 +383,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     report = LandReport()
     sums = checksums(files)
     legacy = has_legacy(con)
-    landed = landed_digests(con, [s[0] for s in sums.values() if not isinstance(s, OSError)])
+    recorded = recorded_digests(con, [s[0] for s in sums.values() if not isinstance(s, OSError)])
     seen: set[str] = set()
     together: dict[str, list[bulk.Pending]] = {}
     for path in files:
@@ -388,15 +393,19 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             report.warnings.append(f"{path}: cannot be read ({sums[path].strerror}); skipped")
             continue
         digest, lines = sums[path]
-        if digest in seen or already_landed(con, digest, path, legacy, landed):
+        if digest in seen or already_landed(con, digest, path, legacy, recorded.landed):
             report.files_skipped += 1
             continue
+        tried = recorded.quarantined_whole.get(digest, set())  # given the wrong --format: lands with the right one
         name = fmt if fmt != "auto" else "unknown"
         try:
             if lines == UNREADABLE:
                 raise LedgerError(f"{path}: not a readable gzip file (corrupt, or cut short)")
             if fmt == "auto":
                 name = detection.detect(path)
+            if name in tried:
+                report.files_tried += 1
+                continue
             spec = FORMATS[name]
             person = (user or owner(path, owners or {})) if spec.needs_user else None
             if spec.needs_user and not person:  # not recorded: lands once its person is given
@@ -412,6 +421,9 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
             report.files_empty += 1
         except LedgerError as exc:  # no known format
             seen.add(digest)
+            if name in tried:
+                report.files_tried += 1
+                continue
             _quarantine_file(con, path, name, digest, _reason(exc, path), report)
     for name in FORMATS:  # in the registry's order
         if name in together:

@@ -14,6 +14,7 @@ import hashlib
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -83,17 +84,38 @@ def has_legacy(con: duckdb.DuckDBPyConnection) -> bool:
     ).fetchone()[0] > 0
 
 
-def landed_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> set[str]:
-    """Which of these digests a landed file has (one query for every file of a run)."""
-    return {row[0] for row in con.execute(
-        "select distinct file_checksum from raw.load_batches where file_checksum in (select unnest($digests))",
-        {"digests": digests}).fetchall()}
+@dataclass(frozen=True)
+class Recorded:
+    """What earlier landings recorded of a run's digests."""
+    landed: set[str]  # a file with this content landed (records, or records quarantined at their lines)
+    quarantined_whole: dict[str, set[str]]  # content that could not be used at all -> as which formats
+
+
+def recorded_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> Recorded:
+    """What is recorded of these digests (one query for every file of a run): landed, or only
+    quarantined whole (a batch of no records, whose quarantine row names no line) and as which
+    formats (`unknown`: none was recognised)."""
+    rows = con.execute(
+        """
+        select b.file_checksum, b.source_format,
+            b.rows_landed = 0 and b.rows_skipped = 0 and exists (
+                select 1 from raw.quarantine as q where q.batch_id = b.batch_id and q.line_number is null
+            ) as whole
+        from raw.load_batches as b
+        where b.file_checksum in (select unnest($digests))
+        """, {"digests": digests}).fetchall()
+    landed = {digest for digest, _, whole in rows if not whole}
+    quarantined: dict[str, set[str]] = {}
+    for digest, fmt, whole in rows:
+        if whole and digest not in landed:
+            quarantined.setdefault(digest, set()).add(fmt)
+    return Recorded(landed, quarantined)
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool,
                    landed: set[str]) -> bool:
     """Whether a file with this content was landed before (by either digest); `landed`: the
-    run's digests found landed (`landed_digests`)."""
+    run's digests found landed (`recorded_digests`)."""
     return digest in landed or (legacy and _recorded(con, legacy_checksum(path)))
 
 
