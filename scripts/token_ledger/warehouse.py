@@ -20,7 +20,7 @@ create table if not exists raw.load_batches (
     loaded_at timestamp not null,
     rows_landed bigint not null,
     rows_quarantined bigint not null,
-    rows_skipped bigint not null default 0  -- duplicates, non-usage events, erased people
+    rows_skipped bigint not null default 0  -- duplicates, non-usage events, repeated CSV headers, erased people
 );
 create table if not exists raw.quarantine (
     batch_id varchar not null,

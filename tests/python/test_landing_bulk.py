@@ -643,7 +643,8 @@ def test_counts_pandas_writes_as_floats_land_as_the_whole_numbers_they_are(tmp_p
 def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path) -> None:
     """Spreadsheets in many locales write `;`, and "text" exports a tab: canonical records and
     LiteLLM spend logs (two files of each, so the bulk pass reads them) are recognised and land
-    as their comma-separated copies do, at the same lines."""
+    as their comma-separated copies do, at the same lines. The two files of each joined with
+    `cat` land the same records: the second header is ignored, not quarantined."""
     run_cli(tmp_path / "gen", "generate", "--out", str(tmp_path / "gen-in"), "--users", "20", "--days", "1",
             "--seed", "6")
     records = [json.loads(line) for line in _lines_of(tmp_path / "gen-in" / "usage-2026-10-01.jsonl")]
@@ -662,20 +663,34 @@ def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path
                 writer.writerows(records[half::2])
             with (folder / f"spendlogs-{half}.csv").open("w", encoding="utf-8", newline="") as handle:
                 csv.writer(handle, delimiter=delimiter).writerows([spend_logs[0], *spend_logs[1 + half::2]])
+    joined = tmp_path / "joined"
+    joined.mkdir()
+    for stem in ("usage", "spendlogs"):
+        (joined / f"{stem}.csv").write_bytes(b"".join((tmp_path / "commas" / f"{stem}-{half}.csv").read_bytes()
+                                                      for half in (0, 1)))
+    for name in ("commas", "semicolons", "tabs", "joined"):
         home = tmp_path / f"home-{name}"
-        run_cli(home, "land", str(folder))
+        run_cli(home, "land", str(tmp_path / name))
         with warehouse.private(Home.resolve(str(home)), read_only=True) as con:
             landed[name] = {sql: con.execute(sql).fetchall() for sql in (
                 "select r.* exclude (_batch_id, _loaded_at), parse_filename(b.file_path) from raw.canonical_events "
                 "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all",
                 "select r.* exclude (_batch_id, _loaded_at), parse_filename(b.file_path) from raw.litellm_spend_logs "
                 "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all",
-                "select parse_filename(file_path), line_number, reason from raw.quarantine order by all")}
+                "select parse_filename(file_path), line_number, reason from raw.quarantine order by all",
+                "select sum(rows_skipped) from raw.load_batches")}
     assert landed["semicolons"] == landed["commas"] and landed["tabs"] == landed["commas"]
-    canonical, spend, quarantine = landed["commas"].values()
+    canonical, spend, quarantine, skipped = landed["commas"].values()
     assert len(canonical) == len({(r["provider"], r["request_id"]) for r in records})
     # EXPECTED.md of the fixture: of its 5 rows, chatcmpl-005 is quarantined (the first file's 3rd row, line 4)
     assert len(spend) == len(spend_logs) - 2 and [row[:2] for row in quarantine] == [("spendlogs-0.csv", 4)]
+    # joined: the same records (the second half's lines after the first's), one header skipped per file
+    records_of = {name: [sorted(row[:-2] for row in rows) for rows in list(landed[name].values())[:2]]
+                  for name in ("commas", "joined")}
+    assert records_of["joined"] == records_of["commas"]
+    _, _, joined_quarantine, joined_skipped = landed["joined"].values()
+    assert [row[:2] for row in joined_quarantine] == [("spendlogs.csv", 4)]
+    assert joined_skipped == [(skipped[0][0] + 2,)]
 
 
 def test_one_collector_file_of_logs_and_metrics_lands_as_both(tmp_path: Path) -> None:

@@ -78,8 +78,8 @@ class LandReport:
             f"landed {self.records_landed} records from {self.files_landed} files; "
             f"skipped {self.files_skipped} files already landed; "
             f"quarantined {self.records_quarantined} records"
-            + (f"; ignored {self.records_ignored} records (replays, non-usage events, erased people)"
-               if self.records_ignored else "")
+            + (f"; ignored {self.records_ignored} records (replays, non-usage events, repeated CSV headers, "
+               "erased people)" if self.records_ignored else "")
             + (f"; {self.records_corrected} landed records replaced by corrections"
                if self.records_corrected else "")
             + (f"; {self.files_quarantined} files could not be used (quarantined whole)"

@@ -504,7 +504,8 @@ def _value_columns(fields: list[Field], available: dict[str, str], path: Path) -
 
 
 def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
-    """CSV with a header row; malformed rows are kept as records with a `_csv_error`."""
+    """CSV with a header row; malformed rows are kept as records with a `_csv_error`; the
+    header again (files joined with `cat`) is ignored."""
     try:
         con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
         con.execute(
@@ -517,6 +518,10 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         raise LedgerError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from exc
     available = _columns_by_name(con, "csv_rows")
     values = _value_columns(fields, available, path)
+    # the header again, where files were joined with `cat`: ignored, not a bad record
+    header_again = " and ".join(
+        f"lower(trim(c.{_quote(available[f.name])}, ' \ufeff')) = {lit(f.name)}" for f in fields if f.name in available)
+    ignored = con.execute(f"select count(*) from csv_rows as c where {header_again}").fetchone()[0]
     # good rows take the line numbers that neither the rejected rows nor blank lines did, after
     # the header's; lines as a spreadsheet numbers its rows, as DuckDB numbers the rejected ones
     blanks = csv_blank_records(path)
@@ -540,11 +545,12 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
             {values}
         from csv_rows as c
         inner join good_lines as g on g._ord = c._ord
+        where not coalesce({header_again}, false)
         union all
         select _line, _raw, _csv_error, {", ".join(f"null as {f.col}" for f in fields)}
         from rejected
     """
-    return Read(records, CSV_PRE_RULES)
+    return Read(records, CSV_PRE_RULES, ignored)
 
 
 def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
