@@ -8,10 +8,13 @@ import bz2
 import csv
 import gzip
 import hashlib
+import importlib
 import io
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -202,6 +205,67 @@ def test_a_file_given_the_wrong_format_lands_when_given_the_right_one(tmp_path: 
     assert [(r.records_landed, r.files_quarantined, r.files_tried, r.files_skipped) for r in reports] == [
         (0, 1, 0, 0), (0, 0, 1, 0), (4, 0, 0, 0), (0, 0, 0, 1), (0, 0, 0, 1), (0, 1, 0, 0), (0, 0, 1, 0)]
     assert "skipped 1 files quarantined whole before (--format reads one as another format)" in reports[1].line()
+
+
+def test_a_file_unchanged_since_it_landed_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheduled run over a folder that keeps every file it was given reads only what is new
+    or changed: a landed file whose size and modification time are those its batch recorded is
+    skipped unread. A file appended to or rewritten in place is read, and what is new lands; a
+    file modified in the last 2 s is read next time too (its time may not have moved); batches
+    of a warehouse landed before sizes and times were recorded get them when next read."""
+    folder, home = tmp_path / "drops", Home.resolve(str(tmp_path / "home"))
+    folder.mkdir()
+    shutil.copy(FIXTURES / "litellm-spendlogs" / "spendlogs.csv", folder)
+    record = {"request_id": "r-1", "occurred_at": "2026-10-01T10:00:00Z", "provider": "openai", "model": "gpt-5.5",
+              "user_email": "ada@corp.example", "input_tokens": 100, "output_tokens": 20}
+    usage = folder / "usage.jsonl"
+    usage.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    files = [usage, folder / "spendlogs.csv"]
+
+    def settle(path: Path, seconds_ago: float = 60) -> None:
+        then = time.time() - seconds_ago
+        os.utime(path, (then, then))
+
+    read: list[str] = []
+    # the module (the package's own `checksums` is its function of that name)
+    monkeypatch.setattr(importlib.import_module("token_ledger.land.checksums"), "checksum",
+                        lambda path: read.append(path.name) or checksum(path))
+
+    def land_again() -> tuple[list[str], LandReport]:
+        read.clear()
+        with warehouse.private(home) as con:
+            configure(con, home.root)
+            report = land_files(con, files)
+        return sorted(read), report
+
+    for path in files:
+        settle(path)
+    assert land_again()[0] == ["spendlogs.csv", "usage.jsonl"]
+    unread, report = land_again()
+    assert unread == [] and report.files_skipped == 2
+    # appended to: read, the new record lands. Its time too recent to trust (here: a clock
+    # ahead), it is read every time, until its time is settled
+    with usage.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**record, "request_id": "r-2"}) + "\n")
+    settle(usage, -60)
+    assert land_again()[0] == ["usage.jsonl"] and land_again()[0] == ["usage.jsonl"]
+    settle(usage, 30)
+    assert land_again()[0] == ["usage.jsonl"] and land_again()[0] == []
+    # rewritten in place, the same size: read, and the corrected record replaces the landed one
+    usage.write_text(usage.read_text(encoding="utf-8").replace('"input_tokens": 100', '"input_tokens": 700', 1),
+                     encoding="utf-8")
+    settle(usage, 20)
+    assert land_again()[0] == ["usage.jsonl"]
+    assert land_again()[0] == []
+    # a warehouse of an earlier version: its batches have no sizes and times until read once
+    with warehouse.private(home) as con:
+        con.execute("alter table raw.load_batches drop column file_size")
+        con.execute("alter table raw.load_batches drop column file_mtime_ns")
+    assert land_again()[0] == ["spendlogs.csv", "usage.jsonl"] and land_again()[0] == []
+    with warehouse.private(home, read_only=True) as con:
+        landed = con.execute("select request_id, input_tokens from raw.canonical_events order by 1").fetchall()
+        requests = con.execute("select count(*) from raw.litellm_spend_logs").fetchone()[0]
+    assert landed == [("r-1", 700), ("r-2", 100)] and requests == 4  # EXPECTED.md: lines 2-5 land
 
 
 def test_raw_tables_of_earlier_versions_drop_their_per_record_file_column(tmp_path: Path) -> None:

@@ -320,8 +320,9 @@ def test_state_that_fails_never_blocks_for_good(tmp_path: Path) -> None:
                 'claude-sonnet-4-6' as model, any_value(user_email) as user_email, 1000000000000000 as input_tokens,
                 1 as output_tokens, 1 as _line, 'old-batch' as _batch_id, now()::timestamp as _loaded_at
             from raw.canonical_events;
-            insert into raw.load_batches values ('old-batch', 'canonical', 'old.jsonl', 'old-digest',
-                now()::timestamp, 1, 0, 0);
+            insert into raw.load_batches (batch_id, source_format, file_path, file_checksum, loaded_at,
+                rows_landed, rows_quarantined, rows_skipped)
+            values ('old-batch', 'canonical', 'old.jsonl', 'old-digest', now()::timestamp, 1, 0, 0);
             -- as that version left the home: no reference checksums (so the first build after the
             -- upgrade rebuilds every day; it never queued the days it landed)
             drop table audit.reference_checksums;

@@ -19,7 +19,18 @@ from token_ledger.errors import LedgerError
 from token_ledger.identity import EMAIL_IN_TEXT, normal_identity, recorded_path
 from token_ledger.land import bulk, readers
 from token_ledger.land import detect as detection
-from token_ledger.land.checksums import UNREADABLE, already_landed, batch_id, checksums, has_legacy, recorded_digests
+from token_ledger.land.checksums import (
+    BATCH_COLUMNS,
+    UNREADABLE,
+    already_landed,
+    batch_id,
+    checksums,
+    has_legacy,
+    record_stamps,
+    recorded_digests,
+    stamps,
+    unchanged,
+)
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
 from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
 from token_ledger.land.readers import _quote
@@ -139,8 +150,8 @@ def _land_one(con: duckdb.DuckDBPyConnection, path: Path, spec: LandingSpec, dig
         ).fetchone()
         ignored = read.ignored + erased + duplicates
         con.execute(
-            "insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, $landed, $quarantined, "
-            "$ignored)",
+            f"insert into raw.load_batches {BATCH_COLUMNS} values ($batch, $format, $file, $digest, $loaded, $landed, "
+            "$quarantined, $ignored)",
             {**params, "format": spec.name, "digest": digest, "landed": landed, "quarantined": quarantined,
              "ignored": ignored},
         )
@@ -352,7 +363,8 @@ def _quarantine_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, diges
     try:
         con.execute("insert into raw.quarantine values ($batch, $format, $file, null, $reason, null, $loaded)",
                     {**params, "reason": reason})
-        con.execute("insert into raw.load_batches values ($batch, $format, $file, $digest, $loaded, 0, 1, 0)",
+        con.execute(f"insert into raw.load_batches {BATCH_COLUMNS} values ($batch, $format, $file, $digest, $loaded, "
+                    "0, 1, 0)",
                     {**params, "digest": digest})
         con.execute("commit")
     except BaseException:
@@ -381,6 +393,12 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     if fmt not in FORMAT_NAMES:
         raise LedgerError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
     report = LandReport()
+    stamped = stamps(files)  # before any is read
+    kept = unchanged(con, stamped)
+    report.files_skipped += len(kept)
+    if progress is not None and kept:
+        progress.update(len(kept))
+    files = [path for path in files if path not in kept]
     sums = checksums(files)
     legacy = has_legacy(con)
     recorded = recorded_digests(con, [s[0] for s in sums.values() if not isinstance(s, OSError)])
@@ -428,4 +446,6 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     for name in FORMATS:  # in the registry's order
         if name in together:
             _land_bulk(con, FORMATS[name], together[name], report)
+    record_stamps(con, [(str(path.resolve()), sums[path][0], *stamped[path]) for path in files
+                        if stamped[path] is not None and not isinstance(sums[path], OSError)])
     return report

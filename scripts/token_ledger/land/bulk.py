@@ -28,7 +28,7 @@ import duckdb
 
 from token_ledger import rebuild
 from token_ledger.identity import recorded_path
-from token_ledger.land.checksums import batch_id
+from token_ledger.land.checksums import BATCH_COLUMNS, batch_id
 from token_ledger.land.contents import csv_records
 from token_ledger.land.fields import (
     EMAIL_PATTERN,
@@ -487,8 +487,8 @@ def land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[Pen
         if rows:
             path, landed, ignored, batch, digest, _ = (list(column) for column in zip(*rows, strict=True))
             con.execute(
-                "insert into raw.load_batches select unnest($batch), $format, unnest($path), unnest($digest), "
-                "$loaded, unnest($landed), 0, unnest($ignored)",
+                f"insert into raw.load_batches {BATCH_COLUMNS} select unnest($batch), $format, unnest($path), "
+                "unnest($digest), $loaded, unnest($landed), 0, unnest($ignored)",
                 {"batch": batch, "format": spec.name, "path": path, "digest": digest, "loaded": loaded_at,
                  "landed": landed, "ignored": ignored},
             )

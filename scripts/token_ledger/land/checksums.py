@@ -5,12 +5,18 @@ than SHA-256 here (4.4 GB of JSON Lines: 1.24 CPU-seconds against 3.0). Warehous
 before it hold SHA-256 digests (64 hex digits, no prefix); while any is there, a file whose
 BLAKE3 digest is new is also looked up by its SHA-256, so a file landed before the change is
 still skipped when it is delivered again.
+
+A landed file's batch also records the size and modification time the file had before it was
+read: a file still there with both unchanged is skipped without reading it, so a scheduled run
+over a folder that keeps every file it was given reads only what is new or changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +33,17 @@ PREFIX = "blake3:"
 NEWLINE = ord("\n")
 CHUNK = 1 << 22
 UNREADABLE = -1  # the line count of a gzip file that is corrupt or cut short
+# a file modified this recently may be written again within its modification time's tick
+# (coarse on some file systems): its size and time are not recorded, so it is read next time
+SETTLED_NS = 2_000_000_000
+# what landing writes of a batch (raw.load_batches); its size and time come after (`record_stamps`)
+BATCH_COLUMNS = ("(batch_id, source_format, file_path, file_checksum, loaded_at, rows_landed, rows_quarantined, "
+                 "rows_skipped)")
+# a batch that is a file quarantined whole: no records, and a quarantine row that names no line
+QUARANTINED_WHOLE = """
+    b.rows_landed = 0 and b.rows_skipped = 0 and exists (
+        select 1 from raw.quarantine as q where q.batch_id = b.batch_id and q.line_number is null
+    )"""
 
 
 def checksum(path: Path) -> tuple[str, int]:
@@ -96,11 +113,8 @@ def recorded_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> Reco
     quarantined whole (a batch of no records, whose quarantine row names no line) and as which
     formats (`unknown`: none was recognised)."""
     rows = con.execute(
-        """
-        select b.file_checksum, b.source_format,
-            b.rows_landed = 0 and b.rows_skipped = 0 and exists (
-                select 1 from raw.quarantine as q where q.batch_id = b.batch_id and q.line_number is null
-            ) as whole
+        f"""
+        select b.file_checksum, b.source_format, {QUARANTINED_WHOLE} as whole
         from raw.load_batches as b
         where b.file_checksum in (select unnest($digests))
         """, {"digests": digests}).fetchall()
@@ -110,6 +124,54 @@ def recorded_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> Reco
         if whole and digest not in landed:
             quarantined.setdefault(digest, set()).add(fmt)
     return Recorded(landed, quarantined)
+
+
+def stamps(files: list[Path]) -> dict[Path, tuple[int, int] | None]:
+    """Each file's size and modification time (ns), taken before it is read; None for a file
+    modified too recently to trust them (`SETTLED_NS`) or that cannot be read."""
+    now = time.time_ns()
+
+    def one(path: Path) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return (stat.st_size, stat.st_mtime_ns) if now - stat.st_mtime_ns > SETTLED_NS else None
+    return {path: one(path) for path in files}
+
+
+def unchanged(con: duckdb.DuckDBPyConnection, stamped: dict[Path, tuple[int, int] | None]) -> set[Path]:
+    """The files a landed batch recorded at this path with this size and modification time:
+    not written since, so not read again. A file quarantined whole is not among them: landed as
+    another format it lands (`recorded_digests`)."""
+    known = [(str(path.resolve()), *stamp) for path, stamp in stamped.items() if stamp is not None]
+    if not known:
+        return set()
+    found = {row[0] for row in con.execute(
+        f"""
+        select s.file_path
+        from (select unnest($paths) as file_path, unnest($sizes) as file_size, unnest($times) as file_mtime_ns) as s
+        inner join raw.load_batches as b using (file_path, file_size, file_mtime_ns)
+        where not ({QUARANTINED_WHOLE})
+        """, {"paths": [k[0] for k in known], "sizes": [k[1] for k in known], "times": [k[2] for k in known]},
+    ).fetchall()}
+    return {path for path in stamped if str(path.resolve()) in found}
+
+
+def record_stamps(con: duckdb.DuckDBPyConnection, recorded: list[tuple[str, str, int, int]]) -> None:
+    """Record (file path, digest, size, modification time) on the batches of that file and
+    content: those just landed, those of files landed before sizes and times were recorded, and
+    those whose file was touched since without a change."""
+    if recorded:
+        paths, digests, sizes, times = (list(column) for column in zip(*recorded, strict=True))
+        con.execute(
+            """
+            update raw.load_batches as b
+            set file_size = s.file_size, file_mtime_ns = s.file_mtime_ns
+            from (select unnest($paths) as file_path, unnest($digests) as file_checksum,
+                unnest($sizes) as file_size, unnest($times) as file_mtime_ns) as s
+            where b.file_path = s.file_path and b.file_checksum = s.file_checksum
+            """, {"paths": paths, "digests": digests, "sizes": sizes, "times": times})
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool,
