@@ -21,13 +21,16 @@ create table if not exists raw.load_batches (
     rows_landed bigint not null,
     rows_quarantined bigint not null,
     rows_skipped bigint not null default 0,  -- duplicates, non-usage events, repeated CSV headers, erased people
-    -- the file's size and modification time (ns) before it was read: unchanged, it is not read again
+    -- the file's stamp before it was read (size; modification and change times, ns): while it
+    -- is unchanged, the file is not read again
     file_size bigint,
-    file_mtime_ns bigint
+    file_mtime_ns bigint,
+    file_ctime_ns bigint
 );
 -- warehouses of earlier versions
 alter table raw.load_batches add column if not exists file_size bigint;
 alter table raw.load_batches add column if not exists file_mtime_ns bigint;
+alter table raw.load_batches add column if not exists file_ctime_ns bigint;
 create table if not exists raw.quarantine (
     batch_id varchar not null,
     source_format varchar not null,

@@ -209,10 +209,11 @@ def test_a_file_given_the_wrong_format_lands_when_given_the_right_one(tmp_path: 
 
 def test_a_file_unchanged_since_it_landed_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A scheduled run over a folder that keeps every file it was given reads only what is new
-    or changed: a landed file whose size and modification time are those its batch recorded is
-    skipped unread. A file appended to or rewritten in place is read, and what is new lands; a
-    file modified in the last 2 s is read next time too (its time may not have moved); batches
-    of a warehouse landed before sizes and times were recorded get them when next read."""
+    or changed: a landed file whose stamp (size, modification and change times) is the one its
+    batch recorded is skipped unread. A file appended to, rewritten in place, or rewritten with
+    its size and modification time restored is read, and what is new lands; a file changed in
+    the last 2 s (or dated ahead of the clock) is read next time too; batches of a warehouse
+    landed before stamps were recorded get them when next read."""
     folder, home = tmp_path / "drops", Home.resolve(str(tmp_path / "home"))
     folder.mkdir()
     shutil.copy(FIXTURES / "litellm-spendlogs" / "spendlogs.csv", folder)
@@ -221,47 +222,44 @@ def test_a_file_unchanged_since_it_landed_is_not_read_again(tmp_path: Path, monk
     usage = folder / "usage.jsonl"
     usage.write_text(json.dumps(record) + "\n", encoding="utf-8")
     files = [usage, folder / "spendlogs.csv"]
-
-    def settle(path: Path, seconds_ago: float = 60) -> None:
-        then = time.time() - seconds_ago
-        os.utime(path, (then, then))
-
+    # the clock an hour on, so every change made here is settled (a change time cannot be set back)
+    clock = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: clock() + 3_600_000_000_000)
     read: list[str] = []
     # the module (the package's own `checksums` is its function of that name)
     monkeypatch.setattr(importlib.import_module("token_ledger.land.checksums"), "checksum",
                         lambda path: read.append(path.name) or checksum(path))
 
-    def land_again() -> tuple[list[str], LandReport]:
+    def land_again() -> list[str]:
         read.clear()
         with warehouse.private(home) as con:
             configure(con, home.root)
             report = land_files(con, files)
-        return sorted(read), report
+        assert not report.errors
+        return sorted(read)
 
-    for path in files:
-        settle(path)
-    assert land_again()[0] == ["spendlogs.csv", "usage.jsonl"]
-    unread, report = land_again()
-    assert unread == [] and report.files_skipped == 2
-    # appended to: read, the new record lands. Its time too recent to trust (here: a clock
-    # ahead), it is read every time, until its time is settled
+    assert land_again() == ["spendlogs.csv", "usage.jsonl"]
+    assert land_again() == []
+    # appended to: read, the new record lands; dated ahead of the clock, it is read every time
+    # until the clock has passed its time
     with usage.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps({**record, "request_id": "r-2"}) + "\n")
-    settle(usage, -60)
-    assert land_again()[0] == ["usage.jsonl"] and land_again()[0] == ["usage.jsonl"]
-    settle(usage, 30)
-    assert land_again()[0] == ["usage.jsonl"] and land_again()[0] == []
-    # rewritten in place, the same size: read, and the corrected record replaces the landed one
+    ahead = time.time() + 7200
+    os.utime(usage, (ahead, ahead))
+    assert land_again() == ["usage.jsonl"] and land_again() == ["usage.jsonl"]
+    os.utime(usage, (ahead - 7260, ahead - 7260))
+    assert land_again() == ["usage.jsonl"] and land_again() == []
+    # rewritten the same size, its modification time put back: read, the correction replaces r-1
+    mtime = usage.stat().st_mtime_ns
     usage.write_text(usage.read_text(encoding="utf-8").replace('"input_tokens": 100', '"input_tokens": 700', 1),
                      encoding="utf-8")
-    settle(usage, 20)
-    assert land_again()[0] == ["usage.jsonl"]
-    assert land_again()[0] == []
-    # a warehouse of an earlier version: its batches have no sizes and times until read once
+    os.utime(usage, ns=(mtime, mtime))
+    assert land_again() == ["usage.jsonl"] and land_again() == []
+    # a warehouse of an earlier version: its batches have no stamps until their files are read once
     with warehouse.private(home) as con:
-        con.execute("alter table raw.load_batches drop column file_size")
-        con.execute("alter table raw.load_batches drop column file_mtime_ns")
-    assert land_again()[0] == ["spendlogs.csv", "usage.jsonl"] and land_again()[0] == []
+        for column in ("file_size", "file_mtime_ns", "file_ctime_ns"):
+            con.execute(f"alter table raw.load_batches drop column {column}")
+    assert land_again() == ["spendlogs.csv", "usage.jsonl"] and land_again() == []
     with warehouse.private(home, read_only=True) as con:
         landed = con.execute("select request_id, input_tokens from raw.canonical_events order by 1").fetchall()
         requests = con.execute("select count(*) from raw.litellm_spend_logs").fetchone()[0]

@@ -6,9 +6,10 @@ before it hold SHA-256 digests (64 hex digits, no prefix); while any is there, a
 BLAKE3 digest is new is also looked up by its SHA-256, so a file landed before the change is
 still skipped when it is delivered again.
 
-A landed file's batch also records the size and modification time the file had before it was
-read: a file still there with both unchanged is skipped without reading it, so a scheduled run
-over a folder that keeps every file it was given reads only what is new or changed.
+A landed file's batch also records the file's stamp (size, modification and change times) as it
+was before it was read: a file still there with its stamp unchanged is skipped without reading
+it, so a scheduled run over a folder that keeps every file it was given reads only what is new
+or changed.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ PREFIX = "blake3:"
 NEWLINE = ord("\n")
 CHUNK = 1 << 22
 UNREADABLE = -1  # the line count of a gzip file that is corrupt or cut short
-# a file modified this recently may be written again within its modification time's tick
-# (coarse on some file systems): its size and time are not recorded, so it is read next time
+# a file changed this recently may change again within its times' tick (coarse on some file
+# systems): its stamp is not recorded, so it is read next time
 SETTLED_NS = 2_000_000_000
-# what landing writes of a batch (raw.load_batches); its size and time come after (`record_stamps`)
+# what landing writes of a batch (raw.load_batches); its file's stamp comes after (`record_stamps`)
 BATCH_COLUMNS = ("(batch_id, source_format, file_path, file_checksum, loaded_at, rows_landed, rows_quarantined, "
                  "rows_skipped)")
 # a batch that is a file quarantined whole: no records, and a quarantine row that names no line
@@ -126,52 +127,67 @@ def recorded_digests(con: duckdb.DuckDBPyConnection, digests: list[str]) -> Reco
     return Recorded(landed, quarantined)
 
 
-def stamps(files: list[Path]) -> dict[Path, tuple[int, int] | None]:
-    """Each file's size and modification time (ns), taken before it is read; None for a file
-    modified too recently to trust them (`SETTLED_NS`) or that cannot be read."""
+Stamp = tuple[int, int, int]  # a file's size, and its modification and change times (ns)
+
+
+def stamps(files: list[Path]) -> dict[Path, Stamp | None]:
+    """Each file's stamp, taken before it is read; None for a file that cannot be read, or
+    changed too recently to trust its times (`SETTLED_NS`). The change time (ctime) moves with
+    every write, rename or `touch`, and cannot be set back, so a file rewritten with its size
+    and modification time restored (`touch -d`, an export dating its files) is read again."""
     now = time.time_ns()
 
-    def one(path: Path) -> tuple[int, int] | None:
+    def one(path: Path) -> Stamp | None:
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        return (stat.st_size, stat.st_mtime_ns) if now - stat.st_mtime_ns > SETTLED_NS else None
+        if now - max(stat.st_mtime_ns, stat.st_ctime_ns) <= SETTLED_NS:
+            return None
+        return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
     return {path: one(path) for path in files}
 
 
-def unchanged(con: duckdb.DuckDBPyConnection, stamped: dict[Path, tuple[int, int] | None]) -> set[Path]:
-    """The files a landed batch recorded at this path with this size and modification time:
-    not written since, so not read again. A file quarantined whole is not among them: landed as
-    another format it lands (`recorded_digests`)."""
+STAMPED = ("select unnest($paths) as file_path, unnest($sizes) as file_size, unnest($mtimes) as file_mtime_ns, "
+           "unnest($ctimes) as file_ctime_ns")
+
+
+def _stamp_params(rows: list[tuple]) -> dict[str, list]:
+    """(path, [digest,] size, mtime, ctime) rows as the parameters of `STAMPED`."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    return {"paths": columns[0], "sizes": columns[-3], "mtimes": columns[-2], "ctimes": columns[-1],
+            **({"digests": columns[1]} if len(columns) == 5 else {})}
+
+
+def unchanged(con: duckdb.DuckDBPyConnection, stamped: dict[Path, Stamp | None]) -> set[Path]:
+    """The files a landed batch recorded at this path with this stamp: not written since, so
+    not read again. A file quarantined whole is not among them: landed as another format it
+    lands (`recorded_digests`)."""
     known = [(str(path.resolve()), *stamp) for path, stamp in stamped.items() if stamp is not None]
     if not known:
         return set()
     found = {row[0] for row in con.execute(
         f"""
         select s.file_path
-        from (select unnest($paths) as file_path, unnest($sizes) as file_size, unnest($times) as file_mtime_ns) as s
-        inner join raw.load_batches as b using (file_path, file_size, file_mtime_ns)
+        from ({STAMPED}) as s
+        inner join raw.load_batches as b using (file_path, file_size, file_mtime_ns, file_ctime_ns)
         where not ({QUARANTINED_WHOLE})
-        """, {"paths": [k[0] for k in known], "sizes": [k[1] for k in known], "times": [k[2] for k in known]},
-    ).fetchall()}
+        """, _stamp_params(known)).fetchall()}
     return {path for path in stamped if str(path.resolve()) in found}
 
 
-def record_stamps(con: duckdb.DuckDBPyConnection, recorded: list[tuple[str, str, int, int]]) -> None:
-    """Record (file path, digest, size, modification time) on the batches of that file and
-    content: those just landed, those of files landed before sizes and times were recorded, and
-    those whose file was touched since without a change."""
+def record_stamps(con: duckdb.DuckDBPyConnection, recorded: list[tuple[str, str, int, int, int]]) -> None:
+    """Record (file path, digest, stamp) on the batches of that file and content: those just
+    landed, those of files landed before stamps were recorded, and those whose file was
+    touched since without a change."""
     if recorded:
-        paths, digests, sizes, times = (list(column) for column in zip(*recorded, strict=True))
         con.execute(
-            """
+            f"""
             update raw.load_batches as b
-            set file_size = s.file_size, file_mtime_ns = s.file_mtime_ns
-            from (select unnest($paths) as file_path, unnest($digests) as file_checksum,
-                unnest($sizes) as file_size, unnest($times) as file_mtime_ns) as s
+            set file_size = s.file_size, file_mtime_ns = s.file_mtime_ns, file_ctime_ns = s.file_ctime_ns
+            from ({STAMPED}, unnest($digests) as file_checksum) as s
             where b.file_path = s.file_path and b.file_checksum = s.file_checksum
-            """, {"paths": paths, "digests": digests, "sizes": sizes, "times": times})
+            """, _stamp_params(recorded))
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool,
