@@ -91,6 +91,16 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-error.jsonl": (json.dumps(pages[0]) + "\n" + json.dumps(
             {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}) + "\n").encode(),
         "pages-not-utf8.jsonl": json.dumps(pages[0]).encode() + b'\n{"data": \xff[]}\n',
+        # a bucket without its results (a page cut short inside), after a good page's three
+        "pages-bucket-cut.json": json.dumps({**pages[0], "data": [
+            *pages[0]["data"], {"starting_at": "2025-10-02T00:00:00Z", "ending_at": "2025-10-03T00:00:00Z"}]}).encode(),
+        # a page of the newer Usage and Cost Analytics API (rows of `group` and `cost`, no results),
+        # which the cost report's reader would land as nothing: refused whole, saying what to fetch
+        "analytics-api-cost.json": json.dumps({"data": [{
+            "starting_at": "2025-10-01T00:00:00Z", "ending_at": "2025-10-02T00:00:00Z",
+            "group": {"model": "claude-sonnet-4-5", "cost_type": "tokens", "token_type": "output_tokens"},
+            "cost": {"amount": "2250.0", "currency": "USD", "list_amount": "2250.0", "requests": None}}],
+            "has_more": False, "next_page": None}).encode(),
         # counts nested in the analytics report's JSON fields, which the build reads as numbers
         "analytics-tool-actions.json": analytics(tool_actions={"edit_tool": {"accepted": 3, "rejected": {"a": 1}}}),
         "analytics-breakdown-object.json": analytics(model_breakdown={"model": "claude-sonnet-4-6"}),
@@ -159,6 +169,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-cut.jsonl": (2, "invalid JSON"),
         "pages-error.jsonl": (2, "not a report page (no data array)"),
         "pages-not-utf8.jsonl": (2, "invalid UTF-8"),
+        "pages-bucket-cut.json": (4, "a bucket without a results array of objects"),
+        "analytics-api-cost.json": (None, "a page of the Usage and Cost Analytics API (/v1/organizations/analytics/"
+                                          "cost or /usage), which is not read yet; land pages of "
+                                          "/v1/organizations/cost_report or /v1/organizations/usage_report/messages"),
         "analytics-tool-actions.json": (2, "field 'tool_actions' holds an accepted or rejected count that is not a "
                                            "whole number"),
         "analytics-breakdown-object.json": (2, "field 'model_breakdown' is not a JSON array"),
@@ -218,8 +232,9 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     assert query(db, "select price_status from restricted.fct_usage_events where request_id = 'pill-11'") == [
         ("unpriced",)]
     # the array of pages landed both pages' results (EXPECTED.md: 5, one of them negative), and each
-    # file of pages with a gap its good page's 3; the empty page and the empty file nothing
-    assert query(db, "select count(*) from raw.anthropic_usage_report") == [(4 + 3 * 3,)]
+    # file of pages with a gap (three of pages, one of buckets) its good page's 3; the empty page
+    # and the empty file nothing
+    assert query(db, "select count(*) from raw.anthropic_usage_report") == [(4 + 3 * 4,)]
     assert "1 empty files skipped" in first.out
     # each file with quarantined records raises one alert (batch and reasons, no content), and so
     # does the model the catalog does not know; the second run sends none of them again

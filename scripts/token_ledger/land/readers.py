@@ -445,7 +445,9 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
         create or replace temp table lines as
         select row_number() over () as _line, cast(json_object('bucket', {bucket_sql}, 'result', r) as varchar) as _raw
         from (
-            select b, unnest(cast(coalesce(json_extract(b, '$.results'), '[]') as json[])) as r
+            -- a bucket without a results array is one record, quarantined (`NOT_A_RESULT`)
+            select b, unnest(case when json_type(b, '$.results') = 'ARRAY' then cast(b -> '$.results' as json[])
+                else [cast('null' as json)] end) as r
             from (select unnest(cast(json_extract(page, '$.data') as json[])) as b from pages
                   where json_type(page, '$.data') = 'ARRAY')
         )
@@ -453,7 +455,14 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     )
 
 
-def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str]) -> Read:
+# a record of a bucketed report (`report_pages`) that is no result: its bucket had no results
+# array (a page cut short, another API's page), or the result is not an object
+NOT_A_RESULT = ("coalesce(json_type(_raw, '$.result'), 'NULL') <> 'OBJECT'",
+                "'a bucket without a results array of objects'")
+
+
+def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: dict[str, str],
+                    bucketed: bool = True) -> Read:
     """The records of `lines` (`report_pages`), and its `unpaged` lines, each quarantined."""
     read = extract_json(con, fields, paths)
     nulls = ", ".join(f"cast(null as varchar) as {f.col}" for f in fields)
@@ -463,12 +472,22 @@ def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: 
         from unpaged
     """
     records = f"select *, false as _unpaged from ({read.records}) union all by name {unpaged}"
-    return Read(records, [*read.rules, ("_unpaged", "'not a report page (no data array)'")], read.ignored)
+    # (CASE: an unpaged line may not be JSON, and DuckDB may reorder an AND)
+    results = [(f"case when _unpaged then false else {NOT_A_RESULT[0]} end", NOT_A_RESULT[1])] if bucketed else []
+    return Read(records, [*read.rules, ("_unpaged", "'not a report page (no data array)'"), *results], read.ignored)
 
 
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> Read:
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
+    # the Usage and Cost Analytics API's rows: a `group` of dimensions and a `cost` or `usage`
+    # object, no results (landed as buckets of no results, they would each be quarantined)
+    if con.execute("select count(*) from (select unnest(cast(page -> '$.data' as json[])) as b from pages "
+                   "where json_type(page, '$.data') = 'ARRAY') where json_type(b, '$.group') = 'OBJECT' "
+                   "and json_type(b, '$.results') is distinct from 'ARRAY'").fetchone()[0]:
+        raise LedgerError(f"{path}: a page of the Usage and Cost Analytics API (/v1/organizations/analytics/cost "
+                          "or /usage), which is not read yet; land pages of /v1/organizations/cost_report or "
+                          "/v1/organizations/usage_report/messages")
     return _report_records(con, fields, paths)
 
 
@@ -476,7 +495,7 @@ def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fi
                      paths: dict[str, str]) -> Read:
     """Pages of a report whose `data` elements are rows (the Claude Code analytics report)."""
     report_pages(con, path, None)
-    return _report_records(con, fields, paths)
+    return _report_records(con, fields, paths, bucketed=False)
 
 
 def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
