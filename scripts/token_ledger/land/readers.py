@@ -539,7 +539,8 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
     values = _value_columns(fields, available, path)
     # the header again, where files were joined with `cat`: ignored, not a bad record
     header_again = " and ".join(
-        f"lower(trim(c.{_quote(available[f.name])}, ' \ufeff')) = {lit(f.name)}" for f in fields if f.name in available)
+        f"lower(trim(c.{_quote(available[f.name])}, ' \ufeff')) = {lit(f.name)}" for f in fields if f.name in available
+    ) or "false"
     ignored = con.execute(f"select count(*) from csv_rows as c where {header_again}").fetchone()[0]
     # good rows take the line numbers that neither the rejected rows nor blank lines did, after
     # the header's; lines as a spreadsheet numbers its rows, as DuckDB numbers the rejected ones
