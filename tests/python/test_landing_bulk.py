@@ -755,6 +755,54 @@ def test_csv_separated_by_semicolons_or_tabs_lands_as_with_commas(tmp_path: Path
     assert joined_skipped == [(skipped[0][0] + 2,)]
 
 
+def test_csv_nulls_written_as_backslash_n_land_as_empty_fields_do(tmp_path: Path) -> None:
+    """Snowflake's unload (its default NULL_IF), Postgres' text COPY, MySQL and Hive write a
+    missing value as `\\N`: the people directory, LiteLLM spend logs and canonical records
+    (two files, so the bulk pass reads them, and one with a bad record, read the careful way)
+    land as their copies with empty fields do, and no record is quarantined for it."""
+    run_cli(tmp_path / "gen", "generate", "--out", str(tmp_path / "gen-in"), "--users", "20", "--days", "1",
+            "--seed", "8")
+    records = [json.loads(line) for line in _lines_of(tmp_path / "gen-in" / "usage-2026-10-01.jsonl")]
+    columns = ["request_id", "occurred_at", "provider", "model", "user_email", "input_tokens", "output_tokens",
+               "cache_read_tokens", "service_tier", "application"]
+    for n, record in enumerate(records):  # a missing value in every optional column, in turn
+        record.pop(columns[7 + n % 3], None)
+    with (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").open(encoding="utf-8", newline="") as handle:
+        spend_logs = list(csv.reader(handle))
+    with (FIXTURES / "people" / "directory.csv").open(encoding="utf-8", newline="") as handle:
+        people = list(csv.reader(handle))
+    landed = {}
+    for name, null in (("empty", ""), ("backslash-n", "\\N")):
+        folder = tmp_path / name
+        folder.mkdir()
+        for file_name, rows in (("spendlogs.csv", spend_logs), ("directory.csv", people)):
+            with (folder / file_name).open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle).writerows([rows[0], *([value or null for value in row] for row in rows[1:])])
+        for part, chosen in (("0", records[0::3]), ("1", records[1::3]), ("bad", records[2::3])):
+            with (folder / f"usage-{part}.csv").open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, columns, restval=null, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(chosen + ([{**chosen[0], "request_id": "bad-1", "input_tokens": -1}]
+                                           if part == "bad" else []))
+        home = Home.resolve(str(tmp_path / f"home-{name}"))
+        with warehouse.private(home) as con:
+            configure(con, home.root)
+            report = land_files(con, sorted(folder.iterdir()))
+            landed[name] = [con.execute(sql).fetchall() for sql in (
+                "select * exclude (_batch_id, _loaded_at) from raw.canonical_events order by all",
+                "select * exclude (_batch_id, _loaded_at) from raw.litellm_spend_logs order by all",
+                "select * exclude (_batch_id, _loaded_at) from raw.people order by all",
+                "select parse_filename(file_path), line_number, reason from raw.quarantine order by all")]
+        assert not report.errors
+    assert landed["backslash-n"] == landed["empty"]
+    canonical, spend, directory, quarantine = landed["empty"]
+    assert len(canonical) == len({(r["provider"], r["request_id"]) for r in records})  # replays once
+    assert len(directory) == len(people) - 1
+    # EXPECTED.md of the LiteLLM fixture: line 6 is quarantined; the planted bad record at its line
+    assert [row[:2] for row in quarantine] == [("spendlogs.csv", 6), ("usage-bad.csv", len(records[2::3]) + 2)]
+    assert len(spend) == len(spend_logs) - 2
+
+
 def test_one_collector_file_of_logs_and_metrics_lands_as_both(tmp_path: Path) -> None:
     """A Collector whose one `file` exporter serves both the logs and the metrics pipeline
     writes both kinds of export request into one file. The two OTel fixtures interleaved, each

@@ -33,6 +33,9 @@ LINE_READER = (
     "read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, delim = '\x1f', quote = '', escape = '', "
     f"auto_detect = false, strict_mode = false, {LONG_LINES})"
 )
+# a CSV's missing values: an empty field, or `\N`, which Snowflake's unload (its default
+# NULL_IF), Postgres' text COPY, MySQL's INTO OUTFILE and Hive write for NULL
+CSV_NULLS = "nullstr = ['', '\\N']"
 BOM, REPLACEMENT = "\ufeff", "\ufffd"
 JSONL_PRE_RULES = [
     (f"coalesce(contains(_raw, '{REPLACEMENT}'), false)", "'invalid UTF-8'"),
@@ -530,7 +533,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
         con.execute(
             "create or replace temp table csv_rows as select row_number() over () as _ord, * from "
             "read_csv(?, header = true, all_varchar = true, ignore_errors = true, store_rejects = true, "
-            f"rejects_table = 'reject_errors', rejects_scan = 'reject_scans', {LONG_LINES})",
+            f"rejects_table = 'reject_errors', rejects_scan = 'reject_scans', {CSV_NULLS}, {LONG_LINES})",
             [file_pattern(path)],
         )
     except duckdb.Error as exc:
@@ -749,9 +752,9 @@ def bulk_csv(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[st
         names = next(pycsv.reader([header], delimiter=delimiter))
         columns = "{" + ", ".join(f"{lit(name)}: 'VARCHAR'" for name in names) + "}"
         reader = (f"read_csv($files, header = true, auto_detect = false, delim = {lit(delimiter)}, quote = '\"', "
-                  f"escape = '\"', columns = {columns})")
+                  f"escape = '\"', {CSV_NULLS}, columns = {columns})")
     else:
-        reader = "read_csv($files, header = true, all_varchar = true, union_by_name = true)"
+        reader = f"read_csv($files, header = true, all_varchar = true, union_by_name = true, {CSV_NULLS})"
         names = [row[0] for row in con.execute(f"select column_name from (describe select * from {reader})",
                                                {"files": files}).fetchall()]
     available = {n.strip().lower(): n for n in names}
