@@ -84,6 +84,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
                            + _record("pill-23") + "\n").encode(),
         # Excel's "Unicode Text" export, and a download stored gzipped (Content-Encoding) under its plain name
         "excel-unicode.csv": "request_id,occurred_at\r\npill-24,2026-10-05T10:00:00Z\r\n".encode("utf-16"),
+        # Snowflake's unload writes no header unless asked (HEADER = TRUE)
+        "snowflake-no-header.csv": f"pill-32,2026-10-05 10:00:00.000,openai,gpt-4.1,{_planted(18)},10,5\n".encode(),
         "s3-download.jsonl": gzip.compress((_record("pill-25") + "\n").encode()),
         # pages of a provider's report, one per line, with a gap: a page cut short, the error the API
         # answered instead of a page, a page with a byte that is not UTF-8 (each beside a good page)
@@ -187,6 +189,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
                                "openai_api_key, openai_project, openai_user"),
         "excel-unicode.csv": (None, "UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
+        "snowflake-no-header.csv": (None, "line 1 is a record, not a header: a CSV is read by its header row "
+                                          "(Snowflake's unload writes one with HEADER = TRUE)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
@@ -59,11 +60,18 @@ def _first_lines(path: Path, limit: int = 50) -> list[str]:
     return lines
 
 
+# a value no header names a column with: a number, an email address, a date
+DATA_VALUE = re.compile(r"[-+]?[0-9]+([.][0-9]+)?|[^@\s]+@[^@\s]+|[0-9]{4}-[0-9]{2}-[0-9]{2}.*")
+
+
 def _csv_format(header: str, path: Path) -> str:
     columns = {c.strip().strip('"').lower() for c in header.split(csv_delimiter(header))}
     for name, spec in FORMATS.items():
         if any(required <= columns for required in spec.detect.csv_columns):
             return name
+    if any(DATA_VALUE.fullmatch(column) for column in columns):
+        raise LedgerError(f"{path}: line 1 is a record, not a header: a CSV is read by its header row "
+                          "(Snowflake's unload writes one with HEADER = TRUE)")
     raise LedgerError(f"{path}: line 1: CSV header matches no known format; pass --format")
 
 
