@@ -446,6 +446,6 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
     for name in FORMATS:  # in the registry's order
         if name in together:
             _land_bulk(con, FORMATS[name], together[name], report)
-    record_stamps(con, [(str(path.resolve()), sums[path][0], *stamped[path]) for path in files
+    record_stamps(con, [(str(path.resolve()), sums[path][0], stamped[path]) for path in files
                         if stamped[path] is not None and not isinstance(sums[path], OSError)])
     return report

@@ -148,46 +148,40 @@ def stamps(files: list[Path]) -> dict[Path, Stamp | None]:
     return {path: one(path) for path in files}
 
 
-STAMPED = ("select unnest($paths) as file_path, unnest($sizes) as file_size, unnest($mtimes) as file_mtime_ns, "
-           "unnest($ctimes) as file_ctime_ns")
-
-
-def _stamp_params(rows: list[tuple]) -> dict[str, list]:
-    """(path, [digest,] size, mtime, ctime) rows as the parameters of `STAMPED`."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    return {"paths": columns[0], "sizes": columns[-3], "mtimes": columns[-2], "ctimes": columns[-1],
-            **({"digests": columns[1]} if len(columns) == 5 else {})}
+def _stamp_row(path: str, stamp: Stamp) -> dict[str, str | int]:
+    """A stamp as the columns of `raw.load_batches` that hold it."""
+    return dict(zip(("file_path", "file_size", "file_mtime_ns", "file_ctime_ns"), (path, *stamp), strict=True))
 
 
 def unchanged(con: duckdb.DuckDBPyConnection, stamped: dict[Path, Stamp | None]) -> set[Path]:
     """The files a landed batch recorded at this path with this stamp: not written since, so
     not read again. A file quarantined whole is not among them: landed as another format it
     lands (`recorded_digests`)."""
-    known = [(str(path.resolve()), *stamp) for path, stamp in stamped.items() if stamp is not None]
-    if not known:
+    paths = {str(path.resolve()): path for path, stamp in stamped.items() if stamp is not None}
+    if not paths:
         return set()
-    found = {row[0] for row in con.execute(
+    found = con.execute(
         f"""
         select s.file_path
-        from ({STAMPED}) as s
+        from (select unnest($stamps, recursive := true)) as s
         inner join raw.load_batches as b using (file_path, file_size, file_mtime_ns, file_ctime_ns)
         where not ({QUARANTINED_WHOLE})
-        """, _stamp_params(known)).fetchall()}
-    return {path for path in stamped if str(path.resolve()) in found}
+        """, {"stamps": [_stamp_row(name, stamped[path]) for name, path in paths.items()]}).fetchall()
+    return {paths[name] for (name,) in found}
 
 
-def record_stamps(con: duckdb.DuckDBPyConnection, recorded: list[tuple[str, str, int, int, int]]) -> None:
+def record_stamps(con: duckdb.DuckDBPyConnection, recorded: list[tuple[str, str, Stamp]]) -> None:
     """Record (file path, digest, stamp) on the batches of that file and content: those just
     landed, those of files landed before stamps were recorded, and those whose file was
     touched since without a change."""
     if recorded:
         con.execute(
-            f"""
+            """
             update raw.load_batches as b
             set file_size = s.file_size, file_mtime_ns = s.file_mtime_ns, file_ctime_ns = s.file_ctime_ns
-            from ({STAMPED}, unnest($digests) as file_checksum) as s
+            from (select unnest($stamps, recursive := true)) as s
             where b.file_path = s.file_path and b.file_checksum = s.file_checksum
-            """, _stamp_params(recorded))
+            """, {"stamps": [{**_stamp_row(path, stamp), "file_checksum": digest} for path, digest, stamp in recorded]})
 
 
 def already_landed(con: duckdb.DuckDBPyConnection, digest: str, path: Path, legacy: bool,
