@@ -96,12 +96,17 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         # a bucket without its results (a page cut short inside), after a good page's three
         "pages-bucket-cut.json": json.dumps({**pages[0], "data": [
             *pages[0]["data"], {"starting_at": "2025-10-02T00:00:00Z", "ending_at": "2025-10-03T00:00:00Z"}]}).encode(),
-        # a page of the newer Usage and Cost Analytics API (rows of `group` and `cost`, no results),
-        # which the cost report's reader would land as nothing: refused whole, saying what to fetch
-        "analytics-api-cost.json": json.dumps({"data": [{
+        # pages of the newer Usage and Cost Analytics API (rows of `group` and `cost` or `usage`, no
+        # results), which the report readers once landed as nothing: a usage page is refused whole,
+        # saying what to fetch; a cost row broken out by the person behind it is quarantined
+        "analytics-api-usage.json": json.dumps({"data": [{
             "starting_at": "2025-10-01T00:00:00Z", "ending_at": "2025-10-02T00:00:00Z",
-            "group": {"model": "claude-sonnet-4-5", "cost_type": "tokens", "token_type": "output_tokens"},
-            "cost": {"amount": "2250.0", "currency": "USD", "list_amount": "2250.0", "requests": None}}],
+            "group": {"model": "claude-sonnet-4-5"}, "usage": {"uncached_input_tokens": 2250}}],
+            "has_more": False, "next_page": None}).encode(),
+        "analytics-api-cost-by-actor.json": json.dumps({"data": [{
+            "starting_at": "2025-10-01T00:00:00Z", "ending_at": "2025-10-02T00:00:00Z",
+            "group": {"model": "claude-sonnet-4-5", "actor": {"type": "user", "email_address": _planted(19)}},
+            "cost": {"amount": "2250.0", "currency": "USD", "list_amount": "2250.0", "requests": 3}}],
             "has_more": False, "next_page": None}).encode(),
         # counts nested in the analytics report's JSON fields, which the build reads as numbers
         "analytics-tool-actions.json": analytics(tool_actions={"edit_tool": {"accepted": 3, "rejected": {"a": 1}}}),
@@ -172,9 +177,13 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-error.jsonl": (2, "not a report page (no data array)"),
         "pages-not-utf8.jsonl": (2, "invalid UTF-8"),
         "pages-bucket-cut.json": (4, "a bucket without a results array of objects"),
-        "analytics-api-cost.json": (None, "a page of the Usage and Cost Analytics API (/v1/organizations/analytics/"
-                                          "cost or /usage), which is not read yet; land pages of "
-                                          "/v1/organizations/cost_report or /v1/organizations/usage_report/messages"),
+        "analytics-api-usage.json": (None, "a page of the Usage and Cost Analytics API, whose cost pages "
+                                           "(/v1/organizations/analytics/cost) land as anthropic-cost-report; its "
+                                           "usage pages (/usage) are not read yet: land pages of "
+                                           "/v1/organizations/usage_report/messages"),
+        "analytics-api-cost-by-actor.json": (1, "broken out by 'actor', which a bill is not kept by: fetch with "
+                                                "group_by[] of model, workspace_id, service_tier, context_window, "
+                                                "cost_type, token_type only"),
         "analytics-tool-actions.json": (2, "field 'tool_actions' holds an accepted or rejected count that is not a "
                                            "whole number"),
         "analytics-breakdown-object.json": (2, "field 'model_breakdown' is not a JSON array"),
@@ -206,6 +215,9 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     # and a person whose record is in quarantine is erased: the batch counts stay consistent
     assert "1 quarantined records" in run_cli(home, "erase", "--user", _planted(2)).out
     del expected["first-lacks-model.jsonl"]
+    # and so is the person a bill's row was broken out by (an actor, in a JSON object)
+    assert "1 quarantined records" in run_cli(home, "erase", "--user", _planted(19)).out
+    del expected["analytics-api-cost-by-actor.json"]
     second = run_cli(home, "run", str(inputs))  # the pills again: nothing fails, nothing lands twice
     assert "unreadable Great Expectations store files" in second.err and "validated" in second.out
     assert "skipped 0 files" not in second.out and "landed 0 records" in second.out
@@ -249,8 +261,8 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     batches = {r[0] for r in query(db, "select distinct batch_id from raw.quarantine")}
     assert len(batches) >= len(expected)
     alerted = [a["batch_id"] for a in quarantine_alerts]
-    # each batch alerted once (the erased person's batch was alerted before the erasure)
-    assert len(alerted) == len(set(alerted)) and batches <= set(alerted) and len(alerted) == len(batches) + 1
+    # each batch alerted once (the erased people's two batches were alerted before the erasures)
+    assert len(alerted) == len(set(alerted)) and batches <= set(alerted) and len(alerted) == len(batches) + 2
     assert [a["provider"] for a in alerts if a["kind"] == "unpriced"] == ["acme-llm"]
     assert "sent 0 new alerts" in second.out
 

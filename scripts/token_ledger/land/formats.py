@@ -214,6 +214,15 @@ def _report_page(*markers: str, empty: Callable[[dict], bool]) -> Callable[[dict
     return matches
 
 
+def _analytics_page(doc: dict, metric: str) -> bool:
+    """A page of the Usage and Cost Analytics API: its first rows hold a `group` of dimensions and
+    a `metric` object (`cost` or `usage`)."""
+    data = doc.get("data")
+    return isinstance(data, list) and any(
+        isinstance(row, dict) and isinstance(row.get("group"), dict) and isinstance(row.get(metric), dict)
+        for row in data[:3])
+
+
 def _usage(fmt: str, occurred: str, provider: str, tokens: tuple[str, str, str, str, str],
            bucket: bool) -> tuple[str, ...]:
     return (f"'{fmt}'", "_batch_id", occurred, provider, *(f"coalesce({t}, 0)" for t in tokens), str(bucket).lower())
@@ -396,7 +405,7 @@ OPENAI_USAGE_PATHS = {
     **{f.name: f"$.result.{f.name}" for f in OPENAI_USAGE_FIELDS if f.name not in ("start_time", "end_time")},
 }
 
-# --- anthropic-cost-report: Admin API cost_report pages (what the company is billed) -------------------
+# --- anthropic-cost-report: Admin API cost_report or analytics/cost pages (what the company is billed) --
 
 ANTHROPIC_COST_FIELDS = [
     Field("starting_at", "timestamp", required=True),
@@ -605,8 +614,9 @@ FORMATS: dict[str, LandingSpec] = {
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
     # the bills before the usage reports: a cost page also has buckets with starting_at / start_time
     "anthropic-cost-report": LandingSpec(
-        "anthropic-cost-report", "anthropic_cost_report", ANTHROPIC_COST_FIELDS, readers.anthropic_report,
-        Detect(json=_report_page("'cost_type'", "'token_type'", empty=lambda d: False)),
+        "anthropic-cost-report", "anthropic_cost_report", ANTHROPIC_COST_FIELDS, readers.anthropic_cost,
+        Detect(json=lambda d: _report_page("'cost_type'", "'token_type'", empty=lambda d: False)(d)
+               or _analytics_page(d, "cost")),
         dated_by="starting_at", options={"paths": ANTHROPIC_COST_PATHS}),
     "openai-costs": LandingSpec(
         "openai-costs", "openai_costs", OPENAI_COST_FIELDS, readers.openai_usage,

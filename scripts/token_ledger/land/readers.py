@@ -409,7 +409,7 @@ def _text(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
         return None
 
 
-def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None) -> None:
+def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None, element_sql: str = "b") -> None:
     """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...};
     `unpaged`: the lines of a JSON Lines file of pages that are not pages (not JSON, not an
     object, no `data` array: a page lost on the way, an error the API answered), each with its
@@ -417,7 +417,8 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
 
     A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
     result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results;
-    without it, each element of `data` is a row of its own (`_line` its ordinal).
+    without it, each element of `data` is a row of its own (`_line` its ordinal). `element_sql`
+    rewrites each element of `data` (`b`) first.
     """
     text = _text(con, path)
     page = "coalesce(case when json_valid(_raw) then json_type(_raw, '$.data') = 'ARRAY' end, false)"
@@ -451,8 +452,8 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
             -- a bucket without a results array is one record, quarantined (`NOT_A_RESULT`)
             select b, unnest(case when json_type(b, '$.results') = 'ARRAY' then cast(b -> '$.results' as json[])
                 else [cast('null' as json)] end) as r
-            from (select unnest(cast(json_extract(page, '$.data') as json[])) as b from pages
-                  where json_type(page, '$.data') = 'ARRAY')
+            from (select {element_sql} as b from (select unnest(cast(json_extract(page, '$.data') as json[])) as b
+                  from pages where json_type(page, '$.data') = 'ARRAY'))
         )
         """
     )
@@ -480,17 +481,77 @@ def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: 
     return Read(records, [*read.rules, ("_unpaged", "'not a report page (no data array)'"), *results], read.ignored)
 
 
+# A row of the Usage and Cost Analytics API (`/v1/organizations/analytics/cost` and `/usage`):
+# its period, a `group` of the dimensions it is broken out by, and a `cost` or `usage` object
+ANALYTICS_ROW = "json_type({0}, '$.group') = 'OBJECT' and json_type({0}, '$.results') is distinct from 'ARRAY'"
+# a cost row rewritten as a cost report's bucket of one result, so both land alike: its group's
+# dimensions and its amount (cents, as the cost report's) and currency; `analytics` marks it
+ANALYTICS_COST_ROW = (
+    f"case when {ANALYTICS_ROW.format('b')} and json_type(b, '$.cost') = 'OBJECT' then json_object("
+    "'starting_at', b -> '$.starting_at', 'ending_at', b -> '$.ending_at', 'analytics', true, 'results', "
+    "json_array(json_merge_patch(b -> '$.group', json_object('amount', b -> '$.cost.amount', "
+    "'currency', b -> '$.cost.currency')))) else b end"
+)
+# the dimensions a bill is kept by (`stg_anthropic__cost_items` keeps the latest copy of each
+# combination); a row broken out by another would stand for part of one, and is quarantined
+BILL_DIMENSIONS = ("model", "workspace_id", "service_tier", "context_window", "cost_type", "token_type")
+# the others the API documents (`group_by[]`), named in the reason; another is "another dimension"
+OTHER_DIMENSIONS = ("actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
+                    "deployment_id", "environment_id", "inference_geo", "product", "rbac_group_id", "session_id",
+                    "slack_channel_id", "speed", "user_profile_id")
+
+
+def _analytics_cost_rules() -> list[tuple[str, str]]:
+    """The rows of the analytics cost endpoint a bill cannot be made of: broken out by a dimension
+    the bill is not kept by, or covering more than a day (fetched without a daily time bucket)."""
+    analytics = "coalesce(_raw ->> '$.bucket.analytics' = 'true', false)"
+    kept = ", ".join(f"'{d}'" for d in ("amount", "currency", *BILL_DIMENSIONS))
+    other = (f"list_filter(json_keys(_raw, '$.result'), lambda k: k not in ({kept}) "
+             "and json_type(_raw -> '$.result' -> k) <> 'NULL')")
+    named = ", ".join(f"'{d}'" for d in OTHER_DIMENSIONS)
+    first = f"{other}[1]"
+    starts, ends = ("try_cast(_raw ->> '$.bucket.starting_at' as timestamptz)",
+                    "try_cast(_raw ->> '$.bucket.ending_at' as timestamptz)")
+    return [
+        (f"case when {analytics} then len({other}) > 0 else false end",
+         f"'broken out by ' || case when {first} in ({named}) then '''' || {first} || '''' "
+         "else 'another dimension' end || ', which a bill is not kept by: fetch with group_by[] of "
+         f"{', '.join(BILL_DIMENSIONS)} only'"),
+        (f"case when {analytics} then coalesce({ends} > date_trunc('day', {starts}) + interval 1 day, false) "
+         "else false end",
+         "'covers more than one UTC day: fetch with time_bucket_width=1d'"),
+    ]
+
+
+def anthropic_cost(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                   paths: dict[str, str]) -> Read:
+    """Pages of the cost report (`/v1/organizations/cost_report`: buckets of results) or of the
+    analytics cost endpoint (rows, `ANALYTICS_COST_ROW`)."""
+    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
+                            "'analytics', b -> 'analytics')", element_sql=ANALYTICS_COST_ROW)
+    if _analytics_rows(con, "json_type(b, '$.cost') is distinct from 'OBJECT'"):  # rows of usage
+        raise LedgerError(f"{path}: a page of /v1/organizations/analytics/usage, which is not read yet; land pages "
+                          "of /v1/organizations/usage_report/messages as anthropic-usage-report")
+    read = _report_records(con, fields, paths)
+    return Read(read.records, [*read.rules, *_analytics_cost_rules()], read.ignored)
+
+
+def _analytics_rows(con: duckdb.DuckDBPyConnection, where: str = "true") -> int:
+    """The rows of the Usage and Cost Analytics API in `pages` (`report_pages`) that hold `where`."""
+    return con.execute("select count(*) from (select unnest(cast(page -> '$.data' as json[])) as b from pages "
+                       f"where json_type(page, '$.data') = 'ARRAY') where {ANALYTICS_ROW.format('b')} and {where}"
+                       ).fetchone()[0]
+
+
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> Read:
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
-    # the Usage and Cost Analytics API's rows: a `group` of dimensions and a `cost` or `usage`
-    # object, no results (landed as buckets of no results, they would each be quarantined)
-    if con.execute("select count(*) from (select unnest(cast(page -> '$.data' as json[])) as b from pages "
-                   "where json_type(page, '$.data') = 'ARRAY') where json_type(b, '$.group') = 'OBJECT' "
-                   "and json_type(b, '$.results') is distinct from 'ARRAY'").fetchone()[0]:
-        raise LedgerError(f"{path}: a page of the Usage and Cost Analytics API (/v1/organizations/analytics/cost "
-                          "or /usage), which is not read yet; land pages of /v1/organizations/cost_report or "
-                          "/v1/organizations/usage_report/messages")
+    # rows of the Usage and Cost Analytics API (landed as buckets of no results, they would each
+    # be quarantined)
+    if _analytics_rows(con):
+        raise LedgerError(f"{path}: a page of the Usage and Cost Analytics API, whose cost pages "
+                          "(/v1/organizations/analytics/cost) land as anthropic-cost-report; its usage pages "
+                          "(/usage) are not read yet: land pages of /v1/organizations/usage_report/messages")
     return _report_records(con, fields, paths)
 
 
