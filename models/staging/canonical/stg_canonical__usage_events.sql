@@ -18,7 +18,12 @@ renamed as (
         coalesce(cache_read_tokens, 0) as cache_read_tokens,
         coalesce(cache_write_5m_tokens, 0) as cache_write_5m_tokens,
         coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
-        coalesce(service_tier, 'standard') as service_tier,
+        -- OpenAI's priority tier is called fast since 2026-07-30 (https://openai.com/api-fast-mode/);
+        -- another provider's fast tier has no catalog price (unpriced, rpt_unpriced_usage)
+        case
+            when lower(trim(provider)) = 'openai' and service_tier = 'fast' then 'priority'
+            else coalesce(service_tier, 'standard')
+        end as service_tier,
         reported_cost_usd,
         tags,
         _line as source_line,
