@@ -2,7 +2,9 @@
     Each event priced at the list price in force when it was made (effective-dated catalog,
     after the providers' documented rules: int_list_prices_ruled), each token type at its own rate, the whole request at long-context rates when its total
     input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
-    A model the catalog does not know is 'unpriced' with NULL costs, never 0.
+    A fast-mode request (speed 'fast') at those rates times its model's fast_mode_multipliers.
+    A model the catalog does not know, or a fast request of a model without a multiplier, is
+    'unpriced' with NULL costs, never 0.
 -#}
 with
 
@@ -20,6 +22,10 @@ list_prices as (
 
 overrides as (
     select * from {{ ref('price_overrides') }}
+),
+
+fast_mode_multipliers as (
+    select * from {{ ref('fast_mode_multipliers') }}
 ),
 
 service_tiers as (
@@ -67,7 +73,18 @@ events_matched as (
 list_rates as (
     select
         events_matched.*,
-        list_prices.valid_from is not null as has_list_price,
+        (
+            list_prices.valid_from is not null
+            and (
+                coalesce(events_matched.speed, 'standard') = 'standard'
+                or fast_mode_multipliers.multiplier is not null
+            )
+        ) as has_list_price,
+        -- NULL for a fast request without a multiplier (or another speed): no rate, no cost
+        case
+            when coalesce(events_matched.speed, 'standard') = 'standard' then 1
+            else fast_mode_multipliers.multiplier
+        end as speed_multiplier,
         coalesce(events_matched.total_input_tokens > list_prices.long_context_threshold_tokens, false)
             as is_long_context,
         list_prices.input_usd_per_mtok,
@@ -88,6 +105,13 @@ list_rates as (
             and events_matched.service_tier = list_prices.service_tier
             and events_matched.occurred_at >= list_prices.valid_from
             and events_matched.occurred_at < list_prices.valid_to
+    left join fast_mode_multipliers
+        on
+            events_matched.speed = 'fast'
+            and events_matched.catalog_provider = fast_mode_multipliers.provider
+            and events_matched.model_id = fast_mode_multipliers.model_id
+            and events_matched.occurred_at >= fast_mode_multipliers.valid_from
+            and events_matched.occurred_at < fast_mode_multipliers.valid_to
 ),
 
 tier_rates as (
@@ -100,17 +124,17 @@ tier_rates as (
             long_context_cache_write_1h_usd_per_mtok
         ),
         case when is_long_context then long_context_input_usd_per_mtok else input_usd_per_mtok end
-            as list_input_rate,
+        * speed_multiplier as list_input_rate,
         case when is_long_context then long_context_output_usd_per_mtok else output_usd_per_mtok end
-            as list_output_rate,
+        * speed_multiplier as list_output_rate,
         case when is_long_context then long_context_cache_read_usd_per_mtok else cache_read_usd_per_mtok end
-            as list_cache_read_rate,
+        * speed_multiplier as list_cache_read_rate,
         case
             when is_long_context then long_context_cache_write_5m_usd_per_mtok else cache_write_5m_usd_per_mtok
-        end as list_cache_write_5m_rate,
+        end * speed_multiplier as list_cache_write_5m_rate,
         case
             when is_long_context then long_context_cache_write_1h_usd_per_mtok else cache_write_1h_usd_per_mtok
-        end as list_cache_write_1h_rate
+        end * speed_multiplier as list_cache_write_1h_rate
     from list_rates
 ),
 
@@ -119,23 +143,23 @@ effective_rates as (
         tier_rates.*,
         override_rates.model_id is not null as has_override,
         coalesce(
-            override_rates.input_usd_per_mtok,
+            override_rates.input_usd_per_mtok * tier_rates.speed_multiplier,
             tier_rates.list_input_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as input_rate,
         coalesce(
-            override_rates.output_usd_per_mtok,
+            override_rates.output_usd_per_mtok * tier_rates.speed_multiplier,
             tier_rates.list_output_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as output_rate,
         coalesce(
-            override_rates.cache_read_usd_per_mtok,
+            override_rates.cache_read_usd_per_mtok * tier_rates.speed_multiplier,
             tier_rates.list_cache_read_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_read_rate,
         coalesce(
-            override_rates.cache_write_5m_usd_per_mtok,
+            override_rates.cache_write_5m_usd_per_mtok * tier_rates.speed_multiplier,
             tier_rates.list_cache_write_5m_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_5m_rate,
         coalesce(
-            override_rates.cache_write_1h_usd_per_mtok,
+            override_rates.cache_write_1h_usd_per_mtok * tier_rates.speed_multiplier,
             tier_rates.list_cache_write_1h_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_1h_rate
     from tier_rates

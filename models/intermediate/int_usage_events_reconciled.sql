@@ -80,6 +80,7 @@ remainder_events as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         service_tier,
+        'standard' as speed,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         owner_team_id as source_team_id,
         owner_cost_center as source_cost_center,

@@ -17,6 +17,7 @@ canonical as (
         'canonical' as source_format,
         1 as source_priority,
         {{ common_columns | join(', ') }},
+        'standard' as speed,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_canonical__usage_events') }}
@@ -27,6 +28,7 @@ claude_code_otel as (
         'claude-code-otel' as source_format,
         2 as source_priority,
         {{ common_columns | join(', ') }},
+        'standard' as speed,
         source_team_id,
         source_cost_center
     from {{ ref('stg_claude_code__api_requests') }}
@@ -37,6 +39,7 @@ claude_code_transcripts as (
         'claude-code-jsonl' as source_format,
         3 as source_priority,
         {{ common_columns | join(', ') }},
+        speed,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_claude_code__transcript_messages') }}
@@ -47,6 +50,7 @@ litellm as (
         'litellm-spendlogs' as source_format,
         4 as source_priority,
         {{ common_columns | join(', ') }},
+        'standard' as speed,
         source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_litellm__spend_logs') }}
@@ -79,6 +83,7 @@ final as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         service_tier,
+        speed,
         reported_cost_usd,
         source_team_id,
         source_cost_center,

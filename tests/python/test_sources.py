@@ -112,6 +112,37 @@ def test_streamed_transcript_messages_count_once_at_their_largest_usage(events: 
     assert totals(events.home, "where user_email = 'bob.jones@corp.example'") == BOB
 
 
+def _fast_mode_line(n: int, model: str, speed: str | None) -> str:
+    """A transcript message of 1,000 input and 1,000 output tokens, at `speed` (None: no speed)."""
+    usage = {"input_tokens": 1000, "output_tokens": 1000, **({"speed": speed} if speed else {})}
+    return json.dumps({"type": "assistant", "sessionId": "s-fast", "uuid": f"u-{n}", "requestId": f"req_{n}",
+                       "timestamp": "2026-10-05T12:00:00.000Z", "message": {"id": f"msg_{n}", "model": model,
+                                                                          "usage": usage}})
+
+
+def test_fast_mode_transcript_lines_are_priced_at_their_models_multiple(tmp_path: Path) -> None:
+    """Claude Code records fast mode as message.usage.speed. On Anthropic's fast-mode page Opus
+    4.6 costs $30 / $150 per million input / output tokens in fast mode, against $5 / $25: 1,000
+    + 1,000 tokens cost 0.18 fast, 0.03 standard. Opus 4.8's fast multiple is not in the reviewed
+    seed: its fast request is unpriced, never priced as standard. Landed in bulk (a clean file)
+    and the careful way (a file with a bad line) alike."""
+    drop = tmp_path / "transcripts"
+    drop.mkdir()
+    (drop / "clean.jsonl").write_text("\n".join([
+        _fast_mode_line(1, "claude-opus-4-6", None), _fast_mode_line(2, "claude-opus-4-6", "fast"),
+        _fast_mode_line(3, "claude-opus-4-8", "fast")]) + "\n")
+    (drop / "with-bad-line.jsonl").write_text("\n".join([
+        "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard")]
+    ) + "\n")
+    home = tmp_path / "home"
+    run_cli(home, "run", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
+    costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
+    assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
+                     "req_4": Decimal("0.18"), "req_5": Decimal("0.03")}
+    assert query(home / "token_ledger.duckdb", "select provider, model, requests from restricted.rpt_unpriced_usage"
+                 ) == [("anthropic", "claude-opus-4-8", 1)]
+
+
 def test_litellm_spendlogs_fixture(events: Landed) -> None:
     assert totals(events.home, "where source_format = 'litellm-spendlogs'") == LITELLM
     assert quarantine(events.home, "litellm-spendlogs") == {

@@ -304,6 +304,7 @@ TRANSCRIPT_FIELDS = [
     Field("cache_write_5m_tokens", "count"),
     Field("cache_write_1h_tokens", "count"),
     Field("cost_usd", "decimal"),
+    Field("speed", "text", few_values=True),  # "fast": Anthropic's fast mode, priced at a multiple
 ]
 TRANSCRIPT_PATHS = {
     "message_id": "$.message.id", "request_id": "$.requestId", "occurred_at": "$.timestamp",
@@ -313,7 +314,7 @@ TRANSCRIPT_PATHS = {
     "cache_read_input_tokens": "$.message.usage.cache_read_input_tokens",
     "cache_write_5m_tokens": "$.message.usage.cache_creation.ephemeral_5m_input_tokens",
     "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
-    "cost_usd": "$.costUSD",
+    "cost_usd": "$.costUSD", "speed": "$.message.usage.speed",
 }
 # a line whose message has usage (an object: `"usage": null` is none) and is not Claude Code's own
 TRANSCRIPT_USAGE = (
