@@ -28,7 +28,7 @@ claude_code_otel as (
         'claude-code-otel' as source_format,
         2 as source_priority,
         {{ common_columns | join(', ') }},
-        'standard' as speed,
+        speed,
         source_team_id,
         source_cost_center
     from {{ ref('stg_claude_code__api_requests') }}

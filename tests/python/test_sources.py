@@ -120,12 +120,24 @@ def _fast_mode_line(n: int, model: str, speed: str | None) -> str:
                                                                           "usage": usage}})
 
 
-def test_fast_mode_transcript_lines_are_priced_at_their_models_multiple(tmp_path: Path) -> None:
-    """Claude Code records fast mode as message.usage.speed. On Anthropic's fast-mode page Opus
-    4.6 costs $30 / $150 per million input / output tokens in fast mode, against $5 / $25: 1,000
-    + 1,000 tokens cost 0.18 fast, 0.03 standard. Opus 4.8's fast multiple is not in the reviewed
-    seed: its fast request is unpriced, never priced as standard. Landed in bulk (a clean file)
-    and the careful way (a file with a bad line) alike."""
+def _fast_mode_event(n: int, speed: str) -> str:
+    """An OpenTelemetry export request of one Claude Code api_request event (Opus 4.6, 1,000 input
+    and 1,000 output tokens), with the `speed` attribute Claude Code 2.1.39 added."""
+    attributes = {"event.name": "api_request", "event.timestamp": "2026-10-05T12:00:00.000Z",
+                  "user.email": "fast.person@corp.example", "request_id": f"req_otel_{n}", "model": "claude-opus-4-6",
+                  "input_tokens": "1000", "output_tokens": "1000", "speed": speed}
+    record = {"timeUnixNano": "1791201600000000000", "body": {"stringValue": "claude_code.api_request"},
+              "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()]}
+    return json.dumps({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [record]}]}]})
+
+
+def test_fast_mode_requests_are_priced_at_their_models_multiple(tmp_path: Path) -> None:
+    """Claude Code records fast mode as message.usage.speed in transcripts and as the `speed`
+    attribute of its OpenTelemetry events. On Anthropic's fast-mode page Opus 4.6 costs $30 /
+    $150 per million input / output tokens in fast mode, against $5 / $25: 1,000 + 1,000 tokens
+    cost 0.18 fast, 0.03 standard (ccusage 20.0.24 prices the same transcript lines so). Opus
+    4.8's fast multiple is not in the reviewed seed: its fast request is unpriced, never priced
+    as standard. Landed in bulk (clean files) and the careful way (a file with a bad line) alike."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -134,11 +146,17 @@ def test_fast_mode_transcript_lines_are_priced_at_their_models_multiple(tmp_path
     (drop / "with-bad-line.jsonl").write_text("\n".join([
         "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard")]
     ) + "\n")
+    otel = tmp_path / "otel"
+    otel.mkdir()
+    (otel / "clean.jsonl").write_text("\n".join([_fast_mode_event(1, "fast"), _fast_mode_event(2, "normal")]) + "\n")
+    (otel / "with-bad-line.jsonl").write_text("\n".join(["not json", _fast_mode_event(3, "fast")]) + "\n")
     home = tmp_path / "home"
-    run_cli(home, "run", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
+    run_cli(home, "land", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
+    run_cli(home, "run", str(otel), env=EVERY_GROUP)
     costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
     assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
-                     "req_4": Decimal("0.18"), "req_5": Decimal("0.03")}
+                     "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
+                     "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18")}
     assert query(home / "token_ledger.duckdb", "select provider, model, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", 1)]
 

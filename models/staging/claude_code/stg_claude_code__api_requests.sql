@@ -23,6 +23,9 @@ renamed as (
         coalesce(cache_creation_tokens, 0) as cache_write_5m_tokens,
         0 as cache_write_1h_tokens,
         'standard' as service_tier,
+        -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
+        -- fast_mode_multipliers); any other value, or none, is standard speed
+        case when lower(trim(speed)) = 'fast' then 'fast' else 'standard' end as speed,
         cost_usd as reported_cost_usd,
         team_id as source_team_id,
         cost_center as source_cost_center,

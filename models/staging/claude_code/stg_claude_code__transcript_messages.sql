@@ -25,8 +25,9 @@ renamed as (
         end as cache_write_5m_tokens,
         coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
         'standard' as service_tier,
-        -- fast: Anthropic's fast mode (message.usage.speed), priced at a multiple of the standard rates
-        lower(coalesce(nullif(trim(speed), ''), 'standard')) as speed,
+        -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
+        -- fast_mode_multipliers); any other value, or none, is standard speed
+        case when lower(trim(speed)) = 'fast' then 'fast' else 'standard' end as speed,
         cost_usd as reported_cost_usd,
         _loaded_at as loaded_at,
         _batch_id as batch_id,

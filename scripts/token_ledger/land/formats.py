@@ -285,6 +285,7 @@ OTEL_FIELDS = [
     Field("organization_id", "text"),
     Field("team_id", "text"),
     Field("cost_center", "text"),
+    Field("speed", "text", few_values=True),  # "fast": fast mode (Claude Code 2.1.39 and later)
 ]
 
 # --- claude-code-jsonl: Claude Code's session transcripts ---------------------------------------

@@ -222,7 +222,7 @@ OTEL_ATTRIBUTES = {
     "cache_read_tokens": "cache_read_tokens", "cache_creation_tokens": "cache_creation_tokens",
     "cost_usd": "cost_usd", "duration_ms": "duration_ms", "user_email": "user.email",
     "account_uuid": "user.account_uuid", "organization_id": "organization.id",
-    "team_id": "resource.team.id", "cost_center": "resource.cost_center",
+    "team_id": "resource.team.id", "cost_center": "resource.cost_center", "speed": "speed",
 }
 OTEL_VALUE = ("coalesce(a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intValue', "
               "a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')")
