@@ -6,6 +6,12 @@
     A model the catalog does not know, or a fast request of a model without a multiplier, is
     'unpriced' with NULL costs, never 0.
 -#}
+{%- set rate_columns = [] -%}
+{%- for prefix in ['', 'long_context_'] -%}
+    {%- for kind in ['input', 'output', 'cache_read', 'cache_write_5m', 'cache_write_1h'] -%}
+        {%- do rate_columns.append(prefix ~ kind ~ '_usd_per_mtok') -%}
+    {%- endfor -%}
+{%- endfor -%}
 with
 
 events as (
@@ -30,6 +36,46 @@ fast_mode_multipliers as (
 
 service_tiers as (
     select distinct service_tier from list_prices
+),
+
+-- the prices of each speed: standard, and fast where a multiple is listed (its rates times the
+-- multiple, over the periods both cover), so an event finds its rates in one join
+prices_by_speed as (
+    select
+        provider,
+        model_id,
+        service_tier,
+        valid_from,
+        valid_to,
+        long_context_threshold_tokens,
+        'standard' as speed,
+        cast(1 as decimal(9, 4)) as speed_multiplier,
+    {% for column in rate_columns -%}
+        {{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+    from list_prices
+    union all
+    select
+        list_prices.provider,
+        list_prices.model_id,
+        list_prices.service_tier,
+        greatest(list_prices.valid_from, fast_mode_multipliers.valid_from) as valid_from,
+        least(list_prices.valid_to, fast_mode_multipliers.valid_to) as valid_to,
+        list_prices.long_context_threshold_tokens,
+        'fast' as speed,
+        fast_mode_multipliers.multiplier as speed_multiplier,
+        -- in the catalog's type: a wider DECIMAL made every cost of the model twice as slow
+    {% for column in rate_columns -%}
+        cast(list_prices.{{ column }} * fast_mode_multipliers.multiplier as decimal(18, 9)) as {{ column }}
+        {{- "," if not loop.last }}
+    {% endfor %}
+    from list_prices
+    inner join fast_mode_multipliers
+        on
+            list_prices.provider = fast_mode_multipliers.provider
+            and list_prices.model_id = fast_mode_multipliers.model_id
+            and list_prices.valid_from < fast_mode_multipliers.valid_to
+            and list_prices.valid_to > fast_mode_multipliers.valid_from
 ),
 
 override_rates as (
@@ -73,45 +119,29 @@ events_matched as (
 list_rates as (
     select
         events_matched.*,
-        (
-            list_prices.valid_from is not null
-            and (
-                coalesce(events_matched.speed, 'standard') = 'standard'
-                or fast_mode_multipliers.multiplier is not null
-            )
-        ) as has_list_price,
-        -- NULL for a fast request without a multiplier (or another speed): no rate, no cost
-        case
-            when coalesce(events_matched.speed, 'standard') = 'standard' then 1
-            else fast_mode_multipliers.multiplier
-        end as speed_multiplier,
-        coalesce(events_matched.total_input_tokens > list_prices.long_context_threshold_tokens, false)
+        prices.valid_from is not null as has_list_price,
+        prices.speed_multiplier,
+        coalesce(events_matched.total_input_tokens > prices.long_context_threshold_tokens, false)
             as is_long_context,
-        list_prices.input_usd_per_mtok,
-        list_prices.output_usd_per_mtok,
-        list_prices.cache_read_usd_per_mtok,
-        list_prices.cache_write_5m_usd_per_mtok,
-        list_prices.cache_write_1h_usd_per_mtok,
-        list_prices.long_context_input_usd_per_mtok,
-        list_prices.long_context_output_usd_per_mtok,
-        list_prices.long_context_cache_read_usd_per_mtok,
-        list_prices.long_context_cache_write_5m_usd_per_mtok,
-        list_prices.long_context_cache_write_1h_usd_per_mtok
+        prices.input_usd_per_mtok,
+        prices.output_usd_per_mtok,
+        prices.cache_read_usd_per_mtok,
+        prices.cache_write_5m_usd_per_mtok,
+        prices.cache_write_1h_usd_per_mtok,
+        prices.long_context_input_usd_per_mtok,
+        prices.long_context_output_usd_per_mtok,
+        prices.long_context_cache_read_usd_per_mtok,
+        prices.long_context_cache_write_5m_usd_per_mtok,
+        prices.long_context_cache_write_1h_usd_per_mtok
     from events_matched
-    left join list_prices
+    left join prices_by_speed as prices
         on
-            events_matched.catalog_provider = list_prices.provider
-            and events_matched.model_id = list_prices.model_id
-            and events_matched.service_tier = list_prices.service_tier
-            and events_matched.occurred_at >= list_prices.valid_from
-            and events_matched.occurred_at < list_prices.valid_to
-    left join fast_mode_multipliers
-        on
-            events_matched.speed = 'fast'
-            and events_matched.catalog_provider = fast_mode_multipliers.provider
-            and events_matched.model_id = fast_mode_multipliers.model_id
-            and events_matched.occurred_at >= fast_mode_multipliers.valid_from
-            and events_matched.occurred_at < fast_mode_multipliers.valid_to
+            events_matched.catalog_provider = prices.provider
+            and events_matched.model_id = prices.model_id
+            and events_matched.service_tier = prices.service_tier
+            and coalesce(events_matched.speed, 'standard') = prices.speed
+            and events_matched.occurred_at >= prices.valid_from
+            and events_matched.occurred_at < prices.valid_to
 ),
 
 tier_rates as (
@@ -124,17 +154,17 @@ tier_rates as (
             long_context_cache_write_1h_usd_per_mtok
         ),
         case when is_long_context then long_context_input_usd_per_mtok else input_usd_per_mtok end
-        * speed_multiplier as list_input_rate,
+            as list_input_rate,
         case when is_long_context then long_context_output_usd_per_mtok else output_usd_per_mtok end
-        * speed_multiplier as list_output_rate,
+            as list_output_rate,
         case when is_long_context then long_context_cache_read_usd_per_mtok else cache_read_usd_per_mtok end
-        * speed_multiplier as list_cache_read_rate,
+            as list_cache_read_rate,
         case
             when is_long_context then long_context_cache_write_5m_usd_per_mtok else cache_write_5m_usd_per_mtok
-        end * speed_multiplier as list_cache_write_5m_rate,
+        end as list_cache_write_5m_rate,
         case
             when is_long_context then long_context_cache_write_1h_usd_per_mtok else cache_write_1h_usd_per_mtok
-        end * speed_multiplier as list_cache_write_1h_rate
+        end as list_cache_write_1h_rate
     from list_rates
 ),
 
@@ -143,23 +173,23 @@ effective_rates as (
         tier_rates.*,
         override_rates.model_id is not null as has_override,
         coalesce(
-            override_rates.input_usd_per_mtok * tier_rates.speed_multiplier,
+            cast(override_rates.input_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
             tier_rates.list_input_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as input_rate,
         coalesce(
-            override_rates.output_usd_per_mtok * tier_rates.speed_multiplier,
+            cast(override_rates.output_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
             tier_rates.list_output_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as output_rate,
         coalesce(
-            override_rates.cache_read_usd_per_mtok * tier_rates.speed_multiplier,
+            cast(override_rates.cache_read_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
             tier_rates.list_cache_read_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_read_rate,
         coalesce(
-            override_rates.cache_write_5m_usd_per_mtok * tier_rates.speed_multiplier,
+            cast(override_rates.cache_write_5m_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
             tier_rates.list_cache_write_5m_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_5m_rate,
         coalesce(
-            override_rates.cache_write_1h_usd_per_mtok * tier_rates.speed_multiplier,
+            cast(override_rates.cache_write_1h_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
             tier_rates.list_cache_write_1h_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_1h_rate
     from tier_rates
