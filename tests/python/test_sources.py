@@ -253,7 +253,8 @@ def test_anthropic_cost_report_fixture(anthropic: Path) -> None:
 def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Path) -> None:
     """The same bill fetched from the Usage and Cost Analytics API (`/v1/organizations/analytics/cost`,
     two pages of rows as JSON Lines): EXPECTED.md's reconciliation, and its rows that a bill cannot
-    be made of quarantined at their places, naming no value."""
+    be made of quarantined at their places, naming no value. Landed again from the cost report,
+    the bill still counts once."""
     home = tmp_path / "home"
     printed = _anthropic_billed(home, "analytics-cost.jsonl")
     assert quarantine(home, "anthropic-cost-report") == {
@@ -267,6 +268,15 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
         (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
     ]
     assert "3 quarantined" in printed and "PLANTED" not in printed  # the actor's id is not printed
+    # the same bill landed later from the cost report: each day counts once, from the API landed last
+    run_cli(home, "run", str(FIXTURES / "anthropic-cost-report" / "page-1.json"), env=EVERY_GROUP)
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
+        (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), Decimal("0.084"), False),
+        (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
+    ]
+    assert query(home / "token_ledger.duckdb", "select distinct bill_api from staging.stg_anthropic__cost_items"
+                 ) == [("cost_report",)]
 
 
 def test_openai_costs_fixture(openai: Path) -> None:

@@ -18,6 +18,8 @@ renamed as (
         context_window,
         workspace_id,
         description,
+        -- the API the item came from: the cost report, or the Usage and Cost Analytics API
+        case when analytics then 'analytics' else 'cost_report' end as bill_api,
         upper(coalesce(currency, 'USD')) as currency,
         -- the report's amount is in cents
         cast(amount / 100 as decimal(38, 9)) as billed_cost_usd,
@@ -34,6 +36,21 @@ deduplicated as (
         partition by bucket_start, model, service_tier, cost_type, token_type, context_window, workspace_id, description
         order by loaded_at desc, source_line desc
     ) = 1
+),
+
+landed_last as (
+    -- a day billed by both APIs (their items differ in description) is the bill of the API
+    -- landed last for that day, so it counts once
+    select
+        *,
+        max(loaded_at) over (partition by bill_date, bill_api) as api_loaded_at
+    from deduplicated
+),
+
+final as (
+    select * exclude (api_loaded_at)
+    from landed_last
+    qualify dense_rank() over (partition by bill_date order by api_loaded_at desc, bill_api asc) = 1
 )
 
-select * from deduplicated
+select * from final

@@ -421,10 +421,12 @@ ANTHROPIC_COST_FIELDS = [
     Field("context_window", "text"),
     Field("workspace_id", "text"),
     Field("description", "text"),
+    Field("analytics", "bool"),  # true: a row of the Usage and Cost Analytics API (readers.ANALYTICS_COST_ROW)
 ]
 ANTHROPIC_COST_PATHS = {
-    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at",
-    **{f.name: f"$.result.{f.name}" for f in ANTHROPIC_COST_FIELDS if f.name not in ("starting_at", "ending_at")},
+    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "analytics": "$.bucket.analytics",
+    **{f.name: f"$.result.{f.name}" for f in ANTHROPIC_COST_FIELDS
+       if f.name not in ("starting_at", "ending_at", "analytics")},
 }
 
 # --- openai-costs: organization/costs pages (what the company is billed) ------------------------------
