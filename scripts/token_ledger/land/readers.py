@@ -504,14 +504,13 @@ OTHER_DIMENSIONS = ("actor", "actor_type", "agent_id", "api_key_id", "claude_tag
 def _analytics_cost_rules() -> list[tuple[str, str]]:
     """The rows of the analytics cost endpoint a bill cannot be made of: broken out by a dimension
     the bill is not kept by, or covering more than a day (fetched without a daily time bucket)."""
-    analytics = "coalesce(_raw ->> '$.bucket.analytics' = 'true', false)"
+    analytics = "coalesce(v_analytics = 'true', false)"
     kept = ", ".join(f"'{d}'" for d in ("amount", "currency", *BILL_DIMENSIONS))
     other = (f"list_filter(json_keys(_raw, '$.result'), lambda k: k not in ({kept}) "
              "and json_type(_raw -> '$.result' -> k) <> 'NULL')")
     named = ", ".join(f"'{d}'" for d in OTHER_DIMENSIONS)
     first = f"{other}[1]"
-    starts, ends = ("try_cast(_raw ->> '$.bucket.starting_at' as timestamptz)",
-                    "try_cast(_raw ->> '$.bucket.ending_at' as timestamptz)")
+    starts, ends = "try_cast(v_starting_at as timestamptz)", "try_cast(v_ending_at as timestamptz)"
     return [
         (f"case when {analytics} then len({other}) > 0 else false end",
          f"'broken out by ' || case when {first} in ({named}) then '''' || {first} || '''' "
