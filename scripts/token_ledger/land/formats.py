@@ -350,9 +350,11 @@ LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
 # cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
 LITELLM_CACHED_PATHS = [f"$.usage_object.{path}" for path in (
     "prompt_tokens_details.cached_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
-LITELLM_CACHED = [f"json_extract_string(try_cast(v_metadata as json), '{path}')" for path in LITELLM_CACHED_PATHS]
-LITELLM_CACHED_LIST = ("json_extract_string(try_cast(v_metadata as json), ["
-                       + ", ".join(f"'{path}'" for path in LITELLM_CACHED_PATHS) + "])")
+# `try(...)`: NULL where metadata is not JSON, as `try_cast(... as json)` gives, parsing the text
+# once instead of twice (landing 842 k records: 1.57 s against 1.67 s for the insert)
+LITELLM_CACHED = [f"try(json_extract_string(v_metadata, '{path}'))" for path in LITELLM_CACHED_PATHS]
+LITELLM_CACHED_LIST = ("try(json_extract_string(v_metadata, ["
+                       + ", ".join(f"'{path}'" for path in LITELLM_CACHED_PATHS) + "]))")
 LITELLM_CACHED_SQL = (f"(coalesce(try_cast({LITELLM_CACHED[0]} as bigint), try_cast({LITELLM_CACHED[1]} as bigint), 0)"
                       f" + coalesce(try_cast({LITELLM_CACHED[2]} as bigint), 0))")
 LITELLM_PROVIDER = "lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1)))"
