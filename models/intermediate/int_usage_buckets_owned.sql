@@ -28,7 +28,7 @@ keyed as (
         *,
         md5(concat_ws(
             '|', source_format, bucket_start, model, api_key_id, workspace_id, project_id, user_id,
-            service_tier, context_window
+            service_tier, context_window, speed, inference_geo
         )) as bucket_id
     from buckets
 ),
@@ -89,6 +89,7 @@ final as (
         cast(keyed.bucket_start as date) as usage_date,
         keyed.model,
         keyed.service_tier,
+        keyed.speed,
         best_owner.owner_email,
         best_owner.team_id as owner_team_id,
         best_owner.cost_center as owner_cost_center,

@@ -7,7 +7,7 @@
 -#}
 {%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
                          'cache_write_5m_tokens', 'cache_write_1h_tokens'] -%}
-{%- set coverage_key = 'provider, usage_date, match_key, service_tier' -%}
+{%- set coverage_key = 'provider, usage_date, match_key, service_tier, speed_key' -%}
 with
 
 events as (
@@ -30,6 +30,7 @@ buckets_covered as (
     select
         buckets.*,
         coalesce(matched_models.model_id, lower(buckets.model)) as match_key,
+        coverage.speed_key,
     {% for column in token_columns -%}
         coverage.report_{{ column }},
         coverage.remaining_{{ column }}{{ "," if not loop.last }}
@@ -43,6 +44,7 @@ buckets_covered as (
             and buckets.usage_date = coverage.usage_date
             and coalesce(matched_models.model_id, lower(buckets.model)) = coverage.match_key
             and buckets.service_tier = coverage.service_tier
+            and coalesce(buckets.speed, 'any') = coverage.speed_key
 ),
 
 allocated as (
@@ -53,6 +55,8 @@ allocated as (
         bucket_start,
         model,
         service_tier,
+        -- a report not grouped by speed: its remainder is priced at standard rates
+        coalesce(speed, 'standard') as speed,
         owner_email,
         owner_team_id,
         owner_cost_center,
@@ -80,7 +84,7 @@ remainder_events as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         service_tier,
-        'standard' as speed,
+        speed,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         owner_team_id as source_team_id,
         owner_cost_center as source_cost_center,

@@ -161,6 +161,44 @@ def test_fast_mode_requests_are_priced_at_their_models_multiple(tmp_path: Path) 
                  ) == [("anthropic", "claude-opus-4-8", 1)]
 
 
+def _report_result(input_tokens: int, output_tokens: int, **dimensions: str) -> dict:
+    """One result of Anthropic's usage report (usage_report/messages) for Opus 4.6."""
+    return {"uncached_input_tokens": input_tokens, "output_tokens": output_tokens, "cache_read_input_tokens": 0,
+            "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+            "model": "claude-opus-4-6", "service_tier": "standard", "context_window": "0-200k", **dimensions}
+
+
+def test_a_usage_report_grouped_by_speed_and_inference_geo_keeps_every_result(tmp_path: Path) -> None:
+    """The usage report may be grouped by speed and inference_geo (group_by[]): its results then
+    differ by those alone. All of them count, and a fast result is priced at the fast multiple.
+    One day of Opus 4.6 (list $5 / $25 per MTok, fast 6x): standard 1,000 + 1,000 tokens (0.03),
+    fast 1,000 + 1,000 (0.18), standard with US-only inference 3,000 input (0.015 at standard
+    rates), and a result for one account, quarantined. A Claude Code event explains the fast
+    result whole (0.18): the report's remainder is the two standard results, compared with
+    standard events only. Before, the day was one row of the three (the account's, last)."""
+    day = {"starting_at": "2026-10-05T00:00:00Z", "ending_at": "2026-10-06T00:00:00Z", "results": [
+        _report_result(1000, 1000, speed="standard", inference_geo="global"),
+        _report_result(1000, 1000, speed="fast", inference_geo="global"),
+        _report_result(3000, 0, speed="standard", inference_geo="us"),
+        _report_result(7000, 7000, speed="standard", inference_geo="global", account_id="user_01planted")]}
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "by-speed.json").write_text(json.dumps({"data": [day], "has_more": False, "next_page": None}))
+    otel = tmp_path / "otel"
+    otel.mkdir()
+    (otel / "fast.jsonl").write_text(_fast_mode_event(1, "fast") + "\n")
+    home = tmp_path / "home"
+    run_cli(home, "run", str(report), str(otel), env=EVERY_GROUP)
+    costs = sorted(query(home / "token_ledger.duckdb",
+                         "select request_id like 'bucket:%', input_tokens, output_tokens, cost_usd "
+                         "from restricted.fct_usage_events"))
+    assert costs == [(False, 1000, 1000, Decimal("0.18")), (True, 1000, 1000, Decimal("0.03")),
+                     (True, 3000, 0, Decimal("0.015"))]
+    assert quarantine(home, "report") == {
+        ("by-speed.json", 4): "broken out by 'account_id', which the ledger does not keep a usage report by: "
+                              "fetch without group_by[]=account_id"}
+
+
 def test_litellm_spendlogs_fixture(events: Landed) -> None:
     assert totals(events.home, "where source_format = 'litellm-spendlogs'") == LITELLM
     assert quarantine(events.home, "litellm-spendlogs") == {

@@ -22,6 +22,9 @@ renamed as (
             else 'standard'
         end as service_tier,
         context_window,
+        -- only in a report grouped by them: NULL where the report does not say
+        case when lower(trim(speed)) = 'fast' then 'fast' when speed is not null then 'standard' end as speed,
+        lower(trim(inference_geo)) as inference_geo,
         cast(0 as bigint) as requests,
         uncached_input_tokens as input_tokens,
         output_tokens,
@@ -38,7 +41,7 @@ deduplicated as (
     select *
     from renamed
     qualify row_number() over (
-        partition by bucket_start, model, api_key_id, workspace_id, service_tier, context_window
+        partition by bucket_start, model, api_key_id, workspace_id, service_tier, context_window, speed, inference_geo
         order by loaded_at desc, source_line desc
     ) = 1
 )

@@ -375,6 +375,10 @@ ANTHROPIC_REPORT_FIELDS = [
     Field("cache_read_input_tokens", "count"),
     Field("output_tokens", "count", required=True),
     Field("web_search_requests", "count"),
+    # present when the report is grouped by them (group_by[]=speed, inference_geo): "fast" is
+    # fast mode, priced at a multiple; "us" is US-only inference
+    Field("speed", "text", few_values=True),
+    Field("inference_geo", "text", few_values=True),
 ]
 ANTHROPIC_REPORT_PATHS = {
     "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "model": "$.result.model",
@@ -385,6 +389,7 @@ ANTHROPIC_REPORT_PATHS = {
     "cache_creation_1h_tokens": "$.result.cache_creation.ephemeral_1h_input_tokens",
     "cache_read_input_tokens": "$.result.cache_read_input_tokens", "output_tokens": "$.result.output_tokens",
     "web_search_requests": "$.result.server_tool_use.web_search_requests",
+    "speed": "$.result.speed", "inference_geo": "$.result.inference_geo",
 }
 
 # --- openai-usage: organization/usage/completions pages ----------------------------------------------

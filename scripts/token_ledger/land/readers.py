@@ -551,7 +551,25 @@ def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fi
         raise LedgerError(f"{path}: a page of the Usage and Cost Analytics API, whose cost pages "
                           "(/v1/organizations/analytics/cost) land as anthropic-cost-report; its usage pages "
                           "(/usage) are not read yet: land pages of /v1/organizations/usage_report/messages")
-    return _report_records(con, fields, paths)
+    read = _report_records(con, fields, paths)
+    return Read(read.records, [*read.rules, *_per_account_rules()], read.ignored)
+
+
+# what a usage report may be broken out by beside the dimensions it is kept by: the people
+# (or service accounts) whose usage a result is; their ids are not landed
+REPORT_ACCOUNT_DIMENSIONS = ("account_id", "service_account_id")
+
+
+def _per_account_rules() -> list[tuple[str, str]]:
+    """A usage report result for one account: the ledger keeps a report by key, workspace,
+    model, tier, context window, speed and inference geo, and attributes usage to people
+    from per-request events and key owners, so a per-account result is quarantined, with the
+    query to use instead (its id is kept in the private warehouse's quarantine only)."""
+    # (CASE: an unpaged line may not be JSON)
+    return [(f"case when _unpaged then false else coalesce(json_type(_raw, '$.result.{dimension}') <> 'NULL', "
+             "false) end",
+             f"'broken out by ''{dimension}'', which the ledger does not keep a usage report by: fetch "
+             f"without group_by[]={dimension}'") for dimension in REPORT_ACCOUNT_DIMENSIONS]
 
 
 def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
