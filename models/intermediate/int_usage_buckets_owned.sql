@@ -90,6 +90,7 @@ final as (
         keyed.model,
         keyed.service_tier,
         keyed.speed,
+        keyed.inference_geo,
         best_owner.owner_email,
         best_owner.team_id as owner_team_id,
         best_owner.cost_center as owner_cost_center,

@@ -104,6 +104,7 @@ remainder_events as (
         cast(0 as bigint) as cache_write_1h_tokens,
         'standard' as service_tier,
         'standard' as speed,
+        cast(null as varchar) as inference_geo,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center,

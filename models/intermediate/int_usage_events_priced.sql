@@ -2,9 +2,11 @@
     Each event priced at the list price in force when it was made (effective-dated catalog,
     after the providers' documented rules: int_list_prices_ruled), each token type at its own rate, the whole request at long-context rates when its total
     input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
-    A fast-mode request (speed 'fast') at those rates times its model's fast_mode_multipliers.
-    A model the catalog does not know, or a fast request of a model without a multiplier, is
-    'unpriced' with NULL costs, never 0.
+    A fast-mode request (speed 'fast') at those rates times its model's fast_mode_multipliers;
+    a request whose inference ran in a geo that costs more (US-only: inference_geo 'us') times
+    its model's inference_geo_multipliers as well. A model the catalog does not know, or a fast
+    or geo-bound request of a model without its multiplier, is 'unpriced' with NULL costs,
+    never 0.
 -#}
 {%- set rate_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -34,6 +36,10 @@ fast_mode_multipliers as (
     select * from {{ ref('fast_mode_multipliers') }}
 ),
 
+inference_geo_multipliers as (
+    select * from {{ ref('inference_geo_multipliers') }}
+),
+
 service_tiers as (
     select distinct service_tier from list_prices
 ),
@@ -49,7 +55,7 @@ prices_by_speed as (
         valid_to,
         long_context_threshold_tokens,
         'standard' as speed,
-        cast(1 as decimal(9, 4)) as speed_multiplier,
+        cast(1 as decimal(9, 4)) as mode_multiplier,
     {% for column in rate_columns -%}
         {{ column }}{{ "," if not loop.last }}
     {% endfor %}
@@ -63,7 +69,7 @@ prices_by_speed as (
         least(list_prices.valid_to, fast_mode_multipliers.valid_to) as valid_to,
         list_prices.long_context_threshold_tokens,
         'fast' as speed,
-        fast_mode_multipliers.multiplier as speed_multiplier,
+        fast_mode_multipliers.multiplier as mode_multiplier,
         -- in the catalog's type: a wider DECIMAL made every cost of the model twice as slow
     {% for column in rate_columns -%}
         cast(list_prices.{{ column }} * fast_mode_multipliers.multiplier as decimal(18, 9)) as {{ column }}
@@ -76,6 +82,38 @@ prices_by_speed as (
             and list_prices.model_id = fast_mode_multipliers.model_id
             and list_prices.valid_from < fast_mode_multipliers.valid_to
             and list_prices.valid_to > fast_mode_multipliers.valid_from
+),
+
+-- and of each inference geo: those prices wherever inference ran ('global'), and times the
+-- geo's multiple where one is listed (US-only inference), over the periods both cover
+prices_by_mode as (
+    select
+        *,
+        'global' as inference_geo
+    from prices_by_speed
+    union all by name
+    select
+        prices_by_speed.provider,
+        prices_by_speed.model_id,
+        prices_by_speed.service_tier,
+        greatest(prices_by_speed.valid_from, inference_geo_multipliers.valid_from) as valid_from,
+        least(prices_by_speed.valid_to, inference_geo_multipliers.valid_to) as valid_to,
+        prices_by_speed.long_context_threshold_tokens,
+        prices_by_speed.speed,
+        inference_geo_multipliers.inference_geo,
+        cast(prices_by_speed.mode_multiplier * inference_geo_multipliers.multiplier as decimal(9, 4))
+            as mode_multiplier,
+    {% for column in rate_columns -%}
+        cast(prices_by_speed.{{ column }} * inference_geo_multipliers.multiplier as decimal(18, 9)) as {{ column }}
+        {{- "," if not loop.last }}
+    {% endfor %}
+    from prices_by_speed
+    inner join inference_geo_multipliers
+        on
+            prices_by_speed.provider = inference_geo_multipliers.provider
+            and prices_by_speed.model_id = inference_geo_multipliers.model_id
+            and prices_by_speed.valid_from < inference_geo_multipliers.valid_to
+            and prices_by_speed.valid_to > inference_geo_multipliers.valid_from
 ),
 
 override_rates as (
@@ -120,7 +158,7 @@ list_rates as (
     select
         events_matched.*,
         prices.valid_from is not null as has_list_price,
-        prices.speed_multiplier,
+        prices.mode_multiplier,
         coalesce(events_matched.total_input_tokens > prices.long_context_threshold_tokens, false)
             as is_long_context,
         prices.input_usd_per_mtok,
@@ -134,12 +172,19 @@ list_rates as (
         prices.long_context_cache_write_5m_usd_per_mtok,
         prices.long_context_cache_write_1h_usd_per_mtok
     from events_matched
-    left join prices_by_speed as prices
+    left join prices_by_mode as prices
         on
             events_matched.catalog_provider = prices.provider
             and events_matched.model_id = prices.model_id
             and events_matched.service_tier = prices.service_tier
             and coalesce(events_matched.speed, 'standard') = prices.speed
+            -- 'global', 'not_available' (a model without the choice) or unknown: where it ran
+            -- costs nothing more; another geo needs its multiplier
+            and case
+                when events_matched.inference_geo is null then 'global'
+                when events_matched.inference_geo in ('global', 'not_available') then 'global'
+                else events_matched.inference_geo
+            end = prices.inference_geo
             and events_matched.occurred_at >= prices.valid_from
             and events_matched.occurred_at < prices.valid_to
 ),
@@ -173,23 +218,23 @@ effective_rates as (
         tier_rates.*,
         override_rates.model_id is not null as has_override,
         coalesce(
-            cast(override_rates.input_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
+            cast(override_rates.input_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_input_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as input_rate,
         coalesce(
-            cast(override_rates.output_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
+            cast(override_rates.output_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_output_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as output_rate,
         coalesce(
-            cast(override_rates.cache_read_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
+            cast(override_rates.cache_read_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_cache_read_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_read_rate,
         coalesce(
-            cast(override_rates.cache_write_5m_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
+            cast(override_rates.cache_write_5m_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_cache_write_5m_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_5m_rate,
         coalesce(
-            cast(override_rates.cache_write_1h_usd_per_mtok * tier_rates.speed_multiplier as decimal(18, 9)),
+            cast(override_rates.cache_write_1h_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_cache_write_1h_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
         ) as cache_write_1h_rate
     from tier_rates

@@ -57,6 +57,7 @@ allocated as (
         service_tier,
         -- a report not grouped by speed: its remainder is priced at standard rates
         coalesce(speed, 'standard') as speed,
+        inference_geo,
         owner_email,
         owner_team_id,
         owner_cost_center,
@@ -85,6 +86,7 @@ remainder_events as (
         cache_write_1h_tokens,
         service_tier,
         speed,
+        inference_geo,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         owner_team_id as source_team_id,
         owner_cost_center as source_cost_center,

@@ -18,6 +18,7 @@ canonical as (
         1 as source_priority,
         {{ common_columns | join(', ') }},
         'standard' as speed,
+        cast(null as varchar) as inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_canonical__usage_events') }}
@@ -29,6 +30,7 @@ claude_code_otel as (
         2 as source_priority,
         {{ common_columns | join(', ') }},
         speed,
+        cast(null as varchar) as inference_geo,
         source_team_id,
         source_cost_center
     from {{ ref('stg_claude_code__api_requests') }}
@@ -40,6 +42,7 @@ claude_code_transcripts as (
         3 as source_priority,
         {{ common_columns | join(', ') }},
         speed,
+        inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_claude_code__transcript_messages') }}
@@ -51,6 +54,7 @@ litellm as (
         4 as source_priority,
         {{ common_columns | join(', ') }},
         'standard' as speed,
+        cast(null as varchar) as inference_geo,
         source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_litellm__spend_logs') }}
@@ -84,6 +88,7 @@ final as (
         cache_write_1h_tokens,
         service_tier,
         speed,
+        inference_geo,
         reported_cost_usd,
         source_team_id,
         source_cost_center,

@@ -112,9 +112,11 @@ def test_streamed_transcript_messages_count_once_at_their_largest_usage(events: 
     assert totals(events.home, "where user_email = 'bob.jones@corp.example'") == BOB
 
 
-def _fast_mode_line(n: int, model: str, speed: str | None) -> str:
-    """A transcript message of 1,000 input and 1,000 output tokens, at `speed` (None: no speed)."""
-    usage = {"input_tokens": 1000, "output_tokens": 1000, **({"speed": speed} if speed else {})}
+def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = None) -> str:
+    """A transcript message of 1,000 input and 1,000 output tokens, at `speed` (None: no speed),
+    its inference run in `geo` (None: not said)."""
+    usage = {"input_tokens": 1000, "output_tokens": 1000, **({"speed": speed} if speed else {}),
+             **({"inference_geo": geo} if geo else {})}
     return json.dumps({"type": "assistant", "sessionId": "s-fast", "uuid": f"u-{n}", "requestId": f"req_{n}",
                        "timestamp": "2026-10-05T12:00:00.000Z", "message": {"id": f"msg_{n}", "model": model,
                                                                           "usage": usage}})
@@ -131,20 +133,24 @@ def _fast_mode_event(n: int, speed: str) -> str:
     return json.dumps({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [record]}]}]})
 
 
-def test_fast_mode_requests_are_priced_at_their_models_multiple(tmp_path: Path) -> None:
+def test_fast_mode_and_us_only_requests_are_priced_at_their_models_multiples(tmp_path: Path) -> None:
     """Claude Code records fast mode as message.usage.speed in transcripts and as the `speed`
     attribute of its OpenTelemetry events. On Anthropic's fast-mode page Opus 4.6 costs $30 /
     $150 per million input / output tokens in fast mode, against $5 / $25: 1,000 + 1,000 tokens
     cost 0.18 fast, 0.03 standard (ccusage 20.0.24 prices the same transcript lines so). Opus
     4.8's fast multiple is not in the reviewed seed: its fast request is unpriced, never priced
-    as standard. Landed in bulk (clean files) and the careful way (a file with a bad line) alike."""
+    as standard. US-only inference (message.usage.inference_geo "us") costs 1.1 times as much:
+    0.033, and 0.198 in fast mode (6 x 1.1 x 0.03); "not_available" is the list price. Landed
+    in bulk (clean files) and the careful way (a file with a bad line) alike."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
         _fast_mode_line(1, "claude-opus-4-6", None), _fast_mode_line(2, "claude-opus-4-6", "fast"),
-        _fast_mode_line(3, "claude-opus-4-8", "fast")]) + "\n")
+        _fast_mode_line(3, "claude-opus-4-8", "fast"), _fast_mode_line(6, "claude-opus-4-6", None, "us"),
+        _fast_mode_line(7, "claude-opus-4-6", "fast", "us")]) + "\n")
     (drop / "with-bad-line.jsonl").write_text("\n".join([
-        "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard")]
+        "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard"),
+        _fast_mode_line(8, "claude-opus-4-6", None, "not_available"), _fast_mode_line(9, "claude-opus-4-6", None, "us")]
     ) + "\n")
     otel = tmp_path / "otel"
     otel.mkdir()
@@ -156,7 +162,8 @@ def test_fast_mode_requests_are_priced_at_their_models_multiple(tmp_path: Path) 
     costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
     assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
                      "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
-                     "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18")}
+                     "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18"), "req_6": Decimal("0.033"),
+                     "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033")}
     assert query(home / "token_ledger.duckdb", "select provider, model, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", 1)]
 
@@ -172,8 +179,8 @@ def test_a_usage_report_grouped_by_speed_and_inference_geo_keeps_every_result(tm
     """The usage report may be grouped by speed and inference_geo (group_by[]): its results then
     differ by those alone. All of them count, and a fast result is priced at the fast multiple.
     One day of Opus 4.6 (list $5 / $25 per MTok, fast 6x): standard 1,000 + 1,000 tokens (0.03),
-    fast 1,000 + 1,000 (0.18), standard with US-only inference 3,000 input (0.015 at standard
-    rates), and a result for one account, quarantined. A Claude Code event explains the fast
+    fast 1,000 + 1,000 (0.18), standard with US-only inference 3,000 input (0.0165: 1.1 x
+    0.015), and a result for one account, quarantined. A Claude Code event explains the fast
     result whole (0.18): the report's remainder is the two standard results, compared with
     standard events only. Before, the day was one row of the three (the account's, last)."""
     day = {"starting_at": "2026-10-05T00:00:00Z", "ending_at": "2026-10-06T00:00:00Z", "results": [
@@ -193,7 +200,7 @@ def test_a_usage_report_grouped_by_speed_and_inference_geo_keeps_every_result(tm
                          "select request_id like 'bucket:%', input_tokens, output_tokens, cost_usd "
                          "from restricted.fct_usage_events"))
     assert costs == [(False, 1000, 1000, Decimal("0.18")), (True, 1000, 1000, Decimal("0.03")),
-                     (True, 3000, 0, Decimal("0.015"))]
+                     (True, 3000, 0, Decimal("0.0165"))]
     assert quarantine(home, "report") == {
         ("by-speed.json", 4): "broken out by 'account_id', which the ledger does not keep a usage report by: "
                               "fetch without group_by[]=account_id"}

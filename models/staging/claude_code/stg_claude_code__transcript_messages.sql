@@ -28,6 +28,8 @@ renamed as (
         -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
         -- fast_mode_multipliers); any other value, or none, is standard speed
         case when lower(trim(speed)) = 'fast' then 'fast' else 'standard' end as speed,
+        -- where inference ran ('us': US-only, priced at a multiple: seed inference_geo_multipliers)
+        lower(trim(inference_geo)) as inference_geo,
         cost_usd as reported_cost_usd,
         _loaded_at as loaded_at,
         _batch_id as batch_id,

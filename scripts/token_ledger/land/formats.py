@@ -306,6 +306,7 @@ TRANSCRIPT_FIELDS = [
     Field("cache_write_1h_tokens", "count"),
     Field("cost_usd", "decimal"),
     Field("speed", "text", few_values=True),  # "fast": Anthropic's fast mode, priced at a multiple
+    Field("inference_geo", "text", few_values=True),  # "us": US-only inference, priced at a multiple
 ]
 TRANSCRIPT_PATHS = {
     "message_id": "$.message.id", "request_id": "$.requestId", "occurred_at": "$.timestamp",
@@ -316,6 +317,7 @@ TRANSCRIPT_PATHS = {
     "cache_write_5m_tokens": "$.message.usage.cache_creation.ephemeral_5m_input_tokens",
     "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
     "cost_usd": "$.costUSD", "speed": "$.message.usage.speed",
+    "inference_geo": "$.message.usage.inference_geo",
 }
 # a line whose message has usage (an object: `"usage": null` is none) and is not Claude Code's own
 TRANSCRIPT_USAGE = (
