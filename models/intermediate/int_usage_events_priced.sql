@@ -44,9 +44,11 @@ service_tiers as (
     select distinct service_tier from list_prices
 ),
 
--- the prices of each speed: standard, and fast where a multiple is listed (its rates times the
--- multiple, over the periods both cover), so an event finds its rates in one join
-prices_by_speed as (
+-- the list prices at every mode a request may run in: at standard speed wherever inference
+-- ran, then for each mode with prices of its own (fast mode, US-only inference) the prices so
+-- far times its multiple, for the models and periods its seed lists (fast and US-only: both
+-- multiples), so an event finds its rates in one join
+prices_standard as (
     select
         provider,
         model_id,
@@ -55,66 +57,44 @@ prices_by_speed as (
         valid_to,
         long_context_threshold_tokens,
         'standard' as speed,
+        'global' as inference_geo,
         cast(1 as decimal(9, 4)) as mode_multiplier,
     {% for column in rate_columns -%}
         {{ column }}{{ "," if not loop.last }}
     {% endfor %}
     from list_prices
-    union all
-    select
-        list_prices.provider,
-        list_prices.model_id,
-        list_prices.service_tier,
-        greatest(list_prices.valid_from, fast_mode_multipliers.valid_from) as valid_from,
-        least(list_prices.valid_to, fast_mode_multipliers.valid_to) as valid_to,
-        list_prices.long_context_threshold_tokens,
-        'fast' as speed,
-        fast_mode_multipliers.multiplier as mode_multiplier,
-        -- in the catalog's type: a wider DECIMAL made every cost of the model twice as slow
-    {% for column in rate_columns -%}
-        cast(list_prices.{{ column }} * fast_mode_multipliers.multiplier as decimal(18, 9)) as {{ column }}
-        {{- "," if not loop.last }}
-    {% endfor %}
-    from list_prices
-    inner join fast_mode_multipliers
-        on
-            list_prices.provider = fast_mode_multipliers.provider
-            and list_prices.model_id = fast_mode_multipliers.model_id
-            and list_prices.valid_from < fast_mode_multipliers.valid_to
-            and list_prices.valid_to > fast_mode_multipliers.valid_from
 ),
-
--- and of each inference geo: those prices wherever inference ran ('global'), and times the
--- geo's multiple where one is listed (US-only inference), over the periods both cover
-prices_by_mode as (
-    select
-        *,
-        'global' as inference_geo
-    from prices_by_speed
-    union all by name
-    select
-        prices_by_speed.provider,
-        prices_by_speed.model_id,
-        prices_by_speed.service_tier,
-        greatest(prices_by_speed.valid_from, inference_geo_multipliers.valid_from) as valid_from,
-        least(prices_by_speed.valid_to, inference_geo_multipliers.valid_to) as valid_to,
-        prices_by_speed.long_context_threshold_tokens,
-        prices_by_speed.speed,
-        inference_geo_multipliers.inference_geo,
-        cast(prices_by_speed.mode_multiplier * inference_geo_multipliers.multiplier as decimal(9, 4))
-            as mode_multiplier,
-    {% for column in rate_columns -%}
-        cast(prices_by_speed.{{ column }} * inference_geo_multipliers.multiplier as decimal(18, 9)) as {{ column }}
-        {{- "," if not loop.last }}
-    {% endfor %}
-    from prices_by_speed
-    inner join inference_geo_multipliers
-        on
-            prices_by_speed.provider = inference_geo_multipliers.provider
-            and prices_by_speed.model_id = inference_geo_multipliers.model_id
-            and prices_by_speed.valid_from < inference_geo_multipliers.valid_to
-            and prices_by_speed.valid_to > inference_geo_multipliers.valid_from
-),
+{%- set modes = [
+    ('speed', "'fast'", 'fast_mode_multipliers'),
+    ('inference_geo', 'multipliers.inference_geo', 'inference_geo_multipliers'),
+] %}
+{%- set previous = namespace(prices='prices_standard') %}
+{% for mode, value, multipliers in modes %}
+    prices_by_{{ mode }} as (
+        select * from {{ previous.prices }}
+        union all
+        select
+            -- in the catalog's type: a wider DECIMAL made every cost of the model twice as slow
+            prices.* replace (
+                greatest(prices.valid_from, multipliers.valid_from) as valid_from,
+                least(prices.valid_to, multipliers.valid_to) as valid_to,
+                {{ value }} as {{ mode }},
+                cast(prices.mode_multiplier * multipliers.multiplier as decimal(9, 4)) as mode_multiplier,
+                {% for column in rate_columns -%}
+                    cast(prices.{{ column }} * multipliers.multiplier as decimal(18, 9)) as {{ column }}
+                    {{- "," if not loop.last }}
+                {% endfor %}
+            )
+        from {{ previous.prices }} as prices
+        inner join {{ multipliers }} as multipliers
+            on
+                prices.provider = multipliers.provider
+                and prices.model_id = multipliers.model_id
+                and prices.valid_from < multipliers.valid_to
+                and prices.valid_to > multipliers.valid_from
+    ),
+    {%- set previous.prices = 'prices_by_' ~ mode %}
+{% endfor %}
 
 override_rates as (
     select
@@ -172,7 +152,7 @@ list_rates as (
         prices.long_context_cache_write_5m_usd_per_mtok,
         prices.long_context_cache_write_1h_usd_per_mtok
     from events_matched
-    left join prices_by_mode as prices
+    left join prices_by_inference_geo as prices
         on
             events_matched.catalog_provider = prices.provider
             and events_matched.model_id = prices.model_id
