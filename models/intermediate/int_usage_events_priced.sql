@@ -158,11 +158,10 @@ list_rates as (
             and events_matched.model_id = prices.model_id
             and events_matched.service_tier = prices.service_tier
             and coalesce(events_matched.speed, 'standard') = prices.speed
-            -- 'global', 'not_available' (a model without the choice) or unknown: where it ran
+            -- 'global', 'not_available' (a model without the choice) or not said: where it ran
             -- costs nothing more; another geo needs its multiplier
             and case
-                when events_matched.inference_geo is null then 'global'
-                when events_matched.inference_geo in ('global', 'not_available') then 'global'
+                when coalesce(events_matched.inference_geo, 'global') in ('global', 'not_available') then 'global'
                 else events_matched.inference_geo
             end = prices.inference_geo
             and events_matched.occurred_at >= prices.valid_from

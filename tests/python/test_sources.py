@@ -182,7 +182,7 @@ def test_a_usage_report_grouped_by_speed_and_inference_geo_keeps_every_result(tm
     fast 1,000 + 1,000 (0.18), standard with US-only inference 3,000 input (0.0165: 1.1 x
     0.015), and a result for one account, quarantined. A Claude Code event explains the fast
     result whole (0.18): the report's remainder is the two standard results, compared with
-    standard events only. Before, the day was one row of the three (the account's, last)."""
+    standard events only. Before, the day was one row of the four (the account's, last)."""
     day = {"starting_at": "2026-10-05T00:00:00Z", "ending_at": "2026-10-06T00:00:00Z", "results": [
         _report_result(1000, 1000, speed="standard", inference_geo="global"),
         _report_result(1000, 1000, speed="fast", inference_geo="global"),
