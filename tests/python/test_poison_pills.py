@@ -97,11 +97,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-bucket-cut.json": json.dumps({**pages[0], "data": [
             *pages[0]["data"], {"starting_at": "2025-10-02T00:00:00Z", "ending_at": "2025-10-03T00:00:00Z"}]}).encode(),
         # pages of the newer Usage and Cost Analytics API (rows of `group` and `cost` or `usage`, no
-        # results), which the report readers once landed as nothing: a usage page is refused whole,
-        # saying what to fetch; a cost row broken out by the person behind it is quarantined
-        "analytics-api-usage.json": json.dumps({"data": [{
+        # results), which the report readers once landed as nothing: a usage or cost row broken out
+        # by the person behind it is quarantined, saying what to fetch
+        "analytics-api-usage-by-actor.json": json.dumps({"data": [{
             "starting_at": "2025-10-01T00:00:00Z", "ending_at": "2025-10-02T00:00:00Z",
-            "group": {"model": "claude-sonnet-4-5"}, "usage": {"uncached_input_tokens": 2250}}],
+            "group": {"model": "claude-sonnet-4-5", "actor": {"type": "user", "email_address": _planted(20)}},
+            "usage": {"uncached_input_tokens": 2250, "output_tokens": 10, "requests": 1}}],
             "has_more": False, "next_page": None}).encode(),
         "analytics-api-cost-by-actor.json": json.dumps({"data": [{
             "starting_at": "2025-10-01T00:00:00Z", "ending_at": "2025-10-02T00:00:00Z",
@@ -177,10 +178,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "pages-error.jsonl": (2, "not a report page (no data array)"),
         "pages-not-utf8.jsonl": (2, "invalid UTF-8"),
         "pages-bucket-cut.json": (4, "a bucket without a results array of objects"),
-        "analytics-api-usage.json": (None, "a page of the Usage and Cost Analytics API, whose cost pages "
-                                           "(/v1/organizations/analytics/cost) land as anthropic-cost-report; its "
-                                           "usage pages (/usage) are not read yet: land pages of "
-                                           "/v1/organizations/usage_report/messages"),
+        "analytics-api-usage-by-actor.json": (1, "broken out by 'actor', which a usage report is not kept by: "
+                                                 "fetch with group_by[] of model, api_key_id, workspace_id, "
+                                                 "service_tier, context_window, speed, inference_geo only"),
         "analytics-api-cost-by-actor.json": (1, "broken out by 'actor', which a bill is not kept by: fetch with "
                                                 "group_by[] of model, workspace_id, service_tier, context_window, "
                                                 "cost_type, token_type only"),

@@ -244,10 +244,47 @@ def test_anthropic_usage_report_fixture(anthropic: Path) -> None:
     assert totals(anthropic) == (0, 4800, 2220, 120000, 4000, 0, 0)
     assert published_totals(anthropic) == (0, 4800, 2220, 120000, 4000, 0)
     assert quarantine(anthropic, "anthropic-usage-report") == {
-        ("page-2.json", 2): "field 'uncached_input_tokens' is negative"}
+        ("page-2.json", 2): "field 'uncached_input_tokens' is negative", **ANALYTICS_USAGE_QUARANTINED}
     teams = dict(query(anthropic / "token_ledger.duckdb",
                        "select team_id, sum(input_tokens) from restricted.fct_usage_events group by 1"))
     assert teams == {"T-PLATFORM": 2500 + 800, "T-DATA": 500 + 1000}
+    # the folder's analytics-usage.jsonl reports the same days, landed first: the pages' report stands
+    assert query(anthropic / "token_ledger.duckdb",
+                 "select distinct report_api from staging.stg_anthropic__usage_buckets") == [("usage_report",)]
+
+
+# EXPECTED.md: the rows of analytics-usage.jsonl that usage cannot be kept by, at their places
+ANALYTICS_USAGE_QUARANTINED = {
+    ("analytics-usage.jsonl", 2): "covers more than one UTC day: fetch with time_bucket_width=1d",
+    ("analytics-usage.jsonl", 3): "broken out by 'actor', which a usage report is not kept by: fetch with group_by[] "
+                                  "of model, api_key_id, workspace_id, service_tier, context_window, speed, "
+                                  "inference_geo only",
+    ("analytics-usage.jsonl", 7): "field 'uncached_input_tokens' is negative"}
+
+
+def test_the_analytics_apis_usage_pages_land_as_the_usage_report_does(tmp_path: Path) -> None:
+    """The usage report's traffic fetched from the Usage and Cost Analytics API
+    (`/v1/organizations/analytics/usage`, rows of a `group` and a `usage`): EXPECTED.md's totals,
+    teams and costs, with the request counts this API adds, and its rows that usage cannot be
+    kept by quarantined at their places, naming no value. Before, the file was quarantined
+    whole. Landed again from the usage report later, each day still counts once."""
+    home = tmp_path / "home"
+    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
+    landed = run_cli(home, "run", str(FIXTURES / "anthropic-usage-report" / "analytics-usage.jsonl"),
+                     str(FIXTURES / "api-key-owners"), env=EVERY_GROUP)
+    assert quarantine(home, "anthropic-usage-report") == ANALYTICS_USAGE_QUARANTINED
+    assert "3 quarantined" in landed.out + landed.err and "PLANTED" not in landed.out + landed.err
+    assert totals(home) == (5, 4800, 2220, 120000, 4000, 0, 0)
+    assert published_totals(home) == (5, 4800, 2220, 120000, 4000, 0)
+    teams = query(home / "token_ledger.duckdb", "select team_id, sum(requests), sum(input_tokens), sum(cost_usd) "
+                  "from restricted.fct_usage_events group by 1 order by 1")
+    assert teams == [("T-DATA", 2, 500 + 1000, Decimal("0.003") + Decimal("0.02625")),
+                     ("T-PLATFORM", 3, 2500 + 800, Decimal("0.081") + Decimal("0.0014"))]
+    # the same days landed later from the usage report: each counts once, from the API landed last
+    run_cli(home, "run", str(FIXTURES / "anthropic-usage-report" / "page-1.json"),
+            str(FIXTURES / "anthropic-usage-report" / "page-2.json"), env=EVERY_GROUP)
+    assert totals(home) == (0, 4800, 2220, 120000, 4000, 0, 0)
+    assert published_totals(home) == (0, 4800, 2220, 120000, 4000, 0)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,10 @@ renamed as (
         -- only in a report grouped by them: NULL where the report does not say
         case when lower(trim(speed)) = 'fast' then 'fast' when speed is not null then 'standard' end as speed,
         lower(trim(inference_geo)) as inference_geo,
-        cast(0 as bigint) as requests,
+        -- the API the row came from: the usage report, or the Usage and Cost Analytics API
+        case when analytics then 'analytics' else 'usage_report' end as report_api,
+        -- only the analytics API counts requests
+        coalesce(requests, 0) as requests,
         uncached_input_tokens as input_tokens,
         output_tokens,
         coalesce(cache_read_input_tokens, 0) as cache_read_tokens,
@@ -44,6 +47,21 @@ deduplicated as (
         partition by bucket_start, model, api_key_id, workspace_id, service_tier, context_window, speed, inference_geo
         order by loaded_at desc, source_line desc
     ) = 1
+),
+
+landed_last as (
+    -- a day reported by both APIs (their rows name models differently: dated ids, aliases) is
+    -- the report of the API landed last for that day, so it counts once
+    select
+        *,
+        max(loaded_at) over (partition by cast(bucket_start as date), report_api) as api_loaded_at
+    from deduplicated
+),
+
+final as (
+    select * exclude (api_loaded_at)
+    from landed_last
+    qualify dense_rank() over (partition by cast(bucket_start as date) order by api_loaded_at desc, report_api asc) = 1
 )
 
-select * from deduplicated
+select * from final

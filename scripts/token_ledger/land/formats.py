@@ -381,9 +381,12 @@ ANTHROPIC_REPORT_FIELDS = [
     # fast mode, priced at a multiple; "us" is US-only inference
     Field("speed", "text", few_values=True),
     Field("inference_geo", "text", few_values=True),
+    Field("requests", "count"),  # rows of the analytics endpoint count them; the usage report does not
+    Field("analytics", "bool"),  # true: a row of the Usage and Cost Analytics API (readers.ANALYTICS_USAGE_ROW)
 ]
 ANTHROPIC_REPORT_PATHS = {
-    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "model": "$.result.model",
+    "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "analytics": "$.bucket.analytics",
+    "requests": "$.result.requests", "model": "$.result.model",
     "api_key_id": "$.result.api_key_id", "workspace_id": "$.result.workspace_id",
     "service_tier": "$.result.service_tier", "context_window": "$.result.context_window",
     "uncached_input_tokens": "$.result.uncached_input_tokens",

@@ -484,38 +484,53 @@ def _report_records(con: duckdb.DuckDBPyConnection, fields: list[Field], paths: 
 # A row of the Usage and Cost Analytics API (`/v1/organizations/analytics/cost` and `/usage`):
 # its period, a `group` of the dimensions it is broken out by, and a `cost` or `usage` object
 ANALYTICS_ROW = "json_type({0}, '$.group') = 'OBJECT' and json_type({0}, '$.results') is distinct from 'ARRAY'"
-# a cost row rewritten as a cost report's bucket of one result, so both land alike: its group's
-# dimensions and its amount (cents, as the cost report's) and currency; `analytics` marks it
-ANALYTICS_COST_ROW = (
-    f"case when {ANALYTICS_ROW.format('b')} and json_type(b, '$.cost') = 'OBJECT' then json_object("
-    "'starting_at', b -> '$.starting_at', 'ending_at', b -> '$.ending_at', 'analytics', true, 'results', "
-    "json_array(json_merge_patch(b -> '$.group', json_object('amount', b -> '$.cost.amount', "
-    "'currency', b -> '$.cost.currency')))) else b end"
-)
+
+
+def _analytics_row(metric: str, values: str) -> str:
+    """A row of `metric` (`cost`, `usage`) rewritten as a report's bucket of one result, so it
+    lands as the report's results do: its group's dimensions and `values`, the row's metrics
+    (JSON of `b`); `analytics` marks it. Other elements of `data` are left as they are."""
+    return (f"case when {ANALYTICS_ROW.format('b')} and json_type(b, '$.{metric}') = 'OBJECT' then json_object("
+            "'starting_at', b -> '$.starting_at', 'ending_at', b -> '$.ending_at', 'analytics', true, 'results', "
+            f"json_array(json_merge_patch(b -> '$.group', {values}))) else b end")
+
+
+# a cost row: its amount (cents, as the cost report's) and currency
+ANALYTICS_COST_ROW = _analytics_row("cost", "json_object('amount', b -> '$.cost.amount', "
+                                            "'currency', b -> '$.cost.currency')")
+# a usage row: its counts, named as the usage report's results name them (and `requests`)
+ANALYTICS_USAGE_ROW = _analytics_row("usage", "b -> '$.usage'")
 # the dimensions a bill is kept by (`stg_anthropic__cost_items` keeps the latest copy of each
 # combination); a row broken out by another would stand for part of one, and is quarantined
 BILL_DIMENSIONS = ("model", "workspace_id", "service_tier", "context_window", "cost_type", "token_type")
+# the dimensions usage is kept by (`stg_anthropic__usage_buckets`), and a usage row's counts
+USAGE_DIMENSIONS = ("model", "api_key_id", "workspace_id", "service_tier", "context_window", "speed",
+                    "inference_geo")
+USAGE_METRICS = ("uncached_input_tokens", "cache_creation", "cache_read_input_tokens", "output_tokens",
+                 "server_tool_use", "requests", "total_tokens")
 # the others the API documents (`group_by[]`), named in the reason; another is "another dimension"
 OTHER_DIMENSIONS = ("actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
-                    "deployment_id", "environment_id", "inference_geo", "product", "rbac_group_id", "session_id",
-                    "slack_channel_id", "speed", "user_profile_id")
+                    "deployment_id", "environment_id", "inference_geo", "organization_id", "product",
+                    "rbac_group_id", "session_id", "slack_channel_id", "speed", "user_profile_id")
 
 
-def _analytics_cost_rules() -> list[tuple[str, str]]:
-    """The rows of the analytics cost endpoint a bill cannot be made of: broken out by a dimension
-    the bill is not kept by, or covering more than a day (fetched without a daily time bucket)."""
+def _analytics_rules(kept: tuple[str, ...], dimensions: tuple[str, ...], what: str) -> list[tuple[str, str]]:
+    """The rows of an analytics endpoint that `what` cannot be made of: broken out by a
+    dimension beside `dimensions` (each row would stand for part of a combination `what` is
+    kept by), or covering more than a day (fetched without a daily time bucket). `kept`: the
+    row's metrics, beside its dimensions."""
     analytics = "coalesce(v_analytics = 'true', false)"
-    kept = ", ".join(f"'{d}'" for d in ("amount", "currency", *BILL_DIMENSIONS))
-    other = (f"list_filter(json_keys(_raw, '$.result'), lambda k: k not in ({kept}) "
+    named = ", ".join(f"'{d}'" for d in kept + dimensions)
+    other = (f"list_filter(json_keys(_raw, '$.result'), lambda k: k not in ({named}) "
              "and json_type(_raw -> '$.result' -> k) <> 'NULL')")
-    named = ", ".join(f"'{d}'" for d in OTHER_DIMENSIONS)
+    documented = ", ".join(f"'{d}'" for d in OTHER_DIMENSIONS if d not in dimensions)
     first = f"{other}[1]"
     starts, ends = "try_cast(v_starting_at as timestamptz)", "try_cast(v_ending_at as timestamptz)"
     return [
         (f"case when {analytics} then len({other}) > 0 else false end",
-         f"'broken out by ' || case when {first} in ({named}) then '''' || {first} || '''' "
-         "else 'another dimension' end || ', which a bill is not kept by: fetch with group_by[] of "
-         f"{', '.join(BILL_DIMENSIONS)} only'"),
+         f"'broken out by ' || case when {first} in ({documented}) then '''' || {first} || '''' "
+         f"else 'another dimension' end || ', which {what} is not kept by: fetch with group_by[] of "
+         f"{', '.join(dimensions)} only'"),
         (f"case when {analytics} then coalesce({ends} > date_trunc('day', {starts}) + interval 1 day, false) "
          "else false end",
          "'covers more than one UTC day: fetch with time_bucket_width=1d'"),
@@ -528,31 +543,20 @@ def anthropic_cost(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fiel
     analytics cost endpoint (rows, `ANALYTICS_COST_ROW`)."""
     report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
                             "'analytics', b -> 'analytics')", element_sql=ANALYTICS_COST_ROW)
-    if _analytics_rows(con, "json_type(b, '$.cost') is distinct from 'OBJECT'"):  # rows of usage
-        raise LedgerError(f"{path}: a page of /v1/organizations/analytics/usage, which is not read yet; land pages "
-                          "of /v1/organizations/usage_report/messages as anthropic-usage-report")
     read = _report_records(con, fields, paths)
-    return Read(read.records, [*read.rules, *_analytics_cost_rules()], read.ignored)
-
-
-def _analytics_rows(con: duckdb.DuckDBPyConnection, where: str = "true") -> int:
-    """The rows of the Usage and Cost Analytics API in `pages` (`report_pages`) that hold `where`."""
-    return con.execute("select count(*) from (select unnest(cast(page -> '$.data' as json[])) as b from pages "
-                       f"where json_type(page, '$.data') = 'ARRAY') where {ANALYTICS_ROW.format('b')} and {where}"
-                       ).fetchone()[0]
+    return Read(read.records, [*read.rules, *_analytics_rules(("amount", "currency"), BILL_DIMENSIONS, "a bill")],
+                read.ignored)
 
 
 def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                      paths: dict[str, str]) -> Read:
-    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at')")
-    # rows of the Usage and Cost Analytics API (landed as buckets of no results, they would each
-    # be quarantined)
-    if _analytics_rows(con):
-        raise LedgerError(f"{path}: a page of the Usage and Cost Analytics API, whose cost pages "
-                          "(/v1/organizations/analytics/cost) land as anthropic-cost-report; its usage pages "
-                          "(/usage) are not read yet: land pages of /v1/organizations/usage_report/messages")
+    """Pages of the usage report (`/v1/organizations/usage_report/messages`: buckets of results)
+    or of the analytics usage endpoint (rows, `ANALYTICS_USAGE_ROW`)."""
+    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
+                            "'analytics', b -> 'analytics')", element_sql=ANALYTICS_USAGE_ROW)
     read = _report_records(con, fields, paths)
-    return Read(read.records, [*read.rules, *_per_account_rules()], read.ignored)
+    return Read(read.records, [*read.rules, *_per_account_rules(),
+                               *_analytics_rules(USAGE_METRICS, USAGE_DIMENSIONS, "a usage report")], read.ignored)
 
 
 # what a usage report may be broken out by beside the dimensions it is kept by: the people
