@@ -183,7 +183,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
                                                  "service_tier, context_window, speed, inference_geo only"),
         "analytics-api-cost-by-actor.json": (1, "broken out by 'actor', which a bill is not kept by: fetch with "
                                                 "group_by[] of model, workspace_id, service_tier, context_window, "
-                                                "cost_type, token_type only"),
+                                                "cost_type, token_type, speed, inference_geo only"),
         "analytics-tool-actions.json": (2, "field 'tool_actions' holds an accepted or rejected count that is not a "
                                            "whole number"),
         "analytics-breakdown-object.json": (2, "field 'model_breakdown' is not a JSON array"),

@@ -341,7 +341,8 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
     printed = _anthropic_billed(home, "analytics-cost.jsonl")
     assert quarantine(home, "anthropic-cost-report") == {
         ("analytics-cost.jsonl", 10): "broken out by 'actor', which a bill is not kept by: fetch with group_by[] of "
-                                      "model, workspace_id, service_tier, context_window, cost_type, token_type only",
+                                      "model, workspace_id, service_tier, context_window, cost_type, token_type, "
+                                      "speed, inference_geo only",
         ("analytics-cost.jsonl", 11): "covers more than one UTC day: fetch with time_bucket_width=1d",
         ("analytics-cost.jsonl", 12): "field 'amount' is not a number (up to 9 decimals, below 1e9)"}
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
@@ -359,6 +360,34 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
     ]
     assert query(home / "token_ledger.duckdb", "select distinct bill_api from staging.stg_anthropic__cost_items"
                  ) == [("cost_report",)]
+
+
+def test_a_bill_grouped_by_speed_and_inference_geo_keeps_every_part(tmp_path: Path) -> None:
+    """The analytics cost endpoint grouped by speed and inference_geo (group_by[]) breaks a day's
+    item into parts that differ by those alone: each is part of the bill. One day of Opus 4.6
+    output: 2.5 cents standard, 15.0 fast, 2.75 US-only, so USD 0.2025; a fourth row, broken
+    out by actor, is quarantined. Before, the three parts were quarantined as broken out by
+    speed, and the day had no bill."""
+    def row(amount: str, **group: str) -> dict:
+        return {"starting_at": "2026-10-05T00:00:00Z", "ending_at": "2026-10-06T00:00:00Z",
+                "group": {"model": "claude-opus-4-6", "workspace_id": None, "service_tier": "standard",
+                          "context_window": "0-200k", "cost_type": "tokens", "token_type": "output_tokens",
+                          "speed": "standard", "inference_geo": "global", "actor": None, **group},
+                "cost": {"amount": amount, "currency": "USD", "list_amount": amount, "requests": None}}
+    bill = tmp_path / "bill"
+    bill.mkdir()
+    (bill / "by-speed.json").write_text(json.dumps({"data": [
+        row("15.0", speed="fast"), row("2.75", inference_geo="us"), row("2.5"), row("9.0", actor="user_01planted")],
+        "has_more": False, "next_page": None}))
+    home = tmp_path / "home"
+    run_cli(home, "land", str(bill), env=EVERY_GROUP)
+    run_cli(home, "build", env=EVERY_GROUP)
+    assert quarantine(home, "bill") == {
+        ("by-speed.json", 4): "broken out by 'actor', which a bill is not kept by: fetch with group_by[] of model, "
+                              "workspace_id, service_tier, context_window, cost_type, token_type, speed, "
+                              "inference_geo only"}
+    assert query(home / "token_ledger.duckdb", "select bill_date, count(*), sum(billed_cost_usd) "
+                 "from staging.stg_anthropic__cost_items group by 1") == [(dt.date(2026, 10, 5), 3, Decimal("0.2025"))]
 
 
 def test_openai_costs_fixture(openai: Path) -> None:

@@ -18,6 +18,9 @@ renamed as (
         context_window,
         workspace_id,
         description,
+        -- only in rows of the analytics API grouped by them: NULL where the bill does not say
+        lower(trim(speed)) as speed,
+        lower(trim(inference_geo)) as inference_geo,
         -- the API the item came from: the cost report, or the Usage and Cost Analytics API
         case when analytics then 'analytics' else 'cost_report' end as bill_api,
         upper(coalesce(currency, 'USD')) as currency,
@@ -33,7 +36,9 @@ deduplicated as (
     select *
     from renamed
     qualify row_number() over (
-        partition by bucket_start, model, service_tier, cost_type, token_type, context_window, workspace_id, description
+        partition by
+            bucket_start, model, service_tier, cost_type, token_type, context_window, workspace_id, description, speed,
+            inference_geo
         order by loaded_at desc, source_line desc
     ) = 1
 ),

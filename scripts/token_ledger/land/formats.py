@@ -434,6 +434,9 @@ ANTHROPIC_COST_FIELDS = [
     Field("workspace_id", "text"),
     Field("description", "text"),
     Field("analytics", "bool"),  # true: a row of the Usage and Cost Analytics API (readers.ANALYTICS_COST_ROW)
+    # rows of the analytics API grouped by them (group_by[]=speed, inference_geo): parts of a bill
+    Field("speed", "text", few_values=True),
+    Field("inference_geo", "text", few_values=True),
 ]
 ANTHROPIC_COST_PATHS = {
     "starting_at": "$.bucket.starting_at", "ending_at": "$.bucket.ending_at", "analytics": "$.bucket.analytics",

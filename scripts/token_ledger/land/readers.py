@@ -502,7 +502,8 @@ ANALYTICS_COST_ROW = _analytics_row("cost", "json_object('amount', b -> '$.cost.
 ANALYTICS_USAGE_ROW = _analytics_row("usage", "b -> '$.usage'")
 # the dimensions a bill is kept by (`stg_anthropic__cost_items` keeps the latest copy of each
 # combination); a row broken out by another would stand for part of one, and is quarantined
-BILL_DIMENSIONS = ("model", "workspace_id", "service_tier", "context_window", "cost_type", "token_type")
+BILL_DIMENSIONS = ("model", "workspace_id", "service_tier", "context_window", "cost_type", "token_type", "speed",
+                   "inference_geo")
 # the dimensions usage is kept by (`stg_anthropic__usage_buckets`), and a usage row's counts
 USAGE_DIMENSIONS = ("model", "api_key_id", "workspace_id", "service_tier", "context_window", "speed",
                     "inference_geo")
