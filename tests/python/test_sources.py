@@ -362,6 +362,25 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
                  ) == [("cost_report",)]
 
 
+def test_a_usage_report_page_of_large_buckets_lands_whole(tmp_path: Path) -> None:
+    """A page of a week's daily buckets (the API's default limit) for 600 keys x 5 models: 3,000
+    results a bucket, 7.7 MB. Each bucket was read again for each of its results, and the file
+    failed, out of memory, at the default limit. Tokens by formula: each day, result i has
+    10 + i mod 7 input tokens (428 whole cycles of 0..6 and 0..3: 30,000 + 8,988 + 6)."""
+    def result(i: int) -> dict:
+        return {**_report_result(10 + i % 7, 1), "api_key_id": f"apikey_{i:05d}", "workspace_id": "wrkspc_01"}
+    buckets = [{"starting_at": f"2026-10-{day:02d}T00:00:00Z", "ending_at": f"2026-10-{day + 1:02d}T00:00:00Z",
+                "results": [result(i) for i in range(3000)]} for day in range(1, 8)]
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "week.json").write_text(json.dumps({"data": buckets, "has_more": True, "next_page": "page_2"}))
+    home = tmp_path / "home"
+    printed = run_cli(home, "land", str(report))
+    assert "landed 21000 records from 1 files" in printed.out and "failed" not in printed.out + printed.err
+    assert query(home / "token_ledger.duckdb", "select count(distinct starting_at), sum(uncached_input_tokens), "
+                 "sum(output_tokens) from raw.anthropic_usage_report") == [(7, 7 * (30000 + 8988 + 6), 7 * 3000)]
+
+
 def test_a_bill_grouped_by_speed_and_inference_geo_keeps_every_part(tmp_path: Path) -> None:
     """The analytics cost endpoint grouped by speed and inference_geo (group_by[]) breaks a day's
     item into parts that differ by those alone: each is part of the bill. One day of Opus 4.6

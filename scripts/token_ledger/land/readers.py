@@ -447,13 +447,19 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     con.execute(
         f"""
         create or replace temp table lines as
-        select row_number() over () as _line, cast(json_object('bucket', {bucket_sql}, 'result', r) as varchar) as _raw
+        select row_number() over () as _line, cast(json_object('bucket', bucket, 'result', r) as varchar) as _raw
         from (
-            -- a bucket without a results array is one record, quarantined (`NOT_A_RESULT`)
-            select b, unnest(case when json_type(b, '$.results') = 'ARRAY' then cast(b -> '$.results' as json[])
-                else [cast('null' as json)] end) as r
-            from (select {element_sql} as b from (select unnest(cast(json_extract(page, '$.data') as json[])) as b
-                  from pages where json_type(page, '$.data') = 'ARRAY'))
+            select bucket, unnest(results) as r
+            -- each bucket read once, before its results are unnested: a bucket of 5,000 results
+            -- (1.8 MB) read again for each of them took 19 GB, and its file failed
+            from (
+                select
+                    {bucket_sql} as bucket,
+                    -- a bucket without a results array is one record, quarantined (`NOT_A_RESULT`)
+                    case when json_type(b, '$.results') = 'ARRAY' then cast(b -> '$.results' as json[])
+                        else [cast('null' as json)] end as results
+                from (select {element_sql} as b from ({data}))
+            )
         )
         """
     )
@@ -522,13 +528,15 @@ def _analytics_rules(kept: tuple[str, ...], dimensions: tuple[str, ...], what: s
     row's metrics, beside its dimensions."""
     analytics = "coalesce(v_analytics = 'true', false)"
     named = ", ".join(f"'{d}'" for d in kept + dimensions)
-    other = (f"list_filter(json_keys(_raw, '$.result'), lambda k: k not in ({named}) "
-             "and json_type(_raw -> '$.result' -> k) <> 'NULL')")
+    # the result's keys with a value, the result parsed once (as a map: 155 k rows, 1.3 s against
+    # 4.6 s for a lookup of each key); NULL where it holds a key twice
+    other = (f"list_filter(map_entries(try_cast(_raw -> '$.result' as map(varchar, json))), "
+             f"lambda e: e.key not in ({named}) and e.value <> 'null')")
     documented = ", ".join(f"'{d}'" for d in OTHER_DIMENSIONS if d not in dimensions)
-    first = f"{other}[1]"
+    first = f"{other}[1].key"
     starts, ends = "try_cast(v_starting_at as timestamptz)", "try_cast(v_ending_at as timestamptz)"
     return [
-        (f"case when {analytics} then len({other}) > 0 else false end",
+        (f"case when {analytics} then coalesce(len({other}) > 0, true) else false end",
          f"'broken out by ' || case when {first} in ({documented}) then '''' || {first} || '''' "
          f"else 'another dimension' end || ', which {what} is not kept by: fetch with group_by[] of "
          f"{', '.join(dimensions)} only'"),
