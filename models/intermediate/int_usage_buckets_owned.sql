@@ -28,7 +28,7 @@ keyed as (
         *,
         md5(concat_ws(
             '|', source_format, bucket_start, model, api_key_id, workspace_id, project_id, user_id,
-            service_tier, context_window, speed, inference_geo
+            service_tier, context_window, speed, inference_geo, api_source
         )) as bucket_id
     from buckets
 ),

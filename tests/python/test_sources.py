@@ -307,6 +307,33 @@ def test_openai_usage_fixture(openai: Path) -> None:
     assert owners == {("grace.hopper@corp.example", "unattributed", "standard"), (None, "unknown", "batch")}
 
 
+def test_an_openai_usage_report_grouped_by_service_tier_and_api_source_keeps_every_result(tmp_path: Path) -> None:
+    """OpenAI's completions usage may be grouped by service_tier and api_source (group_by): its
+    results then differ by those alone. All of them count, each tier at its rates. One day of
+    GPT-5 after 2026-10-12 (OpenAI's pricing page: standard $1.25 / $10 per MTok, flex $0.625 /
+    $5, priority $2.50 / $20), 100,000 input and 10,000 output tokens at each tier: 0.225,
+    0.1125, 0.45; and 40,000 input tokens of the Agents API, standard: 0.05. Before, the day was
+    one row of the four (one of the standard ones)."""
+    def result(tier: str, source: str, input_tokens: int, output_tokens: int) -> dict:
+        return {"object": "organization.usage.completions.result", "input_tokens": input_tokens,
+                "output_tokens": output_tokens, "input_cached_tokens": 0, "num_model_requests": 1,
+                "project_id": None, "user_id": None, "api_key_id": None, "model": "gpt-5-2025-08-07", "batch": False,
+                "service_tier": tier, "api_source": source}
+    day = {"object": "bucket", "start_time": 1792454400, "end_time": 1792540800, "results": [  # 2026-10-20
+        result("default", "unlabeled", 100_000, 10_000), result("flex", "unlabeled", 100_000, 10_000),
+        result("priority", "unlabeled", 100_000, 10_000), result("default", "agents_api", 40_000, 0)]}
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "by-tier.json").write_text(json.dumps({"object": "page", "data": [day], "has_more": False,
+                                                     "next_page": None}))
+    home = tmp_path / "home"
+    run_cli(home, "run", str(report), env=EVERY_GROUP)
+    costs = query(home / "token_ledger.duckdb", "select service_tier, sum(input_tokens), sum(cost_usd) "
+                  "from restricted.fct_usage_events group by 1 order by 1")
+    assert costs == [("flex", 100_000, Decimal("0.1125")), ("priority", 100_000, Decimal("0.45")),
+                     ("standard", 140_000, Decimal("0.275"))]
+
+
 BILL_ROWS = ("select usage_date, model_id, billed_cost_usd, computed_cost_usd, is_flagged from rpt_cost_reconciliation "
              "where billed_cost_usd is not null order by 1, 2")
 

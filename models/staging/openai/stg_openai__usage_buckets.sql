@@ -15,7 +15,16 @@ renamed as (
         cast(null as varchar) as workspace_id,
         project_id,
         user_id,
-        case when batch then 'batch' else 'standard' end as service_tier,
+        -- the tier where the report is grouped by it (OpenAI named priority "fast" from 2026-07-30);
+        -- default, auto and scale are standard
+        case
+            when batch then 'batch'
+            when lower(trim(service_tier)) = 'flex' then 'flex'
+            when lower(trim(service_tier)) in ('priority', 'fast') then 'priority'
+            else 'standard'
+        end as service_tier,
+        -- where the report is grouped by it: agents_api, or unlabeled
+        lower(trim(api_source)) as api_source,
         cast(null as varchar) as context_window,
         num_model_requests as requests,
         -- OpenAI's input_tokens INCLUDES the cached tokens
@@ -33,7 +42,7 @@ deduplicated as (
     select *
     from renamed
     qualify row_number() over (
-        partition by bucket_start, model, api_key_id, project_id, user_id, service_tier
+        partition by bucket_start, model, api_key_id, project_id, user_id, service_tier, api_source
         order by loaded_at desc, source_line desc
     ) = 1
 )

@@ -413,6 +413,10 @@ OPENAI_USAGE_FIELDS = [
     Field("input_audio_tokens", "count"),
     Field("output_audio_tokens", "count"),
     Field("num_model_requests", "count", required=True),
+    # present when the report is grouped by them (group_by=service_tier, api_source): flex and
+    # priority are priced at their tier's rates; api_source tells the Agents API's usage apart
+    Field("service_tier", "text", few_values=True),
+    Field("api_source", "text", few_values=True),
 ]
 OPENAI_USAGE_PATHS = {
     "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time",
