@@ -394,3 +394,36 @@ def test_state_that_fails_never_blocks_for_good(tmp_path: Path) -> None:
     db.write_bytes(backup.read_bytes())  # the cause gone
     assert "published" in run_cli(home, "run", str(inputs)).out
 
+
+
+def _otel_request(i: int) -> dict:
+    """One `claude_code.api_request` log record of a Collector's batch: i's person, 10 + i mod 7
+    input tokens."""
+    def attr(key: str, value: str, kind: str = "stringValue") -> dict:
+        return {"key": key, "value": {kind: value}}
+    return {"timeUnixNano": "1759320000000000000", "body": {"stringValue": "claude_code.api_request"},
+            "attributes": [attr("event.name", "api_request"), attr("event.timestamp", "2025-10-01T12:00:00Z"),
+                           attr("user.email", f"batch.person{i % 50}@corp.example"), attr("session.id", f"s-{i % 300}"),
+                           attr("request_id", f"req_batch_{i}"), attr("model", "claude-sonnet-4-5-20250929"),
+                           attr("input_tokens", str(10 + i % 7), "intValue"), attr("output_tokens", "20", "intValue"),
+                           attr("terminal.type", "vscode"), attr("organization.id", "org-1")]}
+
+
+def test_a_collector_batch_beside_a_bad_line_lands(tmp_path: Path) -> None:
+    """A Collector's `file` exporter writes each batch as one line: 8,192 records (its batch
+    processor's default) in one resource, 6.3 MB. A bad line beside it sends the file the
+    careful way, which carried the whole resource with each record and read it again for
+    each: the file failed, out of memory, and nothing of it landed. Tokens by formula: 1,170
+    whole cycles of 10..16 and 10, 11 (81,920 + 24,570 + 1)."""
+    batch = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {
+        "stringValue": "claude-code"}}]}, "scopeLogs": [{"logRecords": [_otel_request(i) for i in range(8192)]}]}]}
+    drop = tmp_path / "otel"
+    drop.mkdir()
+    (drop / "collector.jsonl").write_text(json.dumps(batch) + "\nnot json\n")
+    home = tmp_path / "home"
+    printed = run_cli(home, "land", str(drop))
+    assert "landed 8192 records from 1 files" in printed.out and "quarantined 1 records" in printed.out
+    db = home / "token_ledger.duckdb"
+    assert query(db, "select count(*), sum(input_tokens), count(distinct user_email) from raw.claude_code_otel_events"
+                 ) == [(8192, 81920 + 24570 + 1, 50)]
+    assert query(db, "select line_number, reason from raw.quarantine") == [(2, "invalid JSON")]

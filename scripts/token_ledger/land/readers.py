@@ -232,7 +232,7 @@ NANOS_TO_ISO = ("strftime(make_timestamp(cast(try_cast({} as hugeint) // 1000 as
                 "'%Y-%m-%dT%H:%M:%S.%fZ')")
 
 
-RESOURCE = "rm -> 'resource'"
+RESOURCE = "resource"  # an OTLP metrics record's resource (`otel_metrics`)
 
 
 def _otlp_export(signal: str) -> str:
@@ -258,12 +258,12 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
     read_lines(con, path)
     wanted = ", ".join(f"'{m}'" for m in metrics)
     values = {
-        "metric": "m ->> 'name'",
-        "aggregation_temporality": "m -> 'sum' ->> 'aggregationTemporality'",
+        "metric": "metric",
+        "aggregation_temporality": "aggregation_temporality",
         "started_at": NANOS_TO_ISO.format("p ->> 'startTimeUnixNano'"),
         "occurred_at": NANOS_TO_ISO.format("p ->> 'timeUnixNano'"),
         "value": "coalesce(p ->> 'asInt', p ->> 'asDouble')",
-        "resource_attributes": "cast(json_extract(rm, '$.resource.attributes') as varchar)",
+        "resource_attributes": "cast(json_extract(resource, '$.attributes') as varchar)",
         "point_attributes": "cast(json_extract(p, '$.attributes') as varchar)",
         **{name: f"coalesce({_attribute('p', key)}, {_attribute(RESOURCE, key)})" for name, key in attributes.items()},
     }
@@ -276,19 +276,33 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
             select _line, unnest(cast(json_extract(_raw, '$.resourceMetrics') as json[])) as rm
             from lines where {is_export}
         ),
+        -- each list read once, before it is unnested, and each point carrying only its resource
+        -- and its metric's name and temporality (as `otel`)
         scope_metrics as (
-            select _line, rm, unnest(cast(coalesce(json_extract(rm, '$.scopeMetrics'), '[]') as json[])) as sm
-            from resource_metrics
+            select _line, resource, unnest(scopes) as sm
+            from (
+                select _line, rm -> 'resource' as resource,
+                    cast(coalesce(json_extract(rm, '$.scopeMetrics'), '[]') as json[]) as scopes
+                from resource_metrics
+            )
         ),
         metrics as (
-            select _line, rm, unnest(cast(coalesce(json_extract(sm, '$.metrics'), '[]') as json[])) as m
-            from scope_metrics
+            select _line, resource, unnest(metric_list) as m
+            from (
+                select _line, resource, cast(coalesce(json_extract(sm, '$.metrics'), '[]') as json[]) as metric_list
+                from scope_metrics
+            )
         ),
         points as (
-            select _line, rm, m, unnest(cast(coalesce(json_extract(m, '$.sum.dataPoints'), '[]') as json[])) as p
-            from metrics
+            select _line, resource, metric, aggregation_temporality, unnest(data_points) as p
+            from (
+                select _line, resource, m ->> 'name' as metric,
+                    m -> 'sum' ->> 'aggregationTemporality' as aggregation_temporality,
+                    cast(coalesce(json_extract(m, '$.sum.dataPoints'), '[]') as json[]) as data_points
+                from metrics
+            )
         )
-        select _line, cast(p as varchar) as _raw, (m ->> 'name') in ({wanted}) as _wanted, {columns}
+        select _line, cast(p as varchar) as _raw, metric in ({wanted}) as _wanted, {columns}
         from points
         """
     )
@@ -344,22 +358,33 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
             select _line, unnest(cast(json_extract(_raw, '$.resourceLogs') as json[])) as rl
             from parsed where _is_export
         ),
+        -- each list read once, before it is unnested, and each record carrying only its
+        -- resource's attributes: carried with each of its records, a resource of 8,192 records
+        -- was read again for each of them
         scope_logs as (
-            select _line, rl, unnest(cast(coalesce(json_extract(rl, '$.scopeLogs'), '[]') as json[])) as sl
-            from resource_logs
+            select _line, resource_attributes, unnest(scopes) as sl
+            from (
+                select _line, json_extract(rl, '$.resource.attributes') as resource_attributes,
+                    cast(coalesce(json_extract(rl, '$.scopeLogs'), '[]') as json[]) as scopes
+                from resource_logs
+            )
         ),
         records as (
             select row_number() over () as _rec, *
             from (
-                select _line, rl, unnest(cast(coalesce(json_extract(sl, '$.logRecords'), '[]') as json[])) as lr
-                from scope_logs
+                select _line, resource_attributes, unnest(log_records) as lr
+                from (
+                    select _line, resource_attributes,
+                        cast(coalesce(json_extract(sl, '$.logRecords'), '[]') as json[]) as log_records
+                    from scope_logs
+                )
             )
         ),
         -- each attribute with its place in its list: a key given twice takes its first value
         attributes as (
             {_placed_attributes("lr", "$.attributes", "")}
             union all
-            {_placed_attributes("rl", "$.resource.attributes", "resource.")}
+            {_placed_attributes("resource_attributes", "$", "resource.")}
         ),
         pivoted as (
             select _rec, {pivots}
