@@ -475,8 +475,8 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
         select row_number() over () as _line, cast(json_object('bucket', bucket, 'result', r) as varchar) as _raw
         from (
             select bucket, unnest(results) as r
-            -- each bucket read once, before its results are unnested: a bucket of 5,000 results
-            -- (1.8 MB) read again for each of them took 19 GB, and its file failed
+            -- each bucket read once, before its results are unnested: carried with each of its
+            -- 3,000 results and read again for each, a week of such buckets ran out of memory
             from (
                 select
                     {bucket_sql} as bucket,
