@@ -232,9 +232,6 @@ NANOS_TO_ISO = ("strftime(make_timestamp(cast(try_cast({} as hugeint) // 1000 as
                 "'%Y-%m-%dT%H:%M:%S.%fZ')")
 
 
-RESOURCE = "resource"  # an OTLP metrics record's resource (`otel_metrics`)
-
-
 def _otlp_export(signal: str) -> str:
     """SQL: the line `_raw` is an OTLP/JSON export request of `signal` (`resourceLogs`,
     `resourceMetrics`). A Collector whose one `file` exporter serves both the logs and the
@@ -265,7 +262,9 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
         "value": "coalesce(p ->> 'asInt', p ->> 'asDouble')",
         "resource_attributes": "cast(json_extract(resource, '$.attributes') as varchar)",
         "point_attributes": "cast(json_extract(p, '$.attributes') as varchar)",
-        **{name: f"coalesce({_attribute('p', key)}, {_attribute(RESOURCE, key)})" for name, key in attributes.items()},
+        # a point's attribute, else its resource's
+        **{name: f"coalesce({_attribute('p', key)}, {_attribute('resource', key)})"
+           for name, key in attributes.items()},
     }
     columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
     is_export, is_logs = _otlp_export("resourceMetrics"), _otlp_export("resourceLogs")
@@ -526,6 +525,9 @@ def _analytics_row(metric: str, values: str) -> str:
             f"json_array(json_merge_patch(b -> '$.group', {values}))) else b end")
 
 
+# an Anthropic report's bucket (or an analytics row rewritten as one) without its results
+ANTHROPIC_BUCKET = ("json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
+                    "'analytics', b -> 'analytics')")
 # a cost row: its amount (cents, as the cost report's) and currency
 ANALYTICS_COST_ROW = _analytics_row("cost", "json_object('amount', b -> '$.cost.amount', "
                                             "'currency', b -> '$.cost.currency')")
@@ -575,8 +577,7 @@ def anthropic_cost(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fiel
                    paths: dict[str, str]) -> Read:
     """Pages of the cost report (`/v1/organizations/cost_report`: buckets of results) or of the
     analytics cost endpoint (rows, `ANALYTICS_COST_ROW`)."""
-    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
-                            "'analytics', b -> 'analytics')", element_sql=ANALYTICS_COST_ROW)
+    report_pages(con, path, ANTHROPIC_BUCKET, element_sql=ANALYTICS_COST_ROW)
     read = _report_records(con, fields, paths)
     return Read(read.records, [*read.rules, *_analytics_rules(("amount", "currency"), BILL_DIMENSIONS, "a bill")],
                 read.ignored)
@@ -586,8 +587,7 @@ def anthropic_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fi
                      paths: dict[str, str]) -> Read:
     """Pages of the usage report (`/v1/organizations/usage_report/messages`: buckets of results)
     or of the analytics usage endpoint (rows, `ANALYTICS_USAGE_ROW`)."""
-    report_pages(con, path, "json_object('starting_at', b ->> 'starting_at', 'ending_at', b ->> 'ending_at', "
-                            "'analytics', b -> 'analytics')", element_sql=ANALYTICS_USAGE_ROW)
+    report_pages(con, path, ANTHROPIC_BUCKET, element_sql=ANALYTICS_USAGE_ROW)
     read = _report_records(con, fields, paths)
     return Read(read.records, [*read.rules, *_per_account_rules(),
                                *_analytics_rules(USAGE_METRICS, USAGE_DIMENSIONS, "a usage report")], read.ignored)
