@@ -444,6 +444,31 @@ def test_openai_costs_fixture(openai: Path) -> None:
     ]
 
 
+def test_openai_costs_grouped_by_api_key_keep_every_key(tmp_path: Path) -> None:
+    """The costs API may be grouped by api_key_id too: its results then differ by key alone, and
+    each key's part counts. EXPECTED.md's bill, gpt-4.1's input (0.008) billed as 0.005 to one
+    key and 0.003 to another: the day's gpt-4.1 bill is still 0.0157, equal to the usage priced
+    by hand. Before, one key's part was kept and the day was flagged."""
+    page = json.loads((FIXTURES / "openai-costs" / "page-1.json").read_text())
+    results = page["data"][0]["results"]
+    split = [{**item, "api_key_id": "key_openai_1"} for item in results]
+    first_input = next(item for item in split if item["line_item"] == "gpt-4.1-2025-04-14, input")
+    first_input["amount"] = {"value": 0.005, "currency": "usd"}
+    split.append({**first_input, "api_key_id": "key_openai_2", "amount": {"value": 0.003, "currency": "usd"}})
+    page["data"][0]["results"] = split
+    bills = tmp_path / "bills"
+    bills.mkdir()
+    (bills / "by-key.json").write_text(json.dumps(page))
+    home = tmp_path / "home"
+    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
+    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"), str(bills),
+            env=EVERY_GROUP)
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2025, 10, 3), "gpt-4.1", Decimal("0.0157"), Decimal("0.0157"), False),
+        (dt.date(2025, 10, 3), "gpt-4.1-mini", Decimal("0.0072"), Decimal("0.0072"), False),
+    ]
+
+
 def test_report_and_events_for_the_same_traffic_count_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli(home, "run", str(FIXTURES / "claude-code-otel"), str(FIXTURES / "anthropic-usage-report"),

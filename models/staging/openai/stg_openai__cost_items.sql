@@ -1,4 +1,4 @@
-{#- What OpenAI bills: one row per day × line item × project of the costs report, in USD. -#}
+{#- What OpenAI bills: one row per day × line item × project × API key of the costs report, in USD. -#}
 with
 
 source as (
@@ -16,6 +16,8 @@ renamed as (
         nullif(trim(split_part(line_item, ',', 1)), '') as model,
         nullif(trim(split_part(line_item, ',', 2)), '') as cost_item,
         project_id,
+        -- NULL unless the costs are grouped by api_key_id: each key's part then counts
+        api_key_id,
         upper(coalesce(currency, 'USD')) as currency,
         cast(amount_value as decimal(38, 9)) as billed_cost_usd,
         _loaded_at as loaded_at,
@@ -28,7 +30,7 @@ deduplicated as (
     select *
     from renamed
     qualify row_number() over (
-        partition by bucket_start, line_item, project_id
+        partition by bucket_start, line_item, project_id, api_key_id
         order by loaded_at desc, source_line desc
     ) = 1
 )

@@ -457,10 +457,12 @@ OPENAI_COST_FIELDS = [
     Field("currency", "text"),
     Field("line_item", "text"),
     Field("project_id", "text"),
+    Field("api_key_id", "text"),  # present when the costs are grouped by it (group_by=api_key_id)
 ]
 OPENAI_COST_PATHS = {
     "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time", "amount_value": "$.result.amount.value",
     "currency": "$.result.amount.currency", "line_item": "$.result.line_item", "project_id": "$.result.project_id",
+    "api_key_id": "$.result.api_key_id",
 }
 
 # --- api-key-owners: who owns each API key, for the bucketed reports -----------------------------------
