@@ -4,9 +4,9 @@
     input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
     A fast-mode request (speed 'fast') at those rates times its model's fast_mode_multipliers;
     a request whose inference ran in a geo that costs more (US-only: inference_geo 'us') times
-    its model's inference_geo_multipliers as well. A model the catalog does not know, or a fast
-    or geo-bound request of a model without its multiplier, is 'unpriced' with NULL costs,
-    never 0.
+    its model's inference_geo_multipliers as well. A model the catalog does not know, a fast
+    or geo-bound request of a model without its multiplier, or output tokens of a model priced
+    for input alone (an embedding model), is 'unpriced' with NULL costs, never 0.
 -#}
 {%- set rate_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -142,7 +142,9 @@ list_rates as (
         coalesce(events_matched.total_input_tokens > prices.long_context_threshold_tokens, false)
             as is_long_context,
         prices.input_usd_per_mtok,
-        prices.output_usd_per_mtok,
+        -- a model priced for input alone (an embedding model) has no output price: matched
+        -- only by requests without output tokens (below), it costs them nothing
+        coalesce(prices.output_usd_per_mtok, 0) as output_usd_per_mtok,
         prices.cache_read_usd_per_mtok,
         prices.cache_write_5m_usd_per_mtok,
         prices.cache_write_1h_usd_per_mtok,
@@ -166,6 +168,8 @@ list_rates as (
             end = prices.inference_geo
             and events_matched.occurred_at >= prices.valid_from
             and events_matched.occurred_at < prices.valid_to
+            -- output tokens of a model without an output price: unpriced, never free
+            and (prices.output_usd_per_mtok is not null or events_matched.output_tokens = 0)
 ),
 
 tier_rates as (

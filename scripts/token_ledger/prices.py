@@ -13,7 +13,9 @@ carries the standard price with is_tier_price_listed = false: the reviewed prici
 Prices are USD per million tokens, already resolved the way genai-prices bills a request:
 a token type without its own price falls back to the price of its parent unit (a cache read
 with no cache-read price is billed as input; a 1-hour cache write with no 1-hour price as a
-cache write). Long-context tiers apply to the whole request when its total input (uncached +
+cache write). A model priced for input alone (an embedding model) has no output price: the
+warehouse prices its requests without output tokens, and leaves any with output unpriced.
+Long-context tiers apply to the whole request when its total input (uncached +
 cache read + cache write) exceeds the threshold. Review the diff before committing.
 """
 
@@ -95,8 +97,8 @@ def _resolve(price: ModelPrice) -> Resolved | None:
         "cache_write_1h": ("cache_write_1h_mtok", "cache_write_mtok", "input_mtok"),
     }
     raw = {kind: _price(price, *keys) for kind, keys in chains.items()}
-    if raw["input"] is None or raw["output"] is None:
-        return None
+    if raw["input"] is None:
+        return None  # not priced per token (audio hours, characters) or not priced at all
     thresholds = {v.tiers[0].start for v in raw.values() if isinstance(v, TieredPrices)}
     if len(thresholds) > 1:
         raise ValueError(f"several long-context thresholds in one price: {sorted(thresholds)}")

@@ -469,6 +469,54 @@ def test_openai_costs_grouped_by_api_key_keep_every_key(tmp_path: Path) -> None:
     ]
 
 
+def test_embeddings_are_priced_from_the_usage_api_and_from_litellm_and_match_the_bill(tmp_path: Path) -> None:
+    """Embedding models have an input price and no output price (OpenAI's pricing page:
+    text-embedding-3-small $0.02 per million tokens). The usage API's embeddings endpoint
+    (results without output tokens) lands beside the completions fixture: 2,000,000 tokens of
+    the fixture's day, USD 0.04, which is what the bill says. A LiteLLM embedding call of
+    500,000 tokens: USD 0.01. A result of another endpoint (images) is quarantined, saying so.
+    Before, the embeddings page was quarantined (no output_tokens) and LiteLLM's call was
+    unpriced."""
+    page = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1759449600, "end_time": 1759536000, "results": [  # 2025-10-03
+            {"object": "organization.usage.embeddings.result", "input_tokens": 2_000_000, "num_model_requests": 150,
+             "project_id": "proj_research", "user_id": None, "api_key_id": "key_openai_1",
+             "model": "text-embedding-3-small"},
+            {"object": "organization.usage.images.result", "images": 2, "num_model_requests": 2,
+             "size": "1024x1024", "source": "image.generation", "project_id": "proj_research", "user_id": None,
+             "api_key_id": "key_openai_1", "model": "gpt-image-1"}]}]}
+    bill = json.loads((FIXTURES / "openai-costs" / "page-1.json").read_text())
+    bill["data"][0]["results"].append({"object": "organization.costs.result",
+                                       "amount": {"value": 0.04, "currency": "usd"},
+                                       "line_item": "text-embedding-3-small, input", "project_id": "proj_research"})
+    spend_logs = (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").read_text().splitlines()[0] + (
+        "\nemb-001,aembedding,88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b,0.01,500000,500000,0,"
+        "2025-10-04 11:00:00.000,2025-10-04 11:00:01.000,text-embedding-3-small,text-embedding-3-small,openai,"
+        "grace.hopper@corp.example,,team-ml,org-1,{},[],success\n")
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "embeddings.json").write_text(json.dumps(page))
+    (inputs / "costs.json").write_text(json.dumps(bill))
+    (inputs / "spendlogs.csv").write_text(spend_logs)
+    home = tmp_path / "home"
+    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
+    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"), str(inputs),
+            env=EVERY_GROUP)
+    assert quarantine(home, "inputs") == {
+        ("embeddings.json", 2): "a result of another usage endpoint than completions and embeddings: "
+                                "not token usage the ledger prices"}
+    assert query(home / "token_ledger.duckdb", "select source_format, sum(input_tokens), sum(output_tokens), "
+                 "sum(requests), sum(cost_usd), min(price_status) from restricted.fct_usage_events "
+                 "where model_id = 'text-embedding-3-small' group by 1 order by 1") == [
+        ("litellm-spendlogs", 500_000, 0, 1, Decimal("0.01"), "priced"),
+        ("openai-usage", 2_000_000, 0, 150, Decimal("0.04"), "priced")]
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2025, 10, 3), "gpt-4.1", Decimal("0.0157"), Decimal("0.0157"), False),
+        (dt.date(2025, 10, 3), "gpt-4.1-mini", Decimal("0.0072"), Decimal("0.0072"), False),
+        (dt.date(2025, 10, 3), "text-embedding-3-small", Decimal("0.04"), Decimal("0.04"), False),
+    ]
+
+
 def test_report_and_events_for_the_same_traffic_count_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run_cli(home, "run", str(FIXTURES / "claude-code-otel"), str(FIXTURES / "anthropic-usage-report"),

@@ -644,7 +644,7 @@ FORMATS: dict[str, LandingSpec] = {
                or _analytics_page(d, "cost")),
         dated_by="starting_at", options={"paths": ANTHROPIC_COST_PATHS}),
     "openai-costs": LandingSpec(
-        "openai-costs", "openai_costs", OPENAI_COST_FIELDS, readers.openai_usage,
+        "openai-costs", "openai_costs", OPENAI_COST_FIELDS, readers.openai_costs,
         Detect(json=_report_page("'line_item'", "organization.costs.result", empty=lambda d: False)),
         dated_by="start_time", options={"paths": OPENAI_COST_PATHS}),
     "anthropic-usage-report": LandingSpec(

@@ -433,7 +433,8 @@ def _text(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
         return None
 
 
-def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None, element_sql: str = "b") -> None:
+def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | None, element_sql: str = "b",
+                 result_sql: str = "r") -> None:
     """`lines`: one row per result of a usage-report page file, as {"bucket": ..., "result": ...};
     `unpaged`: the lines of a JSON Lines file of pages that are not pages (not JSON, not an
     object, no `data` array: a page lost on the way, an error the API answered), each with its
@@ -442,7 +443,7 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     A file holds one page (JSON object), an array of pages, or JSON Lines of pages; `_line` is the
     result's ordinal in the file. `bucket_sql` rewrites the bucket (`b`) without its results;
     without it, each element of `data` is a row of its own (`_line` its ordinal). `element_sql`
-    rewrites each element of `data` (`b`) first.
+    rewrites each element of `data` (`b`) first, `result_sql` each result (`r`).
     """
     text = _text(con, path)
     page = "coalesce(case when json_valid(_raw) then json_type(_raw, '$.data') = 'ARRAY' end, false)"
@@ -471,7 +472,8 @@ def report_pages(con: duckdb.DuckDBPyConnection, path: Path, bucket_sql: str | N
     con.execute(
         f"""
         create or replace temp table lines as
-        select row_number() over () as _line, cast(json_object('bucket', bucket, 'result', r) as varchar) as _raw
+        select row_number() over () as _line,
+            cast(json_object('bucket', bucket, 'result', {result_sql}) as varchar) as _raw
         from (
             select bucket, unnest(results) as r
             -- each bucket read once, before its results are unnested: carried with each of its
@@ -617,11 +619,35 @@ def analytics_report(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Fi
     return _report_records(con, fields, paths, bucketed=False)
 
 
+_OPENAI_ISO = "strftime(to_timestamp(try_cast(b ->> '{0}' as bigint)), '%Y-%m-%dT%H:%M:%SZ')"
+OPENAI_BUCKET = (f"json_object('start_time', {_OPENAI_ISO.format('start_time')}, "
+                 f"'end_time', {_OPENAI_ISO.format('end_time')})")
+# the usage API's endpoints answer with results of their own kind (`object`): completions and
+# embeddings count tokens the catalog prices; an embedding has no output, so none are counted
+OPENAI_TOKEN_RESULTS = ("organization.usage.completions.result", "organization.usage.embeddings.result")
+EMBEDDING_RESULT = ("case when r ->> 'object' = 'organization.usage.embeddings.result' "
+                    "and json_type(r, '$.output_tokens') is null "
+                    "then json_merge_patch(r, '{\"output_tokens\": 0}') else r end")
+# a result of another endpoint (images, audio, moderations, vector stores, code interpreter
+# sessions): not tokens, or not priced per token (CASE: an unpaged line may not be JSON)
+OTHER_USAGE_RESULT = (
+    "case when _unpaged then false else coalesce(starts_with(_raw ->> '$.result.object', 'organization.usage.') "
+    f"and _raw ->> '$.result.object' not in ({', '.join(lit(o) for o in OPENAI_TOKEN_RESULTS)}), false) end",
+    "'a result of another usage endpoint than completions and embeddings: not token usage the ledger prices'")
+
+
 def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
                  paths: dict[str, str]) -> Read:
-    to_iso = "strftime(to_timestamp(try_cast(b ->> '{0}' as bigint)), '%Y-%m-%dT%H:%M:%SZ')"
-    report_pages(con, path, f"json_object('start_time', {to_iso.format('start_time')}, "
-                            f"'end_time', {to_iso.format('end_time')})")
+    """Pages of the usage API's completions and embeddings endpoints (an embedding's output
+    tokens: 0); results of its other endpoints are quarantined, saying so."""
+    report_pages(con, path, OPENAI_BUCKET, result_sql=EMBEDDING_RESULT)
+    read = _report_records(con, fields, paths)
+    return Read(read.records, [*read.rules, OTHER_USAGE_RESULT], read.ignored)
+
+
+def openai_costs(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
+                 paths: dict[str, str]) -> Read:
+    report_pages(con, path, OPENAI_BUCKET)
     return _report_records(con, fields, paths)
 
 
