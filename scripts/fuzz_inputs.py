@@ -42,7 +42,8 @@ FORMATS = ("canonical", "canonical-csv", "canonical-parquet", "claude-code-otel"
            "litellm-spendlogs")
 # formats `generate` does not write: their fixtures, broken like the rest
 FIXTURES = ("anthropic-usage-report/page-1.json", "anthropic-usage-report/page-2.json", "openai-usage/page-1.json",
-            "api-key-owners/owners.csv", "anthropic-cost-report/analytics-cost.jsonl")
+            "api-key-owners/owners.csv", "anthropic-cost-report/analytics-cost.jsonl",
+            "bedrock-invocation-logs/invocations.jsonl")
 VALUES = [None, True, 0, -1, 1.5, 10**20, "", "12", " 5 ", "x" * 5000, [], [1], {}, {"a": 1}, "1e3", "NaN",
           "2026-13-45T99:00:00Z", "2026-10-02", "2026-10-02T10:00:00+14:00", "é", "\u0000", 2**63, "null"]
 OWNERS = "transcript-users.csv"

@@ -60,6 +60,18 @@ litellm as (
     from {{ ref('stg_litellm__spend_logs') }}
 ),
 
+bedrock as (
+    select
+        'bedrock-invocation-logs' as source_format,
+        5 as source_priority,
+        {{ common_columns | join(', ') }},
+        'standard' as speed,
+        cast(null as varchar) as inference_geo,
+        cast(null as varchar) as source_team_id,
+        cast(null as varchar) as source_cost_center
+    from {{ ref('stg_bedrock__invocations') }}
+),
+
 unioned as (
     select * from canonical
     union all
@@ -68,6 +80,8 @@ unioned as (
     select * from claude_code_transcripts
     union all
     select * from litellm
+    union all
+    select * from bedrock
 ),
 
 final as (

@@ -75,6 +75,15 @@ def _transcript(request_id: str) -> str:
                                    "usage": {"input_tokens": 5, "output_tokens": 7}}})
 
 
+def _bedrock(email: str, request_id: str) -> str:
+    role = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Developer_0123456789abcdef"
+    return json.dumps({"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2025-10-04T11:00:00Z",
+                       "accountId": "111122223333", "identity": {"arn": f"{role}/{email}"}, "region": "us-east-1",
+                       "requestId": request_id, "operation": "Converse",
+                       "modelId": "anthropic.claude-haiku-4-5-20251001-v1:0",
+                       "input": {"inputTokenCount": 10}, "output": {"outputTokenCount": 20}})
+
+
 def _canonical(email: str, request_id: str, output_tokens: int = 20) -> str:
     return json.dumps({"request_id": request_id, "occurred_at": "2025-10-03T10:00:00Z", "provider": "anthropic",
                        "model": "claude-sonnet-4-5", "user_email": email, "input_tokens": 10,
@@ -121,6 +130,8 @@ def _inputs(folder: Path) -> dict[str, Path]:
                               f"req_l2,gpt-4.1,openai,{BYSTANDER},,2025-10-04 10:00:00,100,10,"
                               f'"{{""reviewer"": ""{VICTIM}"", ""cc"": ""{BYSTANDER},{ESCAPED}""}}"\n'
                               f"req_l3,gpt-4.1,openai,,{VICTIM},2025-10-04 10:00:00,100,10,\n"),
+        "bedrock-invocation-logs": ("bedrock.jsonl",
+                                    f"{_bedrock(VICTIM, 'req_b1')}\n{_bedrock(BYSTANDER, 'req_b2')}\n"),
         "api-key-owners": ("owners.csv", "key_type,key_id,owner_email,team_id,cost_center,valid_from\n"
                            f"anthropic_api_key,k1,{VICTIM},T-A,CC-A,2025-01-01\n"
                            f"anthropic_api_key,k2,{BYSTANDER},T-A,CC-A,2025-01-01\n"),
@@ -175,7 +186,7 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
     found = {table for table, _ in _victim_values(db)}
     # the person is everywhere an identity can be: each format's table, the quarantine, a file name
     assert {"people", "canonical_events", "claude_code_otel_events", "claude_code_transcript_messages",
-            "litellm_spend_logs", "api_key_owners", "quarantine", "load_batches"} <= found
+            "litellm_spend_logs", "bedrock_invocation_logs", "api_key_owners", "quarantine", "load_batches"} <= found
     bystander = _bystander_rows(db)
     assert all(bystander.values()), bystander
     variants = query(db, "select distinct user_email from raw.canonical_events "
@@ -187,8 +198,9 @@ def test_erase_reaches_every_format_and_only_the_person(tmp_path: Path) -> None:
 
     first = run_cli(home, "erase", "--user", "  AL@Corp.Example ", env=env).out
     assert VICTIM not in first.lower().replace(BYSTANDER, "")
-    # people 1, canonical 5, otel 1, transcript 1, litellm 2, owners 1, metrics 1, analytics 1, copilot (by login) 1
-    assert "erased 14 records" in first
+    # people 1, canonical 5, otel 1, transcript 1, litellm 2, bedrock 1, owners 1, metrics 1, analytics 1,
+    # copilot (by login) 1
+    assert "erased 15 records" in first
     assert "3 quarantined records" in first and "1 manager references emptied" in first
     assert "2 other records' free text rewritten" in first
     assert query(db, "select tags ->> 'manager', tags ->> 'team' from raw.canonical_events where request_id = 'req_c11'"

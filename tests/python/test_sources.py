@@ -70,16 +70,18 @@ OTEL = (3, 2300, 1370, 100000, 3500, 0, 2)
 ALICE = (3, 20, 1300, 72000, 13500, 2000, 1)
 BOB = (3, 10, 902, 63000, 1000, 800, 1)  # and ccusage 20.0.24 on the same files
 LITELLM = (3, 3600, 920, 8500, 4000, 0, 2)
+BEDROCK = (3, 13000, 1600, 20000, 4000, 0, 2)
 
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory: pytest.TempPathFactory) -> Landed:
-    """The per-request fixtures (OTel, two people's transcripts, LiteLLM) in one home: their
-    requests are all different, and no provider report is landed with them to reconcile."""
+    """The per-request fixtures (OTel, two people's transcripts, LiteLLM, Bedrock) in one home:
+    their requests are all different, and no provider report is landed with them to reconcile."""
     home = tmp_path_factory.mktemp("events") / "home"
     printed = {}
     for folder, user in (("people", None), ("claude-code-otel", None), ("alice", "alice.smith@corp.example"),
-                         ("bob", "bob.jones@corp.example"), ("litellm-spendlogs", None)):
+                         ("bob", "bob.jones@corp.example"), ("litellm-spendlogs", None),
+                         ("bedrock-invocation-logs", None)):
         path = FIXTURES / ("claude-code-jsonl/" if user else "") / folder
         printed[folder] = run_cli(home, "land", *(["--user", user] if user else []), str(path), env=EVERY_GROUP).out
     run_cli(home, "run", env=EVERY_GROUP)
@@ -216,8 +218,30 @@ def test_litellm_spendlogs_fixture(events: Landed) -> None:
                       "chatcmpl-004": "gemini-2.5-flash"}
 
 
+def test_bedrock_invocation_logs_fixture(events: Landed) -> None:
+    """EXPECTED.md: three invocations priced at Anthropic's list prices, a failed one ignored, a
+    bad count quarantined; no prompt or completion stored anywhere, the quarantine included."""
+    home = events.home
+    assert "landed 3 records" in events.printed["bedrock-invocation-logs"]
+    assert "ignored 1 records" in events.printed["bedrock-invocation-logs"]
+    assert totals(home, "where source_format = 'bedrock-invocation-logs'") == BEDROCK
+    assert quarantine(home, "bedrock-invocation-logs") == {
+        ("invocations.jsonl", 5): "field 'output_tokens' is negative"}
+    assert query(home / "token_ledger.duckdb", "select team_id, model_id, sum(cost_usd) "
+                 "from restricted.fct_usage_events where source_format = 'bedrock-invocation-logs' "
+                 "group by 1, 2 order by 1, 2") == [
+        ("T-PLATFORM", "claude-haiku-4-5", Decimal("0.0025")), ("T-PLATFORM", "claude-sonnet-4-5", Decimal("0.0315")),
+        ("unattributed", "claude-haiku-4-5", Decimal("0.015"))]
+    private = home / "token_ledger.duckdb"
+    columns = query(private, "select table_schema, table_name, column_name from information_schema.columns "
+                             "where data_type = 'VARCHAR'")
+    found = [(schema, table, column) for schema, table, column in columns if query(
+        private, f'select count(*) from "{schema}"."{table}" where contains("{column}", \'SECRET\')')[0][0]]
+    assert found == []
+
+
 def test_the_published_file_holds_every_fixtures_requests(events: Landed) -> None:
-    expected = tuple(map(sum, zip(OTEL, ALICE, BOB, LITELLM, strict=True)))[:6]  # people: two are in two
+    expected = tuple(map(sum, zip(OTEL, ALICE, BOB, LITELLM, BEDROCK, strict=True)))[:6]  # people: two are in two
     assert totals(events.home)[:6] == expected
     assert published_totals(events.home) == expected
 
@@ -539,14 +563,15 @@ def test_report_and_events_for_the_same_traffic_count_once(tmp_path: Path) -> No
 
 def test_auto_detects_every_format(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    for folder in ("claude-code-otel", "litellm-spendlogs", "anthropic-usage-report", "openai-usage",
-                   "api-key-owners", "anthropic-cost-report", "openai-costs"):
+    for folder in ("claude-code-otel", "litellm-spendlogs", "bedrock-invocation-logs", "anthropic-usage-report",
+                   "openai-usage", "api-key-owners", "anthropic-cost-report", "openai-costs"):
         run_cli(home, "land", str(FIXTURES / folder))
     run_cli(home, "land", "--user", "alice.smith@corp.example", str(FIXTURES / "claude-code-jsonl" / "alice"))
     formats = {Path(f).parent.name: fmt for f, fmt in query(
         home / "token_ledger.duckdb", "select file_path, source_format from raw.load_batches")}
     assert formats == {"claude-code-otel": "claude-code-otel", "alice": "claude-code-jsonl",
-                       "litellm-spendlogs": "litellm-spendlogs", "anthropic-usage-report": "anthropic-usage-report",
+                       "litellm-spendlogs": "litellm-spendlogs", "bedrock-invocation-logs": "bedrock-invocation-logs",
+                       "anthropic-usage-report": "anthropic-usage-report",
                        "openai-usage": "openai-usage", "api-key-owners": "api-key-owners",
                        "anthropic-cost-report": "anthropic-cost-report", "openai-costs": "openai-costs"}
 

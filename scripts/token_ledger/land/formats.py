@@ -325,6 +325,37 @@ TRANSCRIPT_USAGE = (
     "and coalesce(json_extract_string(_raw, '$.message.model'), '') <> '<synthetic>'"
 )
 
+# the same, as the bulk reader reads a line (`readers.bulk_nested`)
+TRANSCRIPT_BULK_USAGE = "message.usage is not null and coalesce(message.model, '') <> '<synthetic>'"
+
+# --- bedrock-invocation-logs: Amazon Bedrock's model invocation logs -----------------------------
+
+BEDROCK_FIELDS = [
+    Field("request_id", "text", required=True, mostly_unique=True),
+    Field("occurred_at", "timestamp", required=True),
+    Field("account_id", "text", few_values=True),
+    # the name the caller's ARN ends with (`readers.PRINCIPAL_NAME`); the ARN itself is not kept
+    Field("caller", "identity"),
+    Field("region", "text", few_values=True),
+    Field("inference_region", "text", few_values=True),
+    Field("operation", "text", few_values=True),
+    Field("model_id", "text", required=True, few_values=True),
+    Field("input_tokens", "count", required=True),
+    Field("output_tokens", "count", required=True),
+    Field("cache_read_tokens", "count"),
+    Field("cache_write_tokens", "count"),
+]
+# the prompts and completions (`input.inputBodyJson`, `output.outputBodyJson`) are never read
+BEDROCK_PATHS = {
+    "request_id": "$.requestId", "occurred_at": "$.timestamp", "account_id": "$.accountId",
+    "caller": "$.identity.arn", "region": "$.region", "inference_region": "$.inferenceRegion",
+    "operation": "$.operation", "model_id": "$.modelId", "input_tokens": "$.input.inputTokenCount",
+    "output_tokens": "$.output.outputTokenCount", "cache_read_tokens": "$.input.cacheReadInputTokenCount",
+    "cache_write_tokens": "$.input.cacheWriteInputTokenCount",
+}
+# a failed invocation (an `errorCode`) is no usage: skipped, and counted as ignored
+BEDROCK_USAGE = "coalesce(json_type(_raw, '$.errorCode'), 'NULL') = 'NULL'"
+
 # --- litellm-spendlogs: the LiteLLM proxy's LiteLLM_SpendLogs table ------------------------------
 
 LITELLM_FIELDS = [
@@ -616,7 +647,7 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(json=_is_transcript),
         needs_user=True, user_column="user_email", identity_columns=("user_email",), dated_by="occurred_at",
         options={"paths": TRANSCRIPT_PATHS, "where": TRANSCRIPT_USAGE}, largest_stands=True,
-        bulk=Bulk(partial(readers.bulk_transcripts, paths=TRANSCRIPT_PATHS), _ends_whole,
+        bulk=Bulk(partial(readers.bulk_nested, paths=TRANSCRIPT_PATHS, usage=TRANSCRIPT_BULK_USAGE), _ends_whole,
                   record_per_line=False),
         request_key=("'anthropic'", "coalesce(request_id, message_id)", "occurred_at"),
         usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
@@ -637,6 +668,18 @@ FORMATS: dict[str, LandingSpec] = {
                  "field 'metadata' holds a cached token count that is not a whole number")],
         usage=_usage("litellm-spendlogs", "starttime", LITELLM_PROVIDER,
                      ("prompt_tokens", "completion_tokens", "0", "0", "0"), bucket=False)),
+    "bedrock-invocation-logs": LandingSpec(
+        "bedrock-invocation-logs", "bedrock_invocation_logs", BEDROCK_FIELDS, readers.bedrock,
+        Detect(json=lambda d: d.get("schemaType") == "ModelInvocationLog"),
+        identity_columns=("caller",), dated_by="occurred_at",
+        options={"paths": BEDROCK_PATHS, "where": BEDROCK_USAGE},
+        # (the error code read beside the fields, to tell the failed invocations)
+        bulk=Bulk(partial(readers.bulk_nested, paths={**BEDROCK_PATHS, "error": "$.errorCode"},
+                          usage='"errorCode" is null', derived={"caller": readers.PRINCIPAL_NAME}),
+                  _ends_whole, record_per_line=False),
+        request_key=("'bedrock'", "request_id", "occurred_at"),
+        usage=_usage("bedrock-invocation-logs", "occurred_at", "'bedrock'", ("input_tokens", "output_tokens",
+                     "cache_read_tokens", "cache_write_tokens", "0"), bucket=False)),
     # the bills before the usage reports: a cost page also has buckets with starting_at / start_time
     "anthropic-cost-report": LandingSpec(
         "anthropic-cost-report", "anthropic_cost_report", ANTHROPIC_COST_FIELDS, readers.anthropic_cost,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv as pycsv
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -779,18 +779,46 @@ def _path_sql(path: str) -> str:
     return _quote(head) + "".join(f"[{lit(part)}]" for part in rest)
 
 
-def bulk_transcripts(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str],
-                     paths: dict[str, str]) -> str:
-    """Claude Code transcripts: nested fields read as STRUCTs; a line whose message has usage
-    (and is not a `<synthetic>` message) is a usage record, every other line is ignored."""
+def bulk_nested(con: duckdb.DuckDBPyConnection, fields: list[Field], files: list[str], paths: dict[str, str],
+                usage: str, derived: dict[str, str] | None = None) -> str:
+    """JSON Lines of nested records (Claude Code transcripts, Bedrock invocation logs): the
+    fields read as STRUCTs by their paths; a line `usage` holds of is a usage record, every
+    other line is ignored. `derived` maps a field to the SQL of its value from the one read
+    (`{}`), as the careful reader derives it."""
     tree = _struct_type(paths)
     columns = "{" + ", ".join(f"{_quote(k)}: '{_type_sql(v)}'" for k, v in tree.items()) + "}"
-    values = ", ".join(f"{_path_sql(paths[f.name])} as {f.col}" for f in fields)
+    values = ", ".join(f"{(derived or {}).get(f.name, '{}').format(_path_sql(paths[f.name]))} as {f.col}"
+                       for f in fields)
     return f"""
-        select file_index,
-            message.usage is not null and coalesce(message.model, '') <> '<synthetic>' as _usage, {values}
+        select file_index, {usage} as _usage, {values}
         from read_json($files, format = 'newline_delimited', records = 'true', columns = {columns})
     """
+
+
+# the name of the AWS principal an ARN names: an assumed role's session (often the person's
+# email, under IAM Identity Center), an IAM user's name
+PRINCIPAL_NAME = "regexp_extract({}, '[^/:]*$')"
+
+
+# a JSON merge patch removing an invocation's prompt and completion
+BEDROCK_BODIES = '{"input": {"inputBodyJson": null}, "output": {"outputBodyJson": null}}'
+
+
+def bedrock(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field], paths: dict[str, str],
+            where: str) -> Read:
+    """Bedrock model invocation logs, JSON Lines: the caller is the name its ARN ends with. A
+    record is kept without its prompt and completion, quarantined too (a line that is not
+    JSON is kept as it is)."""
+    read = jsonl(con, path, fields, paths, where)
+    caller = next(f.col for f in fields if f.name == "caller")
+    return replace(read, records=f"""
+        select * replace (
+            {PRINCIPAL_NAME.format(caller)} as {caller},
+            case when _type = 'OBJECT' then cast(json_merge_patch(_raw, '{BEDROCK_BODIES}') as varchar)
+                else _raw end as _raw
+        )
+        from ({read.records})
+    """)
 
 
 _OTEL_ATTRIBUTE = ("STRUCT(key VARCHAR, value STRUCT(stringValue VARCHAR, intValue VARCHAR, doubleValue VARCHAR, "
