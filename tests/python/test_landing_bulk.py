@@ -438,6 +438,42 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
         assert "aa" in [row[3] for row in bulk[table] if Path(row[-1]).name == "twice.jsonl"]
 
 
+def test_bulk_landing_of_bedrock_logs_equals_file_by_file_landing(tmp_path: Path) -> None:
+    """Bedrock's invocation logs (the fixture's lines): clean files land in one pass exactly as
+    file by file, the caller derived from its ARN alike (a capitalised session name lowered),
+    a failed invocation ignored alike; the file with a negative count lands the careful way."""
+    lines = (FIXTURES / "bedrock-invocation-logs" / "invocations.jsonl").read_text(encoding="utf-8").splitlines()
+    files = [_write(tmp_path / "in" / "a.json", lines[:4]),
+             _write(tmp_path / "in" / "b.json", [line.replace("-4c70-", "-4c71-") for line in lines[3::-1]]),
+             _write(tmp_path / "in" / "bad.json", [line.replace("-4c70-", "-4c72-") for line in lines[3:]])]
+    spec = FORMATS["bedrock-invocation-logs"]
+    table = (f"select r.* exclude (_batch_id, _loaded_at), b.file_path from raw.{spec.table} as r "
+             "inner join raw.load_batches as b on r._batch_id = b.batch_id order by all")
+    bulk_home, careful_home = Home.resolve(str(tmp_path / "bulk")), Home.resolve(str(tmp_path / "careful"))
+    with warehouse.private(bulk_home) as con:
+        configure(con, bulk_home.root)
+        careful_files, careful_one = [], land._land_careful
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
+            bulk_report = land_files(con, files)
+    careful_report = LandReport()
+    with warehouse.private(careful_home) as con:
+        configure(con, careful_home.root)
+        for path in files:
+            digest, count = checksum(path)
+            _land_careful(con, path, spec, digest, count, None, careful_report)
+    assert careful_files == ["bad.json"]
+    bulk, careful = (_read(home, (table, QUARANTINE, BATCHES)) for home in (bulk_home, careful_home))
+    assert bulk == careful
+    assert bulk_report.line() == careful_report.line()
+    assert sorted((Path(row[-1]).name, row[3], row[-2]) for row in bulk[table]) == [
+        ("a.json", "ada@corp.example", 1), ("a.json", "bob@corp.example", 2), ("a.json", "i-0abc123def456", 4),
+        ("b.json", "ada@corp.example", 4), ("b.json", "bob@corp.example", 3), ("b.json", "i-0abc123def456", 1),
+        ("bad.json", "i-0abc123def456", 1)]
+    assert [(Path(f).name, n, reason) for f, n, reason, _ in bulk[QUARANTINE]] == [
+        ("bad.json", 2, "field 'output_tokens' is negative")]
+
+
 def _read(home: Home, queries: tuple[str, ...]) -> dict[str, list]:
     with warehouse.private(home, read_only=True) as con:
         return {sql: con.execute(sql).fetchall() for sql in queries}

@@ -353,8 +353,11 @@ BEDROCK_PATHS = {
     "output_tokens": "$.output.outputTokenCount", "cache_read_tokens": "$.input.cacheReadInputTokenCount",
     "cache_write_tokens": "$.input.cacheWriteInputTokenCount",
 }
-# a failed invocation (an `errorCode`) is no usage: skipped, and counted as ignored
+# a failed invocation (an `errorCode`) is no usage: skipped, and counted as ignored; the same as
+# the bulk reader reads a line, with the error code read beside the fields
 BEDROCK_USAGE = "coalesce(json_type(_raw, '$.errorCode'), 'NULL') = 'NULL'"
+BEDROCK_BULK_USAGE = '"errorCode" is null'
+BEDROCK_BULK_PATHS = {**BEDROCK_PATHS, "error": "$.errorCode"}
 
 # --- litellm-spendlogs: the LiteLLM proxy's LiteLLM_SpendLogs table ------------------------------
 
@@ -673,10 +676,8 @@ FORMATS: dict[str, LandingSpec] = {
         Detect(json=lambda d: d.get("schemaType") == "ModelInvocationLog"),
         identity_columns=("caller",), dated_by="occurred_at",
         options={"paths": BEDROCK_PATHS, "where": BEDROCK_USAGE},
-        # (the error code read beside the fields, to tell the failed invocations)
-        bulk=Bulk(partial(readers.bulk_nested, paths={**BEDROCK_PATHS, "error": "$.errorCode"},
-                          usage='"errorCode" is null', derived={"caller": readers.PRINCIPAL_NAME}),
-                  _ends_whole, record_per_line=False),
+        bulk=Bulk(partial(readers.bulk_nested, paths=BEDROCK_BULK_PATHS, usage=BEDROCK_BULK_USAGE,
+                          derived={"caller": readers.PRINCIPAL_NAME}), _ends_whole, record_per_line=False),
         request_key=("'bedrock'", "request_id", "occurred_at"),
         usage=_usage("bedrock-invocation-logs", "occurred_at", "'bedrock'", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_write_tokens", "0"), bucket=False)),

@@ -642,7 +642,7 @@ def openai_usage(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
     tokens: 0); results of its other endpoints are quarantined, saying so."""
     report_pages(con, path, OPENAI_BUCKET, result_sql=EMBEDDING_RESULT)
     read = _report_records(con, fields, paths)
-    return Read(read.records, [*read.rules, OTHER_USAGE_RESULT], read.ignored)
+    return replace(read, rules=[*read.rules, OTHER_USAGE_RESULT])
 
 
 def openai_costs(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field],
