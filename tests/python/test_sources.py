@@ -468,39 +468,30 @@ def test_openai_costs_fixture(openai: Path) -> None:
     ]
 
 
-def test_openai_costs_grouped_by_api_key_keep_every_key(tmp_path: Path) -> None:
-    """The costs API may be grouped by api_key_id too: its results then differ by key alone, and
-    each key's part counts. EXPECTED.md's bill, gpt-4.1's input (0.008) billed as 0.005 to one
-    key and 0.003 to another: the day's gpt-4.1 bill is still 0.0157, equal to the usage priced
-    by hand. Before, one key's part was kept and the day was flagged."""
+def _bill_by_key_with_embeddings() -> dict:
+    """EXPECTED.md's bill grouped by api_key_id too, gpt-4.1's input (0.008) billed as 0.005 to one
+    key and 0.003 to another, and 0.04 of text-embedding-3-small."""
     page = json.loads((FIXTURES / "openai-costs" / "page-1.json").read_text())
-    results = page["data"][0]["results"]
-    split = [{**item, "api_key_id": "key_openai_1"} for item in results]
+    split = [{**item, "api_key_id": "key_openai_1"} for item in page["data"][0]["results"]]
     first_input = next(item for item in split if item["line_item"] == "gpt-4.1-2025-04-14, input")
     first_input["amount"] = {"value": 0.005, "currency": "usd"}
     split.append({**first_input, "api_key_id": "key_openai_2", "amount": {"value": 0.003, "currency": "usd"}})
+    split.append({"object": "organization.costs.result", "amount": {"value": 0.04, "currency": "usd"},
+                  "line_item": "text-embedding-3-small, input", "project_id": "proj_research",
+                  "api_key_id": "key_openai_1"})
     page["data"][0]["results"] = split
-    bills = tmp_path / "bills"
-    bills.mkdir()
-    (bills / "by-key.json").write_text(json.dumps(page))
-    home = tmp_path / "home"
-    run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
-    run_cli(home, "run", str(FIXTURES / "openai-usage"), str(FIXTURES / "api-key-owners"), str(bills),
-            env=EVERY_GROUP)
-    assert query(home / "analytics.duckdb", BILL_ROWS) == [
-        (dt.date(2025, 10, 3), "gpt-4.1", Decimal("0.0157"), Decimal("0.0157"), False),
-        (dt.date(2025, 10, 3), "gpt-4.1-mini", Decimal("0.0072"), Decimal("0.0072"), False),
-    ]
+    return page
 
 
-def test_embeddings_are_priced_from_the_usage_api_and_from_litellm_and_match_the_bill(tmp_path: Path) -> None:
+def test_embeddings_are_priced_and_a_bill_by_key_keeps_every_key(tmp_path: Path) -> None:
     """Embedding models have an input price and no output price (OpenAI's pricing page:
     text-embedding-3-small $0.02 per million tokens). The usage API's embeddings endpoint
     (results without output tokens) lands beside the completions fixture: 2,000,000 tokens of
-    the fixture's day, USD 0.04, which is what the bill says. A LiteLLM embedding call of
-    500,000 tokens: USD 0.01. A result of another endpoint (images) is quarantined, saying so.
-    Before, the embeddings page was quarantined (no output_tokens) and LiteLLM's call was
-    unpriced."""
+    the fixture's day, USD 0.04. A LiteLLM embedding call of 500,000 tokens: USD 0.01. A result
+    of another endpoint (images) is quarantined, saying so. The bill, grouped by API key too
+    (each key's part counts), says 0.0157 for gpt-4.1 and 0.04 for the embeddings: both equal to
+    the usage priced by hand. Before, the embeddings page was quarantined (no output_tokens),
+    LiteLLM's call was unpriced, and one key's part of gpt-4.1's input was kept (flagged)."""
     page = {"object": "page", "has_more": False, "next_page": None, "data": [
         {"object": "bucket", "start_time": 1759449600, "end_time": 1759536000, "results": [  # 2025-10-03
             {"object": "organization.usage.embeddings.result", "input_tokens": 2_000_000, "num_model_requests": 150,
@@ -509,10 +500,6 @@ def test_embeddings_are_priced_from_the_usage_api_and_from_litellm_and_match_the
             {"object": "organization.usage.images.result", "images": 2, "num_model_requests": 2,
              "size": "1024x1024", "source": "image.generation", "project_id": "proj_research", "user_id": None,
              "api_key_id": "key_openai_1", "model": "gpt-image-1"}]}]}
-    bill = json.loads((FIXTURES / "openai-costs" / "page-1.json").read_text())
-    bill["data"][0]["results"].append({"object": "organization.costs.result",
-                                       "amount": {"value": 0.04, "currency": "usd"},
-                                       "line_item": "text-embedding-3-small, input", "project_id": "proj_research"})
     spend_logs = (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").read_text().splitlines()[0] + (
         "\nemb-001,aembedding,88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b,0.01,500000,500000,0,"
         "2025-10-04 11:00:00.000,2025-10-04 11:00:01.000,text-embedding-3-small,text-embedding-3-small,openai,"
@@ -520,7 +507,7 @@ def test_embeddings_are_priced_from_the_usage_api_and_from_litellm_and_match_the
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     (inputs / "embeddings.json").write_text(json.dumps(page))
-    (inputs / "costs.json").write_text(json.dumps(bill))
+    (inputs / "costs-by-key.json").write_text(json.dumps(_bill_by_key_with_embeddings()))
     (inputs / "spendlogs.csv").write_text(spend_logs)
     home = tmp_path / "home"
     run_cli(home, "land", str(FIXTURES / "people"), env=EVERY_GROUP)
