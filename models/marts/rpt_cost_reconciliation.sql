@@ -4,8 +4,9 @@
       spend, canonical reported_cost_usd) against the list cost computed for the same usage,
       over the usage fct_usage_daily publishes (groups of k people);
     - a provider's bill (anthropic-cost-report, openai-costs; token costs) against the cost
-      computed for all that provider's usage of the day (cost_usd: after negotiated prices), on
-      days the bill covers and no group is withheld under k (an organisation-wide total would
+      computed for all the usage of the day that provider bills (cost_usd: after negotiated
+      prices; not Claude through Bedrock, nor OpenAI's models through Azure: provider_aliases),
+      on days the bill covers and no group is withheld under k (an organisation-wide total would
       otherwise reveal what is withheld).
     is_flagged when the difference exceeds the tolerance (relative, at least 1 cent of base).
 -#}
@@ -21,6 +22,10 @@ org_groups as (
 
 billed_costs as (
     select * from {{ ref('int_billed_costs_matched') }}
+),
+
+provider_aliases as (
+    select * from {{ ref('provider_aliases') }}
 ),
 
 reported_events as (
@@ -80,6 +85,11 @@ computed_daily as (
         on
             billed_days.usage_date = usage_events.usage_date
             and billed_days.provider = usage_events.catalog_provider
+    -- only the usage that provider bills: Claude through Bedrock is on AWS's bill, not Anthropic's
+    inner join provider_aliases
+        on
+            usage_events.provider = provider_aliases.reported_provider
+            and billed_days.provider = provider_aliases.billed_by
     group by all
 ),
 
