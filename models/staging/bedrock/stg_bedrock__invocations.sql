@@ -14,8 +14,9 @@ renamed as (
         case when caller like '%@%' then caller end as user_email,
         caller as user_ref,
         'api' as application,
-        coalesce(input_tokens, 0) as input_tokens,
-        coalesce(output_tokens, 0) as output_tokens,
+        -- required at landing: never NULL here
+        input_tokens,
+        output_tokens,
         coalesce(cache_read_tokens, 0) as cache_read_tokens,
         coalesce(cache_write_tokens, 0) as cache_write_5m_tokens,
         0 as cache_write_1h_tokens,
