@@ -8,7 +8,7 @@
     events against the report's one total.
 -#}
 {%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-                         'cache_write_5m_tokens', 'cache_write_1h_tokens'] -%}
+                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests'] -%}
 with
 
 buckets as (

@@ -100,6 +100,8 @@ final as (
         keyed.cache_read_tokens,
         keyed.cache_write_5m_tokens,
         keyed.cache_write_1h_tokens,
+        -- only Anthropic's report counts web searches
+        coalesce(keyed.web_search_requests, 0) as web_search_requests,
         keyed.loaded_at
     from keyed
     left join best_owner on keyed.bucket_id = best_owner.bucket_id

@@ -102,6 +102,7 @@ remainder_events as (
         cast(cache_read_tokens as bigint) as cache_read_tokens,
         cast(cache_write_5m_tokens as bigint) as cache_write_5m_tokens,
         cast(0 as bigint) as cache_write_1h_tokens,
+        cast(0 as bigint) as web_search_requests,
         'standard' as service_tier,
         'standard' as speed,
         cast(null as varchar) as inference_geo,

@@ -4,9 +4,11 @@
     input exceeds the model's threshold, at its service tier's rates; then negotiated overrides.
     A fast-mode request (speed 'fast') at those rates times its model's fast_mode_multipliers;
     a request whose inference ran in a geo that costs more (US-only: inference_geo 'us') times
-    its model's inference_geo_multipliers as well. A model the catalog does not know, a fast
-    or geo-bound request of a model without its multiplier, or output tokens of a model priced
-    for input alone (an embedding model), is 'unpriced' with NULL costs, never 0.
+    its model's inference_geo_multipliers as well. Its server-side web searches at their price
+    per search in force (tool_prices), on top of its tokens in both costs. A model the catalog
+    does not know, a fast or geo-bound request of a model without its multiplier, output
+    tokens of a model priced for input alone (an embedding model), or web searches without a
+    price, is 'unpriced' with NULL costs, never 0.
 -#}
 {%- set rate_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -38,6 +40,11 @@ fast_mode_multipliers as (
 
 inference_geo_multipliers as (
     select * from {{ ref('inference_geo_multipliers') }}
+),
+
+web_search_prices as (
+    select * from {{ ref('tool_prices') }}
+    where tool = 'web_search'
 ),
 
 service_tiers as (
@@ -152,8 +159,19 @@ list_rates as (
         prices.long_context_output_usd_per_mtok,
         prices.long_context_cache_read_usd_per_mtok,
         prices.long_context_cache_write_5m_usd_per_mtok,
-        prices.long_context_cache_write_1h_usd_per_mtok
+        prices.long_context_cache_write_1h_usd_per_mtok,
+        -- a request's searches at the price per search in force; NULL (unpriced) without one
+        case
+            when events_matched.web_search_requests > 0
+                then events_matched.web_search_requests * web_search_prices.usd_per_use
+            else 0
+        end as web_search_cost_usd
     from events_matched
+    left join web_search_prices
+        on
+            events_matched.catalog_provider = web_search_prices.provider
+            and events_matched.occurred_at >= web_search_prices.valid_from
+            and events_matched.occurred_at < web_search_prices.valid_to
     left join prices_by_inference_geo as prices
         on
             events_matched.catalog_provider = prices.provider
@@ -233,21 +251,24 @@ effective_rates as (
 costed as (
     select
         *,
-        case when has_list_price then 'priced' else 'unpriced' end as price_status,
+        case when has_list_price and web_search_cost_usd is not null then 'priced' else 'unpriced' end
+            as price_status,
         {{ per_mtok_cost([
             ('input_tokens', 'list_input_rate'),
             ('output_tokens', 'list_output_rate'),
             ('cache_read_tokens', 'list_cache_read_rate'),
             ('cache_write_5m_tokens', 'list_cache_write_5m_rate'),
             ('cache_write_1h_tokens', 'list_cache_write_1h_rate'),
-        ]) }} as list_cost_usd
+        ]) }} + web_search_cost_usd as list_cost_usd
     from effective_rates
 ),
 
 final as (
     select
-        *,
-        -- without an override the company pays the list price (and is spared a second costing)
+        -- an unpriced request has no costs, its searches' neither
+        * replace (case when price_status = 'priced' then web_search_cost_usd end as web_search_cost_usd),
+        -- without an override the company pays the list price (and is spared a second costing);
+        -- overrides are for tokens: searches stay at their price
         case
             when has_override then {{ per_mtok_cost([
                 ('input_tokens', 'input_rate'),
@@ -255,7 +276,7 @@ final as (
                 ('cache_read_tokens', 'cache_read_rate'),
                 ('cache_write_5m_tokens', 'cache_write_5m_rate'),
                 ('cache_write_1h_tokens', 'cache_write_1h_rate'),
-            ]) }}
+            ]) }} + web_search_cost_usd
             else list_cost_usd
         end as cost_usd
     from costed

@@ -6,7 +6,7 @@
     is counted twice.
 -#}
 {%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-                         'cache_write_5m_tokens', 'cache_write_1h_tokens'] -%}
+                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests'] -%}
 {%- set coverage_key = 'provider, usage_date, match_key, service_tier, speed_key' -%}
 with
 
@@ -84,6 +84,7 @@ remainder_events as (
         cache_read_tokens,
         cache_write_5m_tokens,
         cache_write_1h_tokens,
+        web_search_requests,
         service_tier,
         speed,
         inference_geo,
@@ -93,7 +94,8 @@ remainder_events as (
         loaded_at
     from allocated
     where
-        requests + input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens > 0
+        requests + input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens
+        + web_search_requests > 0
 ),
 
 final as (

@@ -1,8 +1,9 @@
 {#-
     FOCUS 1.2 cost and usage rows: one charge per fct_usage_daily row, tokens as the consumed
     quantity. BilledCost is what the provider bills where its bill covers the day (the row's
-    cost times billed / computed for that day × provider × model in rpt_cost_reconciliation),
-    else the computed cost. Incremental by charge day like fct_usage_daily, the same days
+    token cost times billed / computed for that day × provider × model in
+    rpt_cost_reconciliation, its web searches' cost times the same for the day's 'web_search'
+    item), else the computed cost. Incremental by charge day like fct_usage_daily, the same days
     (queued days through their month's end; a landed bill queues its days).
     The queued days are deleted first (pre_hook delete_queued_days): a day rebuilt to no rows
     keeps none of its old ones.
@@ -41,13 +42,19 @@ billed as (
     select
         daily.*,
         bill_ratios.bill_ratio is not null as is_billed,
-        coalesce(daily.cost_usd, 0) * coalesce(bill_ratios.bill_ratio, 1) as billed_cost_usd
+        (coalesce(daily.cost_usd, 0) - coalesce(daily.web_search_cost_usd, 0)) * coalesce(bill_ratios.bill_ratio, 1)
+        + coalesce(daily.web_search_cost_usd, 0) * coalesce(web_search_ratios.bill_ratio, 1) as billed_cost_usd
     from daily
     left join bill_ratios
         on
             daily.usage_date = bill_ratios.usage_date
             and daily.provider = bill_ratios.provider
             and daily.model_id = bill_ratios.model_id
+    left join bill_ratios as web_search_ratios
+        on
+            daily.usage_date = web_search_ratios.usage_date
+            and daily.provider = web_search_ratios.provider
+            and web_search_ratios.model_id = 'web_search'
 ),
 
 final as (

@@ -48,6 +48,8 @@ published_events as (
         events.cache_write_5m_tokens,
         events.cache_write_1h_tokens,
         events.total_tokens,
+        events.web_search_requests,
+        events.web_search_cost_usd,
         events.list_cost_usd,
         events.cost_usd
     from events
@@ -79,7 +81,9 @@ daily as (
         sum(total_tokens) as total_tokens,
         sum(list_cost_usd) as list_cost_usd,
         sum(cost_usd) as cost_usd,
-        sum(requests) filter (where price_status = 'unpriced') as unpriced_requests
+        sum(requests) filter (where price_status = 'unpriced') as unpriced_requests,
+        sum(web_search_requests) as web_search_requests,
+        sum(web_search_cost_usd) as web_search_cost_usd
     from published_events
     group by all
 ),
@@ -103,7 +107,9 @@ final as (
         cast(total_tokens as bigint) as total_tokens,
         cast(list_cost_usd as decimal(38, 9)) as list_cost_usd,
         cast(cost_usd as decimal(38, 9)) as cost_usd,
-        cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests
+        cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests,
+        cast(web_search_requests as bigint) as web_search_requests,
+        cast(web_search_cost_usd as decimal(38, 9)) as web_search_cost_usd
     from daily
 )
 

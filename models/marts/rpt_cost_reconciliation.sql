@@ -3,11 +3,12 @@
     - a source's own cost estimate (Claude Code's cost_usd, transcripts' costUSD, LiteLLM's
       spend, canonical reported_cost_usd) against the list cost computed for the same usage,
       over the usage fct_usage_daily publishes (groups of k people);
-    - a provider's bill (anthropic-cost-report, openai-costs; token costs) against the cost
-      computed for all the usage of the day that provider bills (cost_usd: after negotiated
-      prices; not Claude through Bedrock, nor OpenAI's models through Azure: provider_aliases),
-      on days the bill covers and no group is withheld under k (an organisation-wide total would
-      otherwise reveal what is withheld).
+    - a provider's bill (anthropic-cost-report, openai-costs; token costs per model, and
+      Anthropic's web searches as model_id 'web_search') against the cost computed for all the
+      usage of the day that provider bills (cost_usd: after negotiated prices; not Claude
+      through Bedrock, nor OpenAI's models through Azure: provider_aliases), on days the bill
+      covers and no group is withheld under k (an organisation-wide total would otherwise
+      reveal what is withheld).
     is_flagged when the difference exceeds the tolerance (relative, at least 1 cent of base).
 -#}
 with
@@ -71,15 +72,17 @@ billed_days as (
     where bill_date not in (select withheld_days.usage_date from withheld_days)
 ),
 
-computed_daily as (
+billed_usage as (
     select
         billed_days.usage_date,
         billed_days.source_format,
         billed_days.provider,
         coalesce(usage_events.model_id, 'unpriced') as model_id,
-        sum(usage_events.requests) as requests,
-        sum(usage_events.list_cost_usd) as computed_list_cost_usd,
-        sum(usage_events.cost_usd) as computed_cost_usd
+        usage_events.requests,
+        usage_events.web_search_requests,
+        usage_events.web_search_cost_usd,
+        usage_events.list_cost_usd,
+        usage_events.cost_usd
     from billed_days
     inner join usage_events
         on
@@ -90,6 +93,32 @@ computed_daily as (
         on
             usage_events.provider = provider_aliases.reported_provider
             and billed_days.provider = provider_aliases.billed_by
+),
+
+computed_daily as (
+    -- the tokens by model, as the bill lists them
+    select
+        usage_date,
+        source_format,
+        provider,
+        model_id,
+        sum(requests) as requests,
+        sum(list_cost_usd - web_search_cost_usd) as computed_list_cost_usd,
+        sum(cost_usd - web_search_cost_usd) as computed_cost_usd
+    from billed_usage
+    group by all
+    union all
+    -- the web searches of the day, one item of the bill whatever the model
+    select
+        usage_date,
+        source_format,
+        provider,
+        'web_search' as model_id,
+        sum(requests) as requests,
+        sum(web_search_cost_usd) as computed_list_cost_usd,
+        sum(web_search_cost_usd) as computed_cost_usd
+    from billed_usage
+    where web_search_requests > 0
     group by all
 ),
 

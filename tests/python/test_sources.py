@@ -114,11 +114,12 @@ def test_streamed_transcript_messages_count_once_at_their_largest_usage(events: 
     assert totals(events.home, "where user_email = 'bob.jones@corp.example'") == BOB
 
 
-def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = None) -> str:
+def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = None, searches: int = 0) -> str:
     """A transcript message of 1,000 input and 1,000 output tokens, at `speed` (None: no speed),
-    its inference run in `geo` (None: not said)."""
+    its inference run in `geo` (None: not said), with `searches` web searches (0: not said)."""
     usage = {"input_tokens": 1000, "output_tokens": 1000, **({"speed": speed} if speed else {}),
-             **({"inference_geo": geo} if geo else {})}
+             **({"inference_geo": geo} if geo else {}),
+             **({"server_tool_use": {"web_search_requests": searches}} if searches else {})}
     return json.dumps({"type": "assistant", "sessionId": "s-fast", "uuid": f"u-{n}", "requestId": f"req_{n}",
                        "timestamp": "2026-10-05T12:00:00.000Z", "message": {"id": f"msg_{n}", "model": model,
                                                                           "usage": usage}})
@@ -135,25 +136,28 @@ def _fast_mode_event(n: int, speed: str) -> str:
     return json.dumps({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [record]}]}]})
 
 
-def test_fast_mode_and_us_only_requests_are_priced_at_their_models_multiples(tmp_path: Path) -> None:
+def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tmp_path: Path) -> None:
     """Claude Code records fast mode as message.usage.speed in transcripts and as the `speed`
     attribute of its OpenTelemetry events. On Anthropic's fast-mode page Opus 4.6 costs $30 /
     $150 per million input / output tokens in fast mode, against $5 / $25: 1,000 + 1,000 tokens
     cost 0.18 fast, 0.03 standard (ccusage 20.0.24 prices the same transcript lines so). Opus
     4.8's fast multiple is not in the reviewed seed: its fast request is unpriced, never priced
     as standard. US-only inference (message.usage.inference_geo "us") costs 1.1 times as much:
-    0.033, and 0.198 in fast mode (6 x 1.1 x 0.03); "not_available" is the list price. Landed
-    in bulk (clean files) and the careful way (a file with a bad line) alike."""
+    0.033, and 0.198 in fast mode (6 x 1.1 x 0.03); "not_available" is the list price. Web
+    searches (message.usage.server_tool_use.web_search_requests) cost $10 per 1,000 on
+    Anthropic's web search page, on top of the tokens: 3 searches 0.03 + 0.03 = 0.06, 2 searches
+    0.05. Landed in bulk (clean files) and the careful way (a file with a bad line) alike."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
         _fast_mode_line(1, "claude-opus-4-6", None), _fast_mode_line(2, "claude-opus-4-6", "fast"),
         _fast_mode_line(3, "claude-opus-4-8", "fast"), _fast_mode_line(6, "claude-opus-4-6", None, "us"),
-        _fast_mode_line(7, "claude-opus-4-6", "fast", "us")]) + "\n")
+        _fast_mode_line(7, "claude-opus-4-6", "fast", "us"), _fast_mode_line(10, "claude-opus-4-6", None, searches=3)]
+    ) + "\n")
     (drop / "with-bad-line.jsonl").write_text("\n".join([
         "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard"),
-        _fast_mode_line(8, "claude-opus-4-6", None, "not_available"), _fast_mode_line(9, "claude-opus-4-6", None, "us")]
-    ) + "\n")
+        _fast_mode_line(8, "claude-opus-4-6", None, "not_available"), _fast_mode_line(9, "claude-opus-4-6", None, "us"),
+        _fast_mode_line(11, "claude-opus-4-6", None, searches=2)]) + "\n")
     otel = tmp_path / "otel"
     otel.mkdir()
     (otel / "clean.jsonl").write_text("\n".join([_fast_mode_event(1, "fast"), _fast_mode_event(2, "normal")]) + "\n")
@@ -165,7 +169,8 @@ def test_fast_mode_and_us_only_requests_are_priced_at_their_models_multiples(tmp
     assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
                      "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
                      "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18"), "req_6": Decimal("0.033"),
-                     "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033")}
+                     "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033"),
+                     "req_10": Decimal("0.06"), "req_11": Decimal("0.05")}
     assert query(home / "token_ledger.duckdb", "select provider, model, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", 1)]
 
@@ -303,7 +308,7 @@ def test_the_analytics_apis_usage_pages_land_as_the_usage_report_does(tmp_path: 
     teams = query(home / "token_ledger.duckdb", "select team_id, sum(requests), sum(input_tokens), sum(cost_usd) "
                   "from restricted.fct_usage_events group by 1 order by 1")
     assert teams == [("T-DATA", 2, 500 + 1000, Decimal("0.003") + Decimal("0.02625")),
-                     ("T-PLATFORM", 3, 2500 + 800, Decimal("0.081") + Decimal("0.0014"))]
+                     ("T-PLATFORM", 3, 2500 + 800, Decimal("0.081") + Decimal("0.0014") + Decimal("0.01"))]
     # the same days landed later from the usage report: each counts once, from the API landed last
     run_cli(home, "run", str(FIXTURES / "anthropic-usage-report" / "page-1.json"),
             str(FIXTURES / "anthropic-usage-report" / "page-2.json"), env=EVERY_GROUP)
@@ -370,6 +375,7 @@ def test_anthropic_cost_report_fixture(anthropic: Path) -> None:
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
         (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
         (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), Decimal("0.084"), False),
+        (dt.date(2025, 10, 1), "web_search", Decimal("0.01"), Decimal("0.01"), False),
         (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
     ]
     alerts = [json.loads(line) for f in (home / "alerts").glob("*.jsonl") for line in f.read_text().splitlines()]
@@ -379,7 +385,7 @@ def test_anthropic_cost_report_fixture(anthropic: Path) -> None:
     focus = query(home / "analytics.duckdb", 'select cast("ChargePeriodStart" as date), "SkuId", sum("BilledCost"), '
                   'bool_and("x_BilledByProvider") from fct_focus_costs group by 1, 2 order by 1, 2')
     assert focus == [(dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), True),
-                     (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), True),
+                     (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084") + Decimal("0.01"), True),
                      (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), True)]
 
 
@@ -399,6 +405,7 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
         (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
         (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), Decimal("0.084"), False),
+        (dt.date(2025, 10, 1), "web_search", Decimal("0.01"), Decimal("0.01"), False),
         (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
     ]
     assert "3 quarantined" in printed and "PLANTED" not in printed  # the actor's id is not printed
@@ -407,6 +414,7 @@ def test_the_analytics_apis_cost_pages_bill_as_the_cost_report_does(tmp_path: Pa
     assert query(home / "analytics.duckdb", BILL_ROWS) == [
         (dt.date(2025, 10, 1), "claude-haiku-4-5", Decimal("0.0016"), Decimal("0.0014"), True),
         (dt.date(2025, 10, 1), "claude-sonnet-4-5", Decimal("0.084"), Decimal("0.084"), False),
+        (dt.date(2025, 10, 1), "web_search", Decimal("0.01"), Decimal("0.01"), False),
         (dt.date(2025, 10, 2), "claude-opus-4-1", Decimal("0.02625"), Decimal("0.02625"), False),
     ]
     assert query(home / "token_ledger.duckdb", "select distinct bill_api from staging.stg_anthropic__cost_items"

@@ -46,6 +46,8 @@ daily as (
         cast(sum(cache_write_5m_tokens) as bigint) as cache_write_5m_tokens,
         cast(sum(cache_write_1h_tokens) as bigint) as cache_write_1h_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
+        cast(sum(web_search_requests) as bigint) as web_search_requests,
+        cast(sum(web_search_cost_usd) as decimal(38, 15)) as web_search_cost_usd,
         cast(sum(list_cost_usd) as decimal(38, 15)) as list_cost_usd,
         cast(sum(cost_usd) as decimal(38, 15)) as cost_usd,
         max(source_loaded_at) as source_loaded_at
@@ -81,6 +83,8 @@ final as (
         daily.cache_write_5m_tokens,
         daily.cache_write_1h_tokens,
         daily.total_tokens,
+        daily.web_search_requests,
+        daily.web_search_cost_usd,
         daily.list_cost_usd,
         daily.cost_usd,
         daily.source_loaded_at

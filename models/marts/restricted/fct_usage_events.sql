@@ -50,6 +50,8 @@ final as (
         + priced_events.cache_write_1h_tokens as total_tokens,
         priced_events.service_tier,
         priced_events.is_long_context,
+        priced_events.web_search_requests,
+        priced_events.web_search_cost_usd,
         priced_events.list_cost_usd,
         priced_events.cost_usd,
         priced_events.price_status,

@@ -34,6 +34,8 @@ renamed as (
         coalesce(cache_read_input_tokens, 0) as cache_read_tokens,
         coalesce(cache_creation_5m_tokens, 0) as cache_write_5m_tokens,
         coalesce(cache_creation_1h_tokens, 0) as cache_write_1h_tokens,
+        -- server-side web searches (server_tool_use), priced per search (seed tool_prices)
+        coalesce(web_search_requests, 0) as web_search_requests,
         _loaded_at as loaded_at,
         _line as source_line
     from source

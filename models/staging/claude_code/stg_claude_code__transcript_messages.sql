@@ -24,6 +24,8 @@ renamed as (
             else coalesce(cache_write_5m_tokens, 0)
         end as cache_write_5m_tokens,
         coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
+        -- server-side web searches (usage.server_tool_use), priced per search (seed tool_prices)
+        coalesce(web_search_requests, 0) as web_search_requests,
         'standard' as service_tier,
         -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
         -- fast_mode_multipliers); any other value, or none, is standard speed

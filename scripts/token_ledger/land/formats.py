@@ -307,6 +307,7 @@ TRANSCRIPT_FIELDS = [
     Field("cost_usd", "decimal"),
     Field("speed", "text", few_values=True),  # "fast": Anthropic's fast mode, priced at a multiple
     Field("inference_geo", "text", few_values=True),  # "us": US-only inference, priced at a multiple
+    Field("web_search_requests", "count"),  # server-side web searches, priced per search
 ]
 TRANSCRIPT_PATHS = {
     "message_id": "$.message.id", "request_id": "$.requestId", "occurred_at": "$.timestamp",
@@ -318,6 +319,7 @@ TRANSCRIPT_PATHS = {
     "cache_write_1h_tokens": "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
     "cost_usd": "$.costUSD", "speed": "$.message.usage.speed",
     "inference_geo": "$.message.usage.inference_geo",
+    "web_search_requests": "$.message.usage.server_tool_use.web_search_requests",
 }
 # a line whose message has usage (an object: `"usage": null` is none) and is not Claude Code's own
 TRANSCRIPT_USAGE = (
