@@ -224,8 +224,10 @@ def test_litellm_spendlogs_fixture(events: Landed) -> None:
 
 
 def test_bedrock_invocation_logs_fixture(events: Landed) -> None:
-    """EXPECTED.md: three invocations priced at Anthropic's list prices, a failed one ignored, a
-    bad count quarantined; no prompt or completion stored anywhere, the quarantine included."""
+    """EXPECTED.md: three invocations priced at Anthropic's list prices, 10% more on a regional
+    endpoint (a `us.` profile, a model in one Region) than on the global one, a failed one
+    ignored, a bad count quarantined; no prompt or completion stored anywhere, the quarantine
+    included."""
     home = events.home
     assert "landed 3 records" in events.printed["bedrock-invocation-logs"]
     assert "ignored 1 records" in events.printed["bedrock-invocation-logs"]
@@ -235,7 +237,7 @@ def test_bedrock_invocation_logs_fixture(events: Landed) -> None:
     assert query(home / "token_ledger.duckdb", "select team_id, model_id, sum(cost_usd) "
                  "from restricted.fct_usage_events where source_format = 'bedrock-invocation-logs' "
                  "group by 1, 2 order by 1, 2") == [
-        ("T-PLATFORM", "claude-haiku-4-5", Decimal("0.0025")), ("T-PLATFORM", "claude-sonnet-4-5", Decimal("0.0315")),
+        ("T-PLATFORM", "claude-haiku-4-5", Decimal("0.00275")), ("T-PLATFORM", "claude-sonnet-4-5", Decimal("0.03465")),
         ("unattributed", "claude-haiku-4-5", Decimal("0.015"))]
     private = home / "token_ledger.duckdb"
     columns = query(private, "select table_schema, table_name, column_name from information_schema.columns "
