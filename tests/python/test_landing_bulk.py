@@ -28,7 +28,7 @@ from token_ledger.land import LandReport, _land_careful, contents, land_files, r
 from token_ledger.land import bulk as bulk_landing
 from token_ledger.land.checksums import checksum
 from token_ledger.land.detect import detect
-from token_ledger.land.formats import FORMATS
+from token_ledger.land.formats import FORMATS, LandingSpec
 from token_ledger.pseudonym import configure
 
 # each record with the file it came from (its batch's file_path)
@@ -117,12 +117,7 @@ def test_bulk_landing_equals_file_by_file_landing(tmp_path: Path, files_per_upda
     with warehouse.private(bulk_home) as con:
         configure(con, bulk_home.root)
         bulk_report = land_files(con, files).merge(land_files(con, [again]))
-    careful_report = LandReport()
-    with warehouse.private(careful_home) as con:
-        configure(con, careful_home.root)
-        for path in [*files, again]:
-            digest, lines = checksum(path)
-            _land_careful(con, path, FORMATS[detect(path)], digest, lines, None, careful_report)
+    careful_report = _land_file_by_file(careful_home, [*files, again])
 
     assert not bulk_report.errors and not careful_report.errors
     bulk, careful = _tables(bulk_home), _tables(careful_home)
@@ -406,12 +401,7 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
             patch.setattr(bulk_landing, "land_bulk", lambda *a, **k: calls.append(len(a[2])) or original(*a, **k))
             patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
             bulk_report = land_files(con, files, fmt=fmt, user=user)
-    careful_report = LandReport()
-    with warehouse.private(careful_home) as con:
-        configure(con, careful_home.root)
-        for path in files:
-            digest, lines = checksum(path)
-            _land_careful(con, path, spec, digest, lines, user, careful_report)
+    careful_report = _land_file_by_file(careful_home, files, spec, user)
 
     assert calls and calls[0] == len(files)  # one pass took every file, and left only the unclean ones
     assert sorted(careful_files) == {
@@ -456,12 +446,7 @@ def test_bulk_landing_of_bedrock_logs_equals_file_by_file_landing(tmp_path: Path
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
             bulk_report = land_files(con, files)
-    careful_report = LandReport()
-    with warehouse.private(careful_home) as con:
-        configure(con, careful_home.root)
-        for path in files:
-            digest, count = checksum(path)
-            _land_careful(con, path, spec, digest, count, None, careful_report)
+    careful_report = _land_file_by_file(careful_home, files, spec)
     assert careful_files == ["bad.json"]
     bulk, careful = (_read(home, (table, QUARANTINE, BATCHES)) for home in (bulk_home, careful_home))
     assert bulk == careful
@@ -472,6 +457,20 @@ def test_bulk_landing_of_bedrock_logs_equals_file_by_file_landing(tmp_path: Path
         ("bad.json", "i-0abc123def456", 1)]
     assert [(Path(f).name, n, reason) for f, n, reason, _ in bulk[QUARANTINE]] == [
         ("bad.json", 2, "field 'output_tokens' is negative")]
+
+
+def _land_file_by_file(home: Home, files: list[Path], spec: LandingSpec | None = None, user: str | None = None,
+                       owners: dict[str, str] | None = None) -> LandReport:
+    """Land `files` one by one the careful way into `home`, as `spec` (None: the format each is
+    detected as), each as `user` or as the owner of its folder; the report of them all."""
+    report = LandReport()
+    with warehouse.private(home) as con:
+        configure(con, home.root)
+        for path in files:
+            digest, lines = checksum(path)
+            _land_careful(con, path, spec or FORMATS[detect(path)], digest, lines,
+                          owners[path.parent.name] if owners else user, report)
+    return report
 
 
 def _read(home: Home, queries: tuple[str, ...]) -> dict[str, list]:
@@ -1030,13 +1029,7 @@ def test_resumed_sessions_land_in_passes_as_file_after_file(tmp_path: Path) -> N
                       or original_pass(*a, **k))
         patch.setattr(land, "_land_careful", lambda *a: careful_files.append(a[1].name) or careful_one(*a))
         bulk_report = land_files(con, files, owners=owners)
-    careful_report = LandReport()
-    with warehouse.private(careful_home) as con:
-        configure(con, careful_home.root)
-        for path in files:
-            digest, count = checksum(path)
-            _land_careful(con, path, FORMATS["claude-code-jsonl"], digest, count, owners[path.parent.name],
-                          careful_report)
+    careful_report = _land_file_by_file(careful_home, files, FORMATS["claude-code-jsonl"], owners=owners)
 
     assert passes == [[p.name for p in files], [first.name, second.name], [second.name]]
     assert careful_files == []
