@@ -76,12 +76,13 @@ from audit.flagged_batches as flagged
 left join raw.load_batches as batches on batches.batch_id = flagged.batch_id
 group by flagged.batch_id
 union all
--- usage the catalog cannot price: listed in restricted.rpt_unpriced_usage until an alias or a price exists
+-- usage the catalog cannot price: listed in restricted.rpt_unpriced_usage, with the reason,
+-- until an alias, a price or a multiplier exists
 select
-    concat_ws(':', 'unpriced', provider, md5(model)),
+    concat_ws(':', 'unpriced', provider, md5(model), unpriced_reason),
     'unpriced',
-    json_object('provider', provider, 'first_seen_at', first_seen_at, 'requests', requests,
-                'total_tokens', total_tokens, 'see', 'restricted.rpt_unpriced_usage')
+    json_object('provider', provider, 'reason', unpriced_reason, 'first_seen_at', first_seen_at,
+                'requests', requests, 'total_tokens', total_tokens, 'see', 'restricted.rpt_unpriced_usage')
 from restricted.rpt_unpriced_usage
 union all
 -- a bill that differs from the computed cost beyond the tolerance (organisation-wide: no person)

@@ -263,7 +263,8 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     alerted = [a["batch_id"] for a in quarantine_alerts]
     # each batch alerted once (the erased people's two batches were alerted before the erasures)
     assert len(alerted) == len(set(alerted)) and batches <= set(alerted) and len(alerted) == len(batches) + 2
-    assert [a["provider"] for a in alerts if a["kind"] == "unpriced"] == ["acme-llm"]
+    assert [(a["provider"], a["reason"]) for a in alerts if a["kind"] == "unpriced"] == [
+        ("acme-llm", "model_not_in_catalog")]
     assert "sent 0 new alerts" in second.out
 
 

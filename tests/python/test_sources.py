@@ -171,8 +171,9 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18"), "req_6": Decimal("0.033"),
                      "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033"),
                      "req_10": Decimal("0.06"), "req_11": Decimal("0.05")}
-    assert query(home / "token_ledger.duckdb", "select provider, model, requests from restricted.rpt_unpriced_usage"
-                 ) == [("anthropic", "claude-opus-4-8", 1)]
+    assert query(home / "token_ledger.duckdb",
+                 "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
+                 ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1)]
 
 
 def _report_result(input_tokens: int, output_tokens: int, **dimensions: str) -> dict:

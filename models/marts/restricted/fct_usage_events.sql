@@ -49,6 +49,8 @@ final as (
         + priced_events.cache_write_5m_tokens
         + priced_events.cache_write_1h_tokens as total_tokens,
         priced_events.service_tier,
+        priced_events.speed,
+        priced_events.inference_geo,
         priced_events.is_long_context,
         priced_events.web_search_requests,
         priced_events.web_search_cost_usd,
