@@ -1,4 +1,8 @@
-{#- Each reported (provider, model) mapped to a catalog model by the generated match rules. -#}
+{#-
+    Each reported (provider, model) mapped to a catalog model: by its reviewed alias
+    (seed model_aliases, compared case-insensitively) where it has one, else by the generated
+    match rules.
+-#}
 with
 
 events as (
@@ -36,6 +40,10 @@ rules as (
 
 provider_aliases as (
     select * from {{ ref('provider_aliases') }}
+),
+
+model_aliases as (
+    select * from {{ ref('model_aliases') }}
 ),
 
 reported_models as (
@@ -95,9 +103,13 @@ final as (
         reported_models.provider,
         reported_models.model,
         reported_models.model_ref,
-        best_match.model_id,
-        best_match.catalog_provider
+        coalesce(model_aliases.model_id, best_match.model_id) as model_id,
+        coalesce(model_aliases.catalog_provider, best_match.catalog_provider) as catalog_provider
     from reported_models
+    left join model_aliases
+        on
+            lower(reported_models.provider) = lower(model_aliases.provider)
+            and lower(trim(reported_models.model)) = lower(trim(model_aliases.model))
     left join best_match
         on
             reported_models.provider = best_match.provider

@@ -134,11 +134,16 @@ NEGOTIATED = (
     "anthropic,claude-haiku-4-5,standard,2026-11-01,9999-12-31,20,,,,,,negotiated: 20% off\n"
     "openai,gpt-4.1,standard,2026-11-01,9999-12-31,,1.6,6.4,,,,negotiated: fixed input and output prices\n"
 )
+ALIASES = (
+    "provider,model,catalog_provider,model_id,note\n"
+    "azure,corp-gpt41-prod,openai,gpt-4.1,an Azure OpenAI deployment of gpt-4.1\n"
+)
 
 
 @pytest.fixture(scope="module")
 def hand_priced(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], Path]:
-    """The hand-priced requests landed and built (as canonical CSV), with two negotiated prices."""
+    """The hand-priced requests landed and built (as canonical CSV), with two negotiated prices
+    and one reviewed model alias (an Azure deployment's name)."""
     work = tmp_path_factory.mktemp("oracle")
     with (ORACLE / "hand_priced.csv").open(encoding="utf-8") as handle:
         expected = {row["request_id"]: row for row in csv.DictReader(handle)}
@@ -149,7 +154,7 @@ def hand_priced(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dic
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([*columns, "user_email"])
         writer.writerows([*(row[c] for c in columns), "oracle@corp.example"] for row in expected.values())
-    project = project_copy(work / "project", seeds={"price_overrides.csv": NEGOTIATED})
+    project = project_copy(work / "project", seeds={"price_overrides.csv": NEGOTIATED, "model_aliases.csv": ALIASES})
     home = work / "home"
     run_cli(home, "run", str(requests), env={"TOKEN_LEDGER_PROJECT_DIR": str(project)})
     return expected, home
@@ -175,7 +180,8 @@ def test_a_changed_price_seed_rebuilds_every_day_and_says_why(hand_priced: tuple
     expected, built = hand_priced
     home = tmp_path / "home"
     shutil.copytree(built, home, ignore=shutil.ignore_patterns("dbt", "report", "validation"))
-    withdrawn = project_copy(tmp_path / "project", seeds={"price_overrides.csv": NEGOTIATED.splitlines()[0] + "\n"})
+    withdrawn = project_copy(tmp_path / "project", seeds={"price_overrides.csv": NEGOTIATED.splitlines()[0] + "\n",
+                                                         "model_aliases.csv": ALIASES})
     rebuilt = run_cli(home, "build", env={"TOKEN_LEDGER_PROJECT_DIR": str(withdrawn)})
     assert "reference data changed (seeds/price_overrides.csv): every day is rebuilt" in rebuilt.err
     costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
