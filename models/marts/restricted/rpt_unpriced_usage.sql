@@ -40,27 +40,34 @@ requested as (
     from events
 ),
 
+-- the list prices of each request's model on its day: in force at all, at its tier, with
+-- an output price at its tier
+list_prices_in_force as (
+    select
+        requested.event_id,
+        bool_or(list_prices.model_id is not null) as has_price_in_force,
+        coalesce(bool_or(list_prices.service_tier = requested.service_tier), false) as has_tier_price,
+        coalesce(
+            bool_or(list_prices.service_tier = requested.service_tier and list_prices.output_usd_per_mtok is not null),
+            false
+        ) as has_output_price
+    from requested
+    left join list_prices
+        on
+            requested.catalog_provider = list_prices.provider
+            and requested.model_id = list_prices.model_id
+            and requested.occurred_at >= list_prices.valid_from
+            and requested.occurred_at < list_prices.valid_to
+    group by requested.event_id
+),
+
 -- each price condition, met or not, by what the reference data holds for the request
 conditions as (
     select
         requested.*,
-        exists(
-            select 1 from list_prices
-            where
-                list_prices.provider = requested.catalog_provider
-                and list_prices.model_id = requested.model_id
-                and requested.occurred_at >= list_prices.valid_from
-                and requested.occurred_at < list_prices.valid_to
-        ) as has_price_in_force,
-        exists(
-            select 1 from list_prices
-            where
-                list_prices.provider = requested.catalog_provider
-                and list_prices.model_id = requested.model_id
-                and list_prices.service_tier = requested.service_tier
-                and requested.occurred_at >= list_prices.valid_from
-                and requested.occurred_at < list_prices.valid_to
-        ) as has_tier_price,
+        list_prices_in_force.has_price_in_force,
+        list_prices_in_force.has_tier_price,
+        requested.output_tokens = 0 or list_prices_in_force.has_output_price as has_output_price,
         requested.requested_speed = 'standard' or exists (
             select 1 from fast_mode_multipliers
             where
@@ -79,16 +86,6 @@ conditions as (
                 and requested.occurred_at >= inference_geo_multipliers.valid_from
                 and requested.occurred_at < inference_geo_multipliers.valid_to
         ) as has_geo_price,
-        requested.output_tokens = 0 or exists (
-            select 1 from list_prices
-            where
-                list_prices.provider = requested.catalog_provider
-                and list_prices.model_id = requested.model_id
-                and list_prices.service_tier = requested.service_tier
-                and requested.occurred_at >= list_prices.valid_from
-                and requested.occurred_at < list_prices.valid_to
-                and list_prices.output_usd_per_mtok is not null
-        ) as has_output_price,
         requested.web_search_requests = 0 or exists (
             select 1 from web_search_prices
             where
@@ -97,6 +94,7 @@ conditions as (
                 and requested.occurred_at < web_search_prices.valid_to
         ) as has_web_search_price
     from requested
+    inner join list_prices_in_force on requested.event_id = list_prices_in_force.event_id
 ),
 
 reasoned as (
