@@ -21,6 +21,7 @@ class Totals:
     cost_usd: Decimal
     requests: int
     tokens: int
+    unpriced_requests: int = 0  # their cost is unknown: not in cost_usd
 
 
 def published_totals(path: Path) -> Totals | None:
@@ -31,8 +32,8 @@ def published_totals(path: Path) -> Totals | None:
         con = warehouse.connect(path, read_only=True)
         try:
             row = con.execute("select min(usage_date), max(usage_date), coalesce(sum(cost_usd), 0), "
-                              "coalesce(sum(requests), 0), coalesce(sum(total_tokens), 0) "
-                              "from fct_usage_daily").fetchone()
+                              "coalesce(sum(requests), 0), coalesce(sum(total_tokens), 0), "
+                              "coalesce(sum(unpriced_requests), 0) from fct_usage_daily").fetchone()
         finally:
             con.close()
     except duckdb.Error:
@@ -42,7 +43,11 @@ def published_totals(path: Path) -> Totals | None:
 
 def spend_line(totals: Totals) -> str:
     tokens = f"{totals.tokens / 1e9:,.2f} billion" if totals.tokens >= 1e8 else f"{totals.tokens:,}"
-    return f"${totals.cost_usd:,.2f} for {totals.requests:,} requests and {tokens} tokens"
+    line = f"${totals.cost_usd:,.2f} for {totals.requests:,} requests and {tokens} tokens"
+    if totals.unpriced_requests:  # a spend that leaves some out says so, and where to look
+        line += (f"; {totals.unpriced_requests:,} of the requests unpriced, not in the spend "
+                 "(restricted.rpt_unpriced_usage says why)")
+    return line
 
 
 def _signed(value: Decimal | int, money: bool = False) -> str:

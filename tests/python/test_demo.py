@@ -38,18 +38,24 @@ def test_the_readme_first_screen_shows_the_dashboard() -> None:
 
 
 def test_run_ends_with_what_changed_since_the_last_publish(demo: tuple[Path, str], tmp_path: Path) -> None:
-    """One more request: 1,000,000 input tokens of Claude Sonnet 4.6 at USD 3 per million (Anthropic's price)."""
-    home, _ = demo
+    """One more request: 1,000,000 input tokens of Claude Sonnet 4.6 at USD 3 per million (Anthropic's price);
+    and one of a model no catalog knows, which the spend cannot include and says so."""
+    home, out = demo
+    assert "unpriced" not in out  # the demo's models are all in the catalog
     extra = tmp_path / "one-more.jsonl"
-    extra.write_text(json.dumps({
-        "request_id": "demo-extra-1", "occurred_at": "2026-10-31T12:00:00Z", "provider": "anthropic",
-        "model": "claude-sonnet-4-6", "user_email": "nobody-in-the-directory@corp.example",
-        "input_tokens": 1_000_000, "output_tokens": 0}) + "\n", encoding="utf-8")
+    extra.write_text("".join(json.dumps({
+        "request_id": f"demo-extra-{i}", "occurred_at": "2026-10-31T12:00:00Z", "provider": "anthropic",
+        "model": model, "user_email": "nobody-in-the-directory@corp.example",
+        "input_tokens": tokens, "output_tokens": 0}) + "\n"
+        for i, model, tokens in [(1, "claude-sonnet-4-6", 1_000_000), (2, "corp-mystery-model", 1_000)]),
+        encoding="utf-8")
     out = run_cli(home, "run", str(extra)).out
     summary = out[out.index("Token Ledger run succeeded"):].splitlines()
     assert summary[1].split()[0] == "period"
-    assert "1 records landed from 1 files, 0 quarantined" in summary[3]
-    assert "spend +$3.00, requests +1, tokens +1,000,000" in summary[3]
+    assert summary[2].endswith("; 1 of the requests unpriced, not in the spend "
+                               "(restricted.rpt_unpriced_usage says why)")
+    assert "2 records landed from 1 files, 0 quarantined" in summary[3]
+    assert "spend +$3.00, requests +2, tokens +1,001,000" in summary[3]
     assert summary[4].split()[0] == "alerts"
     assert summary[-1].split()[:2] == ["dashboard", str(home / "report" / "index.html")]
     assert "nobody-in-the-directory" not in out
