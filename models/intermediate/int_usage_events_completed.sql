@@ -1,8 +1,9 @@
 {#-
     Per-request events plus what the Claude Code Analytics report lists and they do not
     explain: per person × day × catalog model, for each token type, max(report − events, 0),
-    where events are the person's Claude Code requests that day (OpenTelemetry, transcripts,
-    canonical with application claude-code). Provider reports are reconciled after this, against
+    where events are the person's Claude Code requests that day billed by Anthropic
+    (OpenTelemetry, transcripts, canonical with application claude-code; not those on Bedrock or
+    Vertex AI, which the report does not count). Provider reports are reconciled after this, against
     these completed events, so a token is never counted twice. api_actor rows have no person:
     their usage stays unattributed (nothing per-request can explain it). Only the person-days
     the report lists are totalled, and the events are imported twice: DuckDB materializes a
@@ -26,6 +27,10 @@ reported as (
 
 matched_models as (
     select * from {{ ref('int_models_matched') }}
+),
+
+provider_aliases as (
+    select * from {{ ref('provider_aliases') }}
 ),
 
 reported_person_days as (
@@ -57,6 +62,9 @@ claude_code_events as (
         on
             events_to_total.user_email = reported_person_days.user_email
             and cast(events_to_total.occurred_at as date) = reported_person_days.usage_date
+    -- the report is Anthropic's own: Claude Code on Bedrock or Vertex AI is not in it
+    inner join provider_aliases
+        on events_to_total.provider = provider_aliases.reported_provider and provider_aliases.billed_by = 'anthropic'
     left join matched_models
         on events_to_total.provider = matched_models.provider and events_to_total.model = matched_models.model
     where events_to_total.application = 'claude-code'

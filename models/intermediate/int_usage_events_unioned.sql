@@ -32,7 +32,7 @@ claude_code_otel as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         speed,
-        cast(null as varchar) as inference_geo,
+        inference_geo,
         source_team_id,
         source_cost_center
     from {{ ref('stg_claude_code__api_requests') }}

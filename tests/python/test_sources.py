@@ -114,22 +114,25 @@ def test_streamed_transcript_messages_count_once_at_their_largest_usage(events: 
     assert totals(events.home, "where user_email = 'bob.jones@corp.example'") == BOB
 
 
-def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = None, searches: int = 0) -> str:
+def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = None, searches: int = 0,
+                    cloud: str = "") -> str:
     """A transcript message of 1,000 input and 1,000 output tokens, at `speed` (None: no speed),
-    its inference run in `geo` (None: not said), with `searches` web searches (0: not said)."""
+    its inference run in `geo` (None: not said), with `searches` web searches (0: not said), its
+    message id as `cloud` gives it (`bdrk_`: Bedrock's msg_bdrk_…, `vrtx_`: Vertex AI's)."""
     usage = {"input_tokens": 1000, "output_tokens": 1000, **({"speed": speed} if speed else {}),
              **({"inference_geo": geo} if geo else {}),
              **({"server_tool_use": {"web_search_requests": searches}} if searches else {})}
     return json.dumps({"type": "assistant", "sessionId": "s-fast", "uuid": f"u-{n}", "requestId": f"req_{n}",
-                       "timestamp": "2026-10-05T12:00:00.000Z", "message": {"id": f"msg_{n}", "model": model,
+                       "timestamp": "2026-10-05T12:00:00.000Z", "message": {"id": f"msg_{cloud}{n}", "model": model,
                                                                           "usage": usage}})
 
 
-def _fast_mode_event(n: int, speed: str) -> str:
-    """An OpenTelemetry export request of one Claude Code api_request event (Opus 4.6, 1,000 input
-    and 1,000 output tokens), with the `speed` attribute Claude Code 2.1.39 added."""
+def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
+    """An OpenTelemetry export request of one Claude Code api_request event (Opus 4.6 under the
+    name `model`, 1,000 input and 1,000 output tokens), with the `speed` attribute Claude Code
+    2.1.39 added."""
     attributes = {"event.name": "api_request", "event.timestamp": "2026-10-05T12:00:00.000Z",
-                  "user.email": "fast.person@corp.example", "request_id": f"req_otel_{n}", "model": "claude-opus-4-6",
+                  "user.email": "fast.person@corp.example", "request_id": f"req_otel_{n}", "model": model,
                   "input_tokens": "1000", "output_tokens": "1000", "speed": speed}
     record = {"timeUnixNano": "1791201600000000000", "body": {"stringValue": "claude_code.api_request"},
               "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()]}
@@ -146,13 +149,19 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     0.033, and 0.198 in fast mode (6 x 1.1 x 0.03); "not_available" is the list price. Web
     searches (message.usage.server_tool_use.web_search_requests) cost $10 per 1,000 on
     Anthropic's web search page, on top of the tokens: 3 searches 0.03 + 0.03 = 0.06, 2 searches
-    0.05. Landed in bulk (clean files) and the careful way (a file with a bad line) alike."""
+    0.05. Landed in bulk (clean files) and the careful way (a file with a bad line) alike.
+    Claude Code on Bedrock or Vertex AI is billed by AWS or Google: its transcripts say so by the
+    message id (msg_bdrk_…, msg_vrtx_…; not the endpoint: the list price), its OpenTelemetry
+    events by the model's name there. Bedrock's regional profiles (us.…) cost 10% more than the
+    global one (Anthropic's and AWS's pricing pages): 0.033 against 0.03."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
         _fast_mode_line(1, "claude-opus-4-6", None), _fast_mode_line(2, "claude-opus-4-6", "fast"),
         _fast_mode_line(3, "claude-opus-4-8", "fast"), _fast_mode_line(6, "claude-opus-4-6", None, "us"),
-        _fast_mode_line(7, "claude-opus-4-6", "fast", "us"), _fast_mode_line(10, "claude-opus-4-6", None, searches=3)]
+        _fast_mode_line(7, "claude-opus-4-6", "fast", "us"), _fast_mode_line(10, "claude-opus-4-6", None, searches=3),
+        _fast_mode_line(12, "claude-opus-4-6", None, cloud="bdrk_"), _fast_mode_line(13, "claude-opus-4-6", None,
+                                                                                        cloud="vrtx_")]
     ) + "\n")
     (drop / "with-bad-line.jsonl").write_text("\n".join([
         "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard"),
@@ -160,7 +169,11 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _fast_mode_line(11, "claude-opus-4-6", None, searches=2)]) + "\n")
     otel = tmp_path / "otel"
     otel.mkdir()
-    (otel / "clean.jsonl").write_text("\n".join([_fast_mode_event(1, "fast"), _fast_mode_event(2, "normal")]) + "\n")
+    (otel / "clean.jsonl").write_text("\n".join([
+        _fast_mode_event(1, "fast"), _fast_mode_event(2, "normal"),
+        _fast_mode_event(4, "normal", "us.anthropic.claude-opus-4-6-v1"),
+        _fast_mode_event(5, "normal", "global.anthropic.claude-opus-4-6-v1"),
+        _fast_mode_event(6, "normal", "claude-opus-4-6@20260205")]) + "\n")
     (otel / "with-bad-line.jsonl").write_text("\n".join(["not json", _fast_mode_event(3, "fast")]) + "\n")
     home = tmp_path / "home"
     run_cli(home, "land", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
@@ -170,7 +183,13 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
                      "req_otel_2": Decimal("0.03"), "req_otel_3": Decimal("0.18"), "req_6": Decimal("0.033"),
                      "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033"),
-                     "req_10": Decimal("0.06"), "req_11": Decimal("0.05")}
+                     "req_10": Decimal("0.06"), "req_11": Decimal("0.05"), "req_12": Decimal("0.03"),
+                     "req_13": Decimal("0.03"), "req_otel_4": Decimal("0.033"), "req_otel_5": Decimal("0.03"),
+                     "req_otel_6": Decimal("0.03")}
+    clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
+                   "where provider <> 'anthropic' order by request_id")
+    assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
+                      ("req_otel_5", "bedrock"), ("req_otel_6", "vertex_ai")]
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1)]

@@ -4,9 +4,23 @@ source as (
     select * from {{ source('claude_code', 'claude_code_otel_events') }}
 ),
 
+-- Claude Code on Bedrock names the inference profile it called (us.anthropic.claude-…,
+-- global.anthropic.claude-…, or its ARN), on Vertex AI the model's Vertex name
+-- (claude-…@20250929): that usage is billed by AWS or Google, not by Anthropic
+routed as (
+    select
+        *,
+        case
+            when contains(model, 'anthropic.') or starts_with(model, 'arn:') then 'bedrock'
+            when contains(model, '@') then 'vertex_ai'
+            else 'anthropic'
+        end as routed_provider
+    from source
+),
+
 renamed as (
     select
-        'anthropic' as provider,
+        routed_provider as provider,
         coalesce(
             request_id,
             'otel:' || md5(concat_ws('|', session_id, occurred_at, model, input_tokens, output_tokens))
@@ -26,6 +40,13 @@ renamed as (
         -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
         -- fast_mode_multipliers); any other value, or none, is standard speed
         case when lower(trim(speed)) = 'fast' then 'fast' else 'standard' end as speed,
+        -- a Bedrock call's endpoint, as Bedrock's own logs say it (stg_bedrock__invocations):
+        -- the global cross-Region profile at the list price, any other regional
+        case
+            when routed_provider <> 'bedrock' then null
+            when starts_with(model, 'global.') or contains(model, '/global.') then 'global'
+            else 'regional'
+        end as inference_geo,
         cost_usd as reported_cost_usd,
         team_id as source_team_id,
         cost_center as source_cost_center,
@@ -34,7 +55,7 @@ renamed as (
         _line as source_line,
         -- the landed column (a column of the source wins over an alias of this select)
         request_id is null as is_keyed_by_content
-    from source
+    from routed
 ),
 
 -- landing keeps one record per request id (replays are ignored, corrections replace:

@@ -6,7 +6,13 @@ source as (
 
 renamed as (
     select
-        'anthropic' as provider,
+        -- Claude Code on Bedrock or Vertex AI writes the model's plain name, and the message id
+        -- the cloud gave (msg_bdrk_…, msg_vrtx_…): that usage is billed by AWS or Google
+        case
+            when starts_with(message_id, 'msg_bdrk_') then 'bedrock'
+            when starts_with(message_id, 'msg_vrtx_') then 'vertex_ai'
+            else 'anthropic'
+        end as provider,
         coalesce(request_id, message_id) as request_id,
         message_id,
         occurred_at,
