@@ -19,7 +19,7 @@ canonical as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         'standard' as speed,
-        cast(null as varchar) as inference_geo,
+        inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_canonical__usage_events') }}
