@@ -19,7 +19,7 @@ canonical as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         'standard' as speed,
-        inference_geo,
+        cast(null as varchar) as inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_canonical__usage_events') }}
@@ -32,7 +32,7 @@ claude_code_otel as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         speed,
-        inference_geo,
+        cast(null as varchar) as inference_geo,
         source_team_id,
         source_cost_center
     from {{ ref('stg_claude_code__api_requests') }}
@@ -58,7 +58,7 @@ litellm as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         'standard' as speed,
-        inference_geo,
+        cast(null as varchar) as inference_geo,
         source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_litellm__spend_logs') }}
@@ -71,7 +71,7 @@ bedrock as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         'standard' as speed,
-        inference_geo,
+        cast(null as varchar) as inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_bedrock__invocations') }}
@@ -108,7 +108,15 @@ final as (
         web_search_requests,
         service_tier,
         speed,
-        inference_geo,
+        -- a call through Amazon Bedrock (any source) names its endpoint in the model id: the
+        -- global cross-Region profile (global.) at the list price; a geographic profile (us.,
+        -- eu., ...) or the model in one Region is regional, priced at a multiple for the models
+        -- seed inference_geo_multipliers lists; a plain model name (a transcript) does not say
+        case
+            when provider not in ('bedrock', 'aws') or not contains(model, 'anthropic.') then inference_geo
+            when starts_with(model, 'global.') or contains(model, '/global.') then 'global'
+            else 'regional'
+        end as inference_geo,
         reported_cost_usd,
         source_team_id,
         source_cost_center,

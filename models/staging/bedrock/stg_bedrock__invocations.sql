@@ -21,12 +21,6 @@ renamed as (
         coalesce(cache_write_tokens, 0) as cache_write_5m_tokens,
         0 as cache_write_1h_tokens,
         'standard' as service_tier,
-        -- the global cross-Region profile runs anywhere, at the list price; a geographic profile
-        -- (us., eu., apac., ...) or the model in one Region is a regional endpoint, priced at a
-        -- multiple for the models seed inference_geo_multipliers lists
-        case
-            when starts_with(regexp_extract(model_id, '[^/]+$'), 'global.') then 'global' else 'regional'
-        end as inference_geo,
         cast(null as decimal(18, 9)) as reported_cost_usd,
         _loaded_at as loaded_at,
         _batch_id as batch_id,

@@ -24,14 +24,6 @@ renamed as (
             when lower(trim(provider)) = 'openai' and service_tier = 'fast' then 'priority'
             else coalesce(service_tier, 'standard')
         end as service_tier,
-        -- a call through Amazon Bedrock: its endpoint from the model id, as Bedrock's own logs
-        -- say it (stg_bedrock__invocations): the global cross-Region profile at the list price,
-        -- any other (us., eu., one Region) regional
-        case
-            when lower(trim(provider)) not in ('bedrock', 'aws') then null
-            when starts_with(model, 'global.') or contains(model, '/global.') then 'global'
-            else 'regional'
-        end as inference_geo,
         reported_cost_usd,
         tags,
         _line as source_line,

@@ -40,13 +40,6 @@ renamed as (
         -- fast: Anthropic's fast mode, priced at a multiple of the standard rates (seed
         -- fast_mode_multipliers); any other value, or none, is standard speed
         case when lower(trim(speed)) = 'fast' then 'fast' else 'standard' end as speed,
-        -- a Bedrock call's endpoint, as Bedrock's own logs say it (stg_bedrock__invocations):
-        -- the global cross-Region profile at the list price, any other regional
-        case
-            when routed_provider <> 'bedrock' then null
-            when starts_with(model, 'global.') or contains(model, '/global.') then 'global'
-            else 'regional'
-        end as inference_geo,
         cost_usd as reported_cost_usd,
         team_id as source_team_id,
         cost_center as source_cost_center,

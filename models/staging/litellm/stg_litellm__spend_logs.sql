@@ -50,14 +50,7 @@ normalised as (
         * exclude (prompt_tokens),
         prompt_tokens - cache_read_tokens - cache_write_5m_tokens as input_tokens,
         0 as cache_write_1h_tokens,
-        'standard' as service_tier,
-        -- a Bedrock call's endpoint, as Bedrock's own logs say it (stg_bedrock__invocations):
-        -- the global cross-Region profile at the list price, any other regional
-        case
-            when provider <> 'bedrock' then null
-            when regexp_matches(model, '(^|/)global\.') then 'global'
-            else 'regional'
-        end as inference_geo
+        'standard' as service_tier
     from renamed
 ),
 
