@@ -114,15 +114,24 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
     return figures
 
 
+def _unpriced(requests: int) -> str:
+    """The requests the spend leaves out (no price: their cost is unknown), said where there are any."""
+    if not requests:
+        return ""
+    return (f'<div title="requests of models or modes without a price: their cost is not in the spend">'
+            f'unpriced requests <strong id="total-unpriced" data-value="{requests}">{requests:,}</strong>'
+            f' (not in the spend)</div>\n')
+
+
 def build_report(home: Home) -> Path:
     """Write `<home>/report/index.html` (atomically) from analytics.duckdb; returns its path."""
     if not home.published_db.exists():
         raise LedgerError(f"no published file at {home.published_db}; run `token-ledger run` first")
     con = duckdb.connect(str(home.published_db), read_only=True)
     try:
-        cost, tokens, requests, first, last = con.execute(
+        cost, tokens, requests, unpriced, first, last = con.execute(
             "select coalesce(sum(cost_usd), 0), coalesce(sum(total_tokens), 0), coalesce(sum(requests), 0), "
-            "min(usage_date), max(usage_date) from fct_usage_daily").fetchone()
+            "coalesce(sum(unpriced_requests), 0), min(usage_date), max(usage_date) from fct_usage_daily").fetchone()
         figures = _panels(con)
     finally:
         con.close()
@@ -152,7 +161,7 @@ Built from analytics.duckdb only: teams, cost centres and pseudonymous user_keys
 <div>spend <strong id="total-cost" data-value="{cost}">${cost:,.2f}</strong></div>
 <div>tokens <strong id="total-tokens" data-value="{tokens}">{tokens:,}</strong></div>
 <div>requests <strong id="total-requests" data-value="{requests}">{requests:,}</strong></div>
-</div>
+{_unpriced(unpriced)}</div>
 <div class="grid">
 {charts}
 </div>

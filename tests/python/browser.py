@@ -153,8 +153,8 @@ def render(page: Path, script: str, profile_dir: Path, settle_seconds: float = 2
 
 
 DASHBOARD_SCRIPT = """JSON.stringify({
-  totals: Object.fromEntries(['cost', 'tokens', 'requests'].map(
-      k => [k, document.getElementById('total-' + k).textContent])),
+  totals: Object.fromEntries(['cost', 'tokens', 'requests', 'unpriced'].map(
+      k => [k, document.getElementById('total-' + k) ? document.getElementById('total-' + k).textContent : null])),
   width: document.documentElement.scrollWidth,
   charts: [...document.querySelectorAll('.js-plotly-plot')].map(p => ({
     title: p.layout.title.text,
@@ -189,11 +189,13 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
 
     published = home / "analytics.duckdb"
     shown = dashboard_in_browser(home / "report" / "index.html", profile_dir)
-    cost, tokens, requests = query(published, "select sum(cost_usd), sum(total_tokens), sum(requests) "
-                                              "from fct_usage_daily")[0]
+    cost, tokens, requests, unpriced = query(published, "select sum(cost_usd), sum(total_tokens), sum(requests), "
+                                                        "sum(unpriced_requests) from fct_usage_daily")[0]
     assert float(shown["totals"]["cost"].lstrip("$").replace(",", "")) == round(float(cost), 2)
     assert int(shown["totals"]["tokens"].replace(",", "")) == tokens
     assert int(shown["totals"]["requests"].replace(",", "")) == requests
+    # requests the spend leaves out are said, where there are any
+    assert shown["totals"]["unpriced"] == (f"{unpriced:,}" if unpriced else None)
     charts = shown["by_title"]
     for title, column in (("Spend per day by provider", "provider"), ("Spend per day by cost centre", "cost_center")):
         expected = dict(query(published, f"select {column}, sum(cost_usd) from fct_usage_daily group by 1"))

@@ -59,3 +59,5 @@ def test_run_ends_with_what_changed_since_the_last_publish(demo: tuple[Path, str
     assert summary[4].split()[0] == "alerts"
     assert summary[-1].split()[:2] == ["dashboard", str(home / "report" / "index.html")]
     assert "nobody-in-the-directory" not in out
+    # the dashboard `run` rebuilt says the same in a browser: 1 unpriced request, not in the spend
+    assert assert_dashboard_equals_marts(home, tmp_path / "browser")["totals"]["unpriced"] == "1"
