@@ -41,19 +41,28 @@ bill_ratios as (
 billed as (
     select
         daily.*,
+        case daily.billed_by
+            when 'anthropic' then 'Anthropic'
+            when 'openai' then 'OpenAI'
+            when 'google' then 'Google'
+            when 'aws' then 'AWS'
+            when 'microsoft' then 'Microsoft'
+            else 'Other'
+        end as invoice_issuer,
         bill_ratios.bill_ratio is not null as is_billed,
         (coalesce(daily.cost_usd, 0) - coalesce(daily.web_search_cost_usd, 0)) * coalesce(bill_ratios.bill_ratio, 1)
         + coalesce(daily.web_search_cost_usd, 0) * coalesce(web_search_ratios.bill_ratio, 1) as billed_cost_usd
     from daily
+    -- a provider's bill covers the usage it invoices: Claude through Bedrock is not on Anthropic's
     left join bill_ratios
         on
             daily.usage_date = bill_ratios.usage_date
-            and daily.provider = bill_ratios.provider
+            and daily.billed_by = bill_ratios.provider
             and daily.model_id = bill_ratios.model_id
     left join bill_ratios as web_search_ratios
         on
             daily.usage_date = web_search_ratios.usage_date
-            and daily.provider = web_search_ratios.provider
+            and daily.billed_by = web_search_ratios.provider
             and web_search_ratios.model_id = 'web_search'
 ),
 
@@ -77,28 +86,21 @@ final as (
         'Tokens' as "ConsumedUnit",
         cast(total_tokens * 0.000001 as decimal(38, 9)) as "PricingQuantity",
         '1M Tokens' as "PricingUnit",
-        case provider
-            when 'anthropic' then 'Anthropic'
-            when 'openai' then 'OpenAI'
-            when 'google' then 'Google'
-            else 'Other'
-        end as "ProviderName",
+        invoice_issuer as "ProviderName",
         case provider
             when 'anthropic' then 'Anthropic'
             when 'openai' then 'OpenAI'
             when 'google' then 'Google'
             else 'Other'
         end as "PublisherName",
-        case provider
-            when 'anthropic' then 'Anthropic'
-            when 'openai' then 'OpenAI'
-            when 'google' then 'Google'
-            else 'Other'
-        end as "InvoiceIssuerName",
-        case provider
-            when 'anthropic' then 'Claude API'
-            when 'openai' then 'OpenAI API'
-            when 'google' then 'Gemini API'
+        invoice_issuer as "InvoiceIssuerName",
+        case
+            when billed_by = 'aws' then 'Amazon Bedrock'
+            when billed_by = 'microsoft' then 'Azure OpenAI'
+            when billed_by = 'google' and provider = 'anthropic' then 'Vertex AI'
+            when provider = 'anthropic' then 'Claude API'
+            when provider = 'openai' then 'OpenAI API'
+            when provider = 'google' then 'Gemini API'
             else 'LLM API'
         end as "ServiceName",
         'AI and Machine Learning' as "ServiceCategory",

@@ -37,6 +37,8 @@ published_events as (
         org_groups.published_team_id as team_id,
         org_groups.published_cost_center as cost_center,
         coalesce(events.catalog_provider, provider_aliases.catalog_provider, 'other') as provider,
+        -- who invoices it: Claude through Bedrock is Anthropic's model on AWS's invoice
+        coalesce(provider_aliases.billed_by, 'other') as billed_by,
         coalesce(events.model_id, 'unpriced') as model_id,
         {{ published_label('events.application', var('published_applications')) }} as application,
         events.user_email,
@@ -70,6 +72,7 @@ daily as (
         provider,
         model_id,
         application,
+        billed_by,
         sum(requests) as requests,
         count(distinct user_email) as active_users,
         sum(input_tokens) as input_tokens,
@@ -109,7 +112,8 @@ final as (
         cast(cost_usd as decimal(38, 9)) as cost_usd,
         cast(coalesce(unpriced_requests, 0) as bigint) as unpriced_requests,
         cast(web_search_requests as bigint) as web_search_requests,
-        cast(web_search_cost_usd as decimal(38, 9)) as web_search_cost_usd
+        cast(web_search_cost_usd as decimal(38, 9)) as web_search_cost_usd,
+        billed_by
     from daily
 )
 

@@ -36,6 +36,8 @@ from token_ledger.land.formats import landed_usage_sql
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 KEEP_RESULTS = 168  # validation results kept per checkpoint: a week of hourly runs
+# one row of the published fct_usage_daily per
+DAILY_GRAIN = ["usage_date", "team_id", "cost_center", "provider", "model_id", "application", "billed_by"]
 _IMPORTING = threading.Lock()
 
 
@@ -179,9 +181,8 @@ def _published_checks(con, home: Home) -> list[Check]:
     tolerance = 1e-6 * max(1.0, float(private_totals["cost_usd"]))
     expectations = [
         *(gxe.ExpectColumnValuesToNotBeNull(column=c)
-          for c in ["usage_date", "team_id", "cost_center", "provider", "model_id", "application"]),
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["usage_date", "team_id", "cost_center", "provider", "model_id", "application"]),
+          for c in DAILY_GRAIN),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=DAILY_GRAIN),
         gxe.ExpectColumnSumToBeBetween(column="requests", min_value=int(private_totals["requests"] or 0),
                                        max_value=int(private_totals["requests"] or 0)),
         gxe.ExpectColumnSumToBeBetween(column="total_tokens", min_value=int(private_totals["total_tokens"] or 0),
