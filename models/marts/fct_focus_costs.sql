@@ -41,14 +41,17 @@ bill_ratios as (
 billed as (
     select
         daily.*,
-        case daily.billed_by
-            when 'anthropic' then 'Anthropic'
-            when 'openai' then 'OpenAI'
-            when 'google' then 'Google'
-            when 'aws' then 'AWS'
-            when 'microsoft' then 'Microsoft'
-            else 'Other'
-        end as invoice_issuer,
+        -- the names FOCUS shows: who invoices (billed_by), and the model's maker (provider)
+        {% for column, name in [('billed_by', 'invoice_issuer'), ('provider', 'publisher')] -%}
+            case daily.{{ column }}
+                when 'anthropic' then 'Anthropic'
+                when 'openai' then 'OpenAI'
+                when 'google' then 'Google'
+                when 'aws' then 'AWS'
+                when 'microsoft' then 'Microsoft'
+                else 'Other'
+            end as {{ name }},
+        {% endfor -%}
         bill_ratios.bill_ratio is not null as is_billed,
         (coalesce(daily.cost_usd, 0) - coalesce(daily.web_search_cost_usd, 0)) * coalesce(bill_ratios.bill_ratio, 1)
         + coalesce(daily.web_search_cost_usd, 0) * coalesce(web_search_ratios.bill_ratio, 1) as billed_cost_usd
@@ -87,12 +90,7 @@ final as (
         cast(total_tokens * 0.000001 as decimal(38, 9)) as "PricingQuantity",
         '1M Tokens' as "PricingUnit",
         invoice_issuer as "ProviderName",
-        case provider
-            when 'anthropic' then 'Anthropic'
-            when 'openai' then 'OpenAI'
-            when 'google' then 'Google'
-            else 'Other'
-        end as "PublisherName",
+        publisher as "PublisherName",
         invoice_issuer as "InvoiceIssuerName",
         case
             when billed_by = 'aws' then 'Amazon Bedrock'

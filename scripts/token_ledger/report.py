@@ -21,6 +21,7 @@ from plotly.offline import get_plotlyjs
 
 from token_ledger.config import Home
 from token_ledger.errors import LedgerError
+from token_ledger.summary import read_totals
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TOP = 10
@@ -129,9 +130,9 @@ def build_report(home: Home) -> Path:
         raise LedgerError(f"no published file at {home.published_db}; run `token-ledger run` first")
     con = duckdb.connect(str(home.published_db), read_only=True)
     try:
-        cost, tokens, requests, unpriced, first, last = con.execute(
-            "select coalesce(sum(cost_usd), 0), coalesce(sum(total_tokens), 0), coalesce(sum(requests), 0), "
-            "coalesce(sum(unpriced_requests), 0), min(usage_date), max(usage_date) from fct_usage_daily").fetchone()
+        totals = read_totals(con)
+        cost, tokens, requests, unpriced = totals.cost_usd, totals.tokens, totals.requests, totals.unpriced_requests
+        first, last = totals.first, totals.last
         figures = _panels(con)
     finally:
         con.close()

@@ -24,6 +24,13 @@ class Totals:
     unpriced_requests: int = 0  # their cost is unknown: not in cost_usd
 
 
+def read_totals(con: duckdb.DuckDBPyConnection) -> Totals:
+    """The totals of fct_usage_daily in the published file `con` is open on."""
+    return Totals(*con.execute("select min(usage_date), max(usage_date), coalesce(sum(cost_usd), 0), "
+                               "coalesce(sum(requests), 0), coalesce(sum(total_tokens), 0), "
+                               "coalesce(sum(unpriced_requests), 0) from fct_usage_daily").fetchone())
+
+
 def published_totals(path: Path) -> Totals | None:
     """The totals of a published file; None when there is none (or it cannot be read)."""
     if not path.exists():
@@ -31,14 +38,11 @@ def published_totals(path: Path) -> Totals | None:
     try:
         con = warehouse.connect(path, read_only=True)
         try:
-            row = con.execute("select min(usage_date), max(usage_date), coalesce(sum(cost_usd), 0), "
-                              "coalesce(sum(requests), 0), coalesce(sum(total_tokens), 0), "
-                              "coalesce(sum(unpriced_requests), 0) from fct_usage_daily").fetchone()
+            return read_totals(con)
         finally:
             con.close()
     except duckdb.Error:
         return None
-    return Totals(*row)
 
 
 def spend_line(totals: Totals) -> str:
