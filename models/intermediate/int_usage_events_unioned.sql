@@ -58,7 +58,7 @@ litellm as (
         {{ common_columns | join(', ') }},
         0 as web_search_requests,
         'standard' as speed,
-        cast(null as varchar) as inference_geo,
+        inference_geo,
         source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_litellm__spend_logs') }}

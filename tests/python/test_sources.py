@@ -139,6 +139,19 @@ def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
     return json.dumps({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [record]}]}]})
 
 
+
+def _gateway_row(n: int, provider: str, model: str, api_base: str) -> str:
+    """A LiteLLM spend log row (CSV) of 100,000 input tokens and no output through `provider`,
+    which called `api_base` (the URL LiteLLM logs: Vertex AI's names the endpoint's location)."""
+    return (f"gw_{n},acompletion,0.3,100000,100000,0,2026-10-05 12:00:00.000,2026-10-05 12:00:01.000,{model},"
+            f"{provider},{api_base},fast.person@corp.example,{{}},success")
+
+
+GATEWAY_HEADER = ("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
+                  "custom_llm_provider,api_base,user,metadata,status")
+VERTEX_SONNET = "projects/p-1/locations/{}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
+
+
 def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tmp_path: Path) -> None:
     """Claude Code records fast mode as message.usage.speed in transcripts and as the `speed`
     attribute of its OpenTelemetry events. On Anthropic's fast-mode page Opus 4.6 costs $30 /
@@ -153,7 +166,12 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     Claude Code on Bedrock or Vertex AI is billed by AWS or Google: its transcripts say so by the
     message id (msg_bdrk_…, msg_vrtx_…; not the endpoint: the list price), its OpenTelemetry
     events by the model's name there. Bedrock's regional profiles (us.…) cost 10% more than the
-    global one (Anthropic's and AWS's pricing pages): 0.033 against 0.03."""
+    global one (Anthropic's and AWS's pricing pages): 0.033 against 0.03. So do Vertex AI's
+    regional endpoints from Claude Sonnet 4.5 on (Anthropic's Vertex AI page), which LiteLLM's
+    spend logs name in the URL called (api_base): Sonnet 4.5, 100,000 input tokens at $3 per
+    MTok, 0.33 in us-east5 or the `us` multi-region, 0.30 at `locations/global` or where the URL
+    does not say; Sonnet 4 (before 4.5) 0.30 in us-east5; Gemini 2.5 Flash ($0.30) 0.03 in
+    us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -175,9 +193,27 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _fast_mode_event(5, "normal", "global.anthropic.claude-opus-4-6-v1"),
         _fast_mode_event(6, "normal", "claude-opus-4-6@20260205")]) + "\n")
     (otel / "with-bad-line.jsonl").write_text("\n".join(["not json", _fast_mode_event(3, "fast")]) + "\n")
+    gateway = tmp_path / "gateway"
+    gateway.mkdir()
+    sonnet, us_east5 = "claude-sonnet-4-5@20250929", "https://us-east5-aiplatform.googleapis.com/v1/"
+    (gateway / "clean.csv").write_text("\n".join([
+        GATEWAY_HEADER, _gateway_row(1, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
+        _gateway_row(2, "vertex_ai", sonnet, "https://aiplatform.googleapis.com/v1/" + VERTEX_SONNET.format("global")),
+        _gateway_row(3, "vertex_ai", sonnet,
+                     "https://aiplatform.us.rep.googleapis.com/v1/" + VERTEX_SONNET.format("us")),
+        _gateway_row(4, "vertex_ai", "claude-sonnet-4@20250514",
+                     us_east5 + VERTEX_SONNET.format("us-east5").replace("4-5@20250929", "4@20250514")),
+        _gateway_row(5, "vertex_ai", "gemini-2.5-flash", us_east5 + "projects/p-1/locations/us-east5/publishers/google/"
+                     "models/gemini-2.5-flash:generateContent"),
+        _gateway_row(6, "vertex_ai", sonnet, ""),
+        _gateway_row(7, "bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                     "https://bedrock-runtime.us-east-1.amazonaws.com")]) + "\n")
+    (gateway / "with-bad-line.csv").write_text("\n".join([
+        GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
+        _gateway_row(9, "vertex_ai", sonnet, "").replace("100000,100000", "x,x")]) + "\n")
     home = tmp_path / "home"
     run_cli(home, "land", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
-    run_cli(home, "run", str(otel), env=EVERY_GROUP)
+    run_cli(home, "run", str(otel), str(gateway), env=EVERY_GROUP)
     costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
     assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
                      "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
@@ -185,11 +221,14 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_7": Decimal("0.198"), "req_8": Decimal("0.03"), "req_9": Decimal("0.033"),
                      "req_10": Decimal("0.06"), "req_11": Decimal("0.05"), "req_12": Decimal("0.03"),
                      "req_13": Decimal("0.03"), "req_otel_4": Decimal("0.033"), "req_otel_5": Decimal("0.03"),
-                     "req_otel_6": Decimal("0.03")}
+                     "req_otel_6": Decimal("0.03"), "gw_1": Decimal("0.33"), "gw_2": Decimal("0.3"),
+                     "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
+                     "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
-                   "where provider <> 'anthropic' order by request_id")
+                   "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
                       ("req_otel_5", "bedrock"), ("req_otel_6", "vertex_ai")]
+    assert quarantine(home, "gateway") == {("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number"}
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1)]

@@ -38,6 +38,7 @@ renamed as (
         coalesce(prompt_tokens, 0) as prompt_tokens,
         coalesce(completion_tokens, 0) as output_tokens,
         spend as reported_cost_usd,
+        regexp_extract(api_base, '/locations/([^/:]+)', 1) as endpoint_location,
         team_id as source_team_id,
         _loaded_at as loaded_at,
         _batch_id as batch_id,
@@ -47,10 +48,18 @@ renamed as (
 
 normalised as (
     select
-        * exclude (prompt_tokens),
+        * exclude (prompt_tokens, endpoint_location),
         prompt_tokens - cache_read_tokens - cache_write_5m_tokens as input_tokens,
         0 as cache_write_1h_tokens,
-        'standard' as service_tier
+        'standard' as service_tier,
+        -- Claude on Vertex AI: the URL LiteLLM called names the endpoint's location; `global`
+        -- is the list price, a region or a multi-region (us, eu) regional, priced at a multiple
+        -- for the models seed inference_geo_multipliers lists (other models: no such rule)
+        case
+            when not starts_with(provider, 'vertex') or not contains(lower(model), 'claude') then null
+            when endpoint_location = 'global' then 'global'
+            when endpoint_location <> '' then 'regional'
+        end as inference_geo
     from renamed
 ),
 

@@ -376,6 +376,7 @@ LITELLM_FIELDS = [
     Field("model", "text", required=True),
     Field("model_group", "text"),
     Field("custom_llm_provider", "text"),
+    Field("api_base", "text"),  # the URL called: Vertex AI's names the endpoint's location
     Field("user", "identity"),
     Field("end_user", "identity"),
     Field("team_id", "text"),
