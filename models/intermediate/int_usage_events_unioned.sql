@@ -56,7 +56,7 @@ litellm as (
         'litellm-spendlogs' as source_format,
         4 as source_priority,
         {{ common_columns | join(', ') }},
-        0 as web_search_requests,
+        web_search_requests,
         'standard' as speed,
         inference_geo,
         source_team_id,

@@ -131,6 +131,14 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         }) + "\n" for request_id, user, cached in [(f"pill-{kind}-ok", "good.person@corp.example", 20),
                                                     (f"pill-{kind}", _planted(15), bad)]).encode()
            for kind, bad in (("negative", -1), ("decimal", 1.5))},
+        # a web search count below zero: the searches' cost would be negative
+        "litellm-searches-negative.jsonl": "".join(json.dumps({
+            "request_id": request_id, "call_type": "acompletion", "prompt_tokens": 100, "completion_tokens": 5,
+            "startTime": "2026-10-05 10:00:00", "model": "claude-sonnet-4-5", "custom_llm_provider": "anthropic",
+            "user": user, "metadata": {"usage_object": {"server_tool_use": {"web_search_requests": searches}}},
+            "status": "success",
+        }) + "\n" for request_id, user, searches in [("pill-searches-ok", "good.person@corp.example", 1),
+                                                      ("pill-searches", _planted(21), -2)]).encode(),
         # LiteLLM's JSON rows after a first line that is not JSON (a stray line before the export):
         # read as JSON Lines, as the name says, not as a CSV lacking its columns
         "litellm-first-garbage.jsonl": f"garbage {_planted(16)}\n".encode() + json.dumps({
@@ -191,8 +199,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
         "litellm-first-garbage.jsonl": (1, "invalid JSON"),
-        **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token count that is not a whole "
-                                               "number") for kind in ("negative", "decimal")},
+        **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token or web search count that "
+                                               "is not a whole number") for kind in ("negative", "decimal")},
+        "litellm-searches-negative.jsonl": (2, "field 'metadata' holds a cached token or web search count that is "
+                                               "not a whole number"),
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
         "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
@@ -235,7 +245,7 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
                       "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28", "pill-29", "pill-30",
-                      "pill-negative-ok", "pill-decimal-ok"}
+                      "pill-negative-ok", "pill-decimal-ok", "pill-searches-ok"}
     assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
         ("azure",), ("openai",)]
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]

@@ -140,11 +140,13 @@ def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
 
 
 
-def _gateway_row(n: int, provider: str, model: str, api_base: str) -> str:
+def _gateway_row(n: int, provider: str, model: str, api_base: str, searches: str | None = None) -> str:
     """A LiteLLM spend log row (CSV) of 100,000 input tokens and no output through `provider`,
-    which called `api_base` (the URL LiteLLM logs: Vertex AI's names the endpoint's location)."""
+    which called `api_base` (the URL LiteLLM logs: Vertex AI's names the endpoint's location),
+    with `searches` web searches in its usage (None: not said)."""
+    usage = f'""usage_object"": {{""server_tool_use"": {{""web_search_requests"": {searches}}}}}' if searches else ""
     return (f"gw_{n},acompletion,0.3,100000,100000,0,2026-10-05 12:00:00.000,2026-10-05 12:00:01.000,{model},"
-            f"{provider},{api_base},fast.person@corp.example,{{}},success")
+            f'{provider},{api_base},fast.person@corp.example,"{{{usage}}}",success')
 
 
 GATEWAY_HEADER = ("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
@@ -171,7 +173,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     spend logs name in the URL called (api_base): Sonnet 4.5, 100,000 input tokens at $3 per
     MTok, 0.33 in us-east5 or the `us` multi-region, 0.30 at `locations/global` or where the URL
     does not say; Sonnet 4 (before 4.5) 0.30 in us-east5; Gemini 2.5 Flash ($0.30) 0.03 in
-    us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33."""
+    us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33; Sonnet 4.5 with 2 web
+    searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -207,10 +210,13 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "models/gemini-2.5-flash:generateContent"),
         _gateway_row(6, "vertex_ai", sonnet, ""),
         _gateway_row(7, "bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-                     "https://bedrock-runtime.us-east-1.amazonaws.com")]) + "\n")
+                     "https://bedrock-runtime.us-east-1.amazonaws.com"),
+        _gateway_row(10, "anthropic", "claude-sonnet-4-5-20250929", "https://api.anthropic.com/v1/messages", "2")]
+    ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
-        _gateway_row(9, "vertex_ai", sonnet, "").replace("100000,100000", "x,x")]) + "\n")
+        _gateway_row(9, "vertex_ai", sonnet, "").replace("100000,100000", "x,x"),
+        _gateway_row(11, "anthropic", "claude-sonnet-4-5-20250929", "", "1.5")]) + "\n")
     home = tmp_path / "home"
     run_cli(home, "land", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
     run_cli(home, "run", str(otel), str(gateway), env=EVERY_GROUP)
@@ -223,12 +229,15 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_13": Decimal("0.03"), "req_otel_4": Decimal("0.033"), "req_otel_5": Decimal("0.03"),
                      "req_otel_6": Decimal("0.03"), "gw_1": Decimal("0.33"), "gw_2": Decimal("0.3"),
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
-                     "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33")}
+                     "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
                    "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
                       ("req_otel_5", "bedrock"), ("req_otel_6", "vertex_ai")]
-    assert quarantine(home, "gateway") == {("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number"}
+    assert quarantine(home, "gateway") == {
+        ("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number",
+        ("with-bad-line.csv", 4): "field 'metadata' holds a cached token or web search count that is not a whole "
+                                  "number"}
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1)]

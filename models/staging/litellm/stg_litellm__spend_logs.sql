@@ -35,6 +35,13 @@ renamed as (
         coalesce(
             try_cast(json_extract_string(metadata_json, '$.usage_object.cache_creation_input_tokens') as bigint), 0
         ) as cache_write_5m_tokens,
+        -- Anthropic's server-side web searches (usage.server_tool_use), priced per search
+        coalesce(
+            try_cast(
+                json_extract_string(metadata_json, '$.usage_object.server_tool_use.web_search_requests') as bigint
+            ),
+            0
+        ) as web_search_requests,
         coalesce(prompt_tokens, 0) as prompt_tokens,
         coalesce(completion_tokens, 0) as output_tokens,
         spend as reported_cost_usd,
