@@ -17,9 +17,9 @@ canonical as (
         'canonical' as source_format,
         1 as source_priority,
         {{ common_columns | join(', ') }},
-        0 as web_search_requests,
-        'standard' as speed,
-        cast(null as varchar) as inference_geo,
+        web_search_requests,
+        speed,
+        inference_geo,
         cast(null as varchar) as source_team_id,
         cast(null as varchar) as source_cost_center
     from {{ ref('stg_canonical__usage_events') }}

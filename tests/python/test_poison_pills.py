@@ -63,6 +63,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "overflow.jsonl": (_record("pill-9", output_tokens=50_000_000_000_000, user_email=_planted(7)) + "\n").encode(),
         # a report-sized count: 90 billion input tokens in one record is priced exactly
         "large.jsonl": (_record("pill-10", input_tokens=90_000_000_000) + "\n").encode(),
+        # a speed Anthropic does not name (usage.speed is standard or fast): its price is unknown
+        "speed-unknown.jsonl": (_record("pill-speed-ok", speed="standard") + "\n"
+                                + _record("pill-speed", speed="turbo", user_email=_planted(22)) + "\n").encode(),
         "unknown-provider.jsonl": (_record("pill-11", provider="acme-llm", model="acme-1") + "\n").encode(),
         # the same field twice: DuckDB would read the first, Python the last
         "duplicate-key.jsonl": (_record("pill-12", user_email=_planted(9))[:-1] + ', "input_tokens": 900}\n'
@@ -198,6 +201,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "analytics-breakdown-decimal.json": (2, "field 'model_breakdown' holds a token count that is not a whole "
                                                 "number, or a cost that is not a number"),
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
+        "speed-unknown.jsonl": (2, "field 'speed' is not one of standard, fast"),
         "litellm-first-garbage.jsonl": (1, "invalid JSON"),
         **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token or web search count that "
                                                "is not a whole number") for kind in ("negative", "decimal")},
@@ -245,7 +249,8 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
                                       "where request_id like 'pill-%'")}
     assert landed == {"pill-bom", "pill-2", "pill-3", "pill-4", "pill-5", "pill-7", "pill-10", "pill-11", "pill-13",
                       "pill-14", "pill-15", "pill-16", "pill-18", "pill-23", "pill-26", "pill-28", "pill-29", "pill-30",
-                      "pill-negative-ok", "pill-decimal-ok", "pill-searches-ok"}
+                      "pill-negative-ok", "pill-decimal-ok", "pill-searches-ok",
+                      "pill-speed-ok"}
     assert query(db, "select provider from restricted.fct_usage_events where request_id = 'pill-28' order by 1") == [
         ("azure",), ("openai",)]
     private = query(db, "select sum(requests), sum(total_tokens) from restricted.fct_usage_events")[0]

@@ -148,7 +148,8 @@ def hand_priced(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dic
     with (ORACLE / "hand_priced.csv").open(encoding="utf-8") as handle:
         expected = {row["request_id"]: row for row in csv.DictReader(handle)}
     columns = ["request_id", "provider", "model", "occurred_at", "service_tier", "input_tokens", "output_tokens",
-               "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"]
+               "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "speed", "inference_geo",
+               "web_search_requests"]
     requests = work / "requests.csv"
     with requests.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -174,7 +174,9 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     MTok, 0.33 in us-east5 or the `us` multi-region, 0.30 at `locations/global` or where the URL
     does not say; Sonnet 4 (before 4.5) 0.30 in us-east5; Gemini 2.5 Flash ($0.30) 0.03 in
     us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33; Sonnet 4.5 with 2 web
-    searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32."""
+    searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32. Canonical records say the
+    same in optional fields named as Anthropic's usage names them (speed, inference_geo,
+    web_search_requests), landed in bulk."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -217,9 +219,17 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
         _gateway_row(9, "vertex_ai", sonnet, "").replace("100000,100000", "x,x"),
         _gateway_row(11, "anthropic", "claude-sonnet-4-5-20250929", "", "1.5")]) + "\n")
+    canonical = tmp_path / "canonical"
+    canonical.mkdir()
+    record = {"occurred_at": "2026-10-05T12:00:00Z", "provider": "anthropic", "model": "claude-opus-4-6",
+              "user_email": "fast.person@corp.example", "input_tokens": 1000, "output_tokens": 1000}
+    usages = [{"speed": "fast"}, {"inference_geo": "us"}, {"speed": "fast", "inference_geo": "us"},
+              {"web_search_requests": 3}, {"speed": "standard", "inference_geo": "global"}]
+    (canonical / "clean.jsonl").write_text("\n".join(
+        json.dumps({"request_id": f"c_{n}", **record, **usage}) for n, usage in enumerate(usages, 1)) + "\n")
     home = tmp_path / "home"
     run_cli(home, "land", "--user", "fast.person@corp.example", str(drop), env=EVERY_GROUP)
-    run_cli(home, "run", str(otel), str(gateway), env=EVERY_GROUP)
+    run_cli(home, "run", str(otel), str(gateway), str(canonical), env=EVERY_GROUP)
     costs = dict(query(home / "token_ledger.duckdb", "select request_id, cost_usd from restricted.fct_usage_events"))
     assert costs == {"req_1": Decimal("0.03"), "req_2": Decimal("0.18"), "req_3": None,
                      "req_4": Decimal("0.18"), "req_5": Decimal("0.03"), "req_otel_1": Decimal("0.18"),
@@ -229,7 +239,9 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_13": Decimal("0.03"), "req_otel_4": Decimal("0.033"), "req_otel_5": Decimal("0.03"),
                      "req_otel_6": Decimal("0.03"), "gw_1": Decimal("0.33"), "gw_2": Decimal("0.3"),
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
-                     "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32")}
+                     "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
+                     "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
+                     "c_5": Decimal("0.03")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
                    "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
