@@ -176,7 +176,10 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33; Sonnet 4.5 with 2 web
     searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32. Canonical records say the
     same in optional fields named as Anthropic's usage names them (speed, inference_geo,
-    web_search_requests), landed in bulk."""
+    web_search_requests), landed in bulk; their service tier as the APIs name the standard one
+    (OpenAI's responses "default": gpt-4.1 1,000 x $2 + 1,000 x $8 per MTok = 0.01; Anthropic's
+    requests "standard_only") is standard, and OpenAI's Scale Tier, paid by reserved units, is
+    unpriced, with its reason."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -223,8 +226,10 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     canonical.mkdir()
     record = {"occurred_at": "2026-10-05T12:00:00Z", "provider": "anthropic", "model": "claude-opus-4-6",
               "user_email": "fast.person@corp.example", "input_tokens": 1000, "output_tokens": 1000}
+    gpt = {"provider": "openai", "model": "gpt-4.1"}
     usages = [{"speed": "fast"}, {"inference_geo": "us"}, {"speed": "fast", "inference_geo": "us"},
-              {"web_search_requests": 3}, {"speed": "standard", "inference_geo": "global"}]
+              {"web_search_requests": 3}, {"speed": "standard", "inference_geo": "global"},
+              {**gpt, "service_tier": "default"}, {**gpt, "service_tier": "scale"}, {"service_tier": "standard_only"}]
     (canonical / "clean.jsonl").write_text("\n".join(
         json.dumps({"request_id": f"c_{n}", **record, **usage}) for n, usage in enumerate(usages, 1)) + "\n")
     home = tmp_path / "home"
@@ -241,7 +246,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
-                     "c_5": Decimal("0.03")}
+                     "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
                    "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
@@ -252,7 +257,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                                   "number"}
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
-                 ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1)]
+                 ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1),
+                       ("openai", "gpt-4.1", "no_price_for_service_tier", 1)]
 
 
 def _report_result(input_tokens: int, output_tokens: int, **dimensions: str) -> dict:

@@ -19,9 +19,11 @@ renamed as (
         coalesce(cache_write_5m_tokens, 0) as cache_write_5m_tokens,
         coalesce(cache_write_1h_tokens, 0) as cache_write_1h_tokens,
         -- OpenAI's priority tier is called fast since 2026-07-30 (https://openai.com/api-fast-mode/);
-        -- another provider's fast tier has no catalog price (unpriced, rpt_unpriced_usage)
+        -- another provider's fast tier has no catalog price (unpriced, rpt_unpriced_usage); the
+        -- standard tier as APIs name it (OpenAI's default and auto, Anthropic's standard_only)
         case
             when lower(trim(provider)) = 'openai' and service_tier = 'fast' then 'priority'
+            when service_tier in ('default', 'auto', 'standard_only') then 'standard'
             else coalesce(service_tier, 'standard')
         end as service_tier,
         -- fast mode, where inference ran and web searches, where the record says (Anthropic's usage)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from token_ledger.errors import LedgerError
 
 # the service tiers a record may name: OpenAI renamed its priority tier "fast" on 2026-07-30 (requests
-# may give either name; staging reads its "fast" as "priority")
-SERVICE_TIERS = ("standard", "batch", "priority", "flex", "fast")
+# may give either name; staging reads its "fast" as "priority"). As APIs name the standard tier:
+# OpenAI's responses "default" (its requests "auto"), Anthropic's requests "standard_only".
+# "scale", OpenAI's Scale Tier, is paid for by reserved units: no price per token (unpriced)
+SERVICE_TIERS = ("standard", "batch", "priority", "flex", "fast", "default", "auto", "standard_only", "scale")
 # one definition of a valid count: a whole number of at most 13 digits (below 10^13: ten trillion
 # tokens in one record or report bucket), so every cost (count × USD per million tokens) stays
 # exact in DECIMAL(38) arithmetic
