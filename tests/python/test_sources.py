@@ -140,17 +140,19 @@ def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
 
 
 
-def _gateway_row(n: int, provider: str, model: str, api_base: str, searches: str | None = None) -> str:
+def _gateway_row(n: int, provider: str, model: str, api_base: str, searches: str | None = None,
+                 cache_hit: str = "False") -> str:
     """A LiteLLM spend log row (CSV) of 100,000 input tokens and no output through `provider`,
     which called `api_base` (the URL LiteLLM logs: Vertex AI's names the endpoint's location),
-    with `searches` web searches in its usage (None: not said)."""
+    with `searches` web searches in its usage (None: not said), served from the proxy's own
+    cache or not (`cache_hit`)."""
     usage = f'""usage_object"": {{""server_tool_use"": {{""web_search_requests"": {searches}}}}}' if searches else ""
     return (f"gw_{n},acompletion,0.3,100000,100000,0,2026-10-05 12:00:00.000,2026-10-05 12:00:01.000,{model},"
-            f'{provider},{api_base},fast.person@corp.example,"{{{usage}}}",success')
+            f'{provider},{api_base},fast.person@corp.example,"{{{usage}}}",success,{cache_hit}')
 
 
 GATEWAY_HEADER = ("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
-                  "custom_llm_provider,api_base,user,metadata,status")
+                  "custom_llm_provider,api_base,user,metadata,status,cache_hit")
 VERTEX_SONNET = "projects/p-1/locations/{}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
 
 
@@ -174,7 +176,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     MTok, 0.33 in us-east5 or the `us` multi-region, 0.30 at `locations/global` or where the URL
     does not say; Sonnet 4 (before 4.5) 0.30 in us-east5; Gemini 2.5 Flash ($0.30) 0.03 in
     us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33; Sonnet 4.5 with 2 web
-    searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32. Canonical records say the
+    searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32; a response LiteLLM served
+    from its own cache (cache_hit True, its spend 0) reached no provider: not usage. Canonical records say the
     same in optional fields named as Anthropic's usage names them (speed, inference_geo,
     web_search_requests), landed in bulk; their service tier as the APIs name the standard one
     (OpenAI's responses "default": gpt-4.1 1,000 x $2 + 1,000 x $8 per MTok = 0.01; Anthropic's
@@ -216,7 +219,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(6, "vertex_ai", sonnet, ""),
         _gateway_row(7, "bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
                      "https://bedrock-runtime.us-east-1.amazonaws.com"),
-        _gateway_row(10, "anthropic", "claude-sonnet-4-5-20250929", "https://api.anthropic.com/v1/messages", "2")]
+        _gateway_row(10, "anthropic", "claude-sonnet-4-5-20250929", "https://api.anthropic.com/v1/messages", "2"),
+        _gateway_row(12, "anthropic", "claude-sonnet-4-5-20250929", "", cache_hit="True")]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),

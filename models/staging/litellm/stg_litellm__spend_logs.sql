@@ -9,7 +9,11 @@ parsed as (
         *,
         try_cast(metadata as json) as metadata_json
     from source
-    where coalesce(lower(status), 'success') <> 'failure'
+    -- a failed request carries no tokens; a response the proxy served from its own cache
+    -- (cache_hit True, LiteLLM's cost 0) reached no provider
+    where
+        coalesce(lower(status), 'success') <> 'failure'
+        and coalesce(lower(trim(cache_hit)), '') not in ('true', '1')
 ),
 
 renamed as (

@@ -383,6 +383,7 @@ LITELLM_FIELDS = [
     Field("model_group", "text"),
     Field("custom_llm_provider", "text"),
     Field("api_base", "text"),  # the URL called: Vertex AI's names the endpoint's location
+    Field("cache_hit", "text"),  # "True": served from the proxy's own cache, no provider call
     Field("user", "identity"),
     Field("end_user", "identity"),
     Field("team_id", "text"),
