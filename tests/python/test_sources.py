@@ -140,15 +140,15 @@ def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
 
 
 
-def _gateway_row(n: int, provider: str, model: str, api_base: str, searches: str | None = None,
+def _gateway_row(n: int, provider: str, model: str, api_base: str, usage: dict | None = None,
                  cache_hit: str = "False") -> str:
-    """A LiteLLM spend log row (CSV) of 100,000 input tokens and no output through `provider`,
+    """A LiteLLM spend log row (CSV) of 100,000 prompt tokens and no output through `provider`,
     which called `api_base` (the URL LiteLLM logs: Vertex AI's names the endpoint's location),
-    with `searches` web searches in its usage (None: not said), served from the proxy's own
-    cache or not (`cache_hit`)."""
-    usage = f'""usage_object"": {{""server_tool_use"": {{""web_search_requests"": {searches}}}}}' if searches else ""
+    with `usage` as its metadata.usage_object (None: none), served from the proxy's own cache or
+    not (`cache_hit`)."""
+    metadata = json.dumps({"usage_object": usage} if usage else {}).replace('"', '""')
     return (f"gw_{n},acompletion,0.3,100000,100000,0,2026-10-05 12:00:00.000,2026-10-05 12:00:01.000,{model},"
-            f'{provider},{api_base},fast.person@corp.example,"{{{usage}}}",success,{cache_hit}')
+            f'{provider},{api_base},fast.person@corp.example,"{metadata}",success,{cache_hit}')
 
 
 GATEWAY_HEADER = ("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
@@ -177,7 +177,11 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     does not say; Sonnet 4 (before 4.5) 0.30 in us-east5; Gemini 2.5 Flash ($0.30) 0.03 in
     us-east5, no premium; Sonnet 4.5 through Bedrock's US profile 0.33; Sonnet 4.5 with 2 web
     searches in LiteLLM's usage (server_tool_use) 0.30 + 0.02 = 0.32; a response LiteLLM served
-    from its own cache (cache_hit True, its spend 0) reached no provider: not usage. Canonical records say the
+    from its own cache (cache_hit True, its spend 0) reached no provider: not usage. Its usage
+    keeps Anthropic's split of the cache writes: of 100,000 prompt tokens of Sonnet 4.5, 40,000
+    written, 30,000 of them at the 1-hour TTL: 60,000 x $3 + 10,000 x $3.75 + 30,000 x $6 per
+    MTok = 0.18 + 0.0375 + 0.18 = 0.3975; and where inference ran: Opus 4.6 US-only, 100,000
+    x $5 x 1.1 = 0.55. Canonical records say the
     same in optional fields named as Anthropic's usage names them (speed, inference_geo,
     web_search_requests), landed in bulk; their service tier as the APIs name the standard one
     (OpenAI's responses "default": gpt-4.1 1,000 x $2 + 1,000 x $8 per MTok = 0.01; Anthropic's
@@ -219,13 +223,22 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(6, "vertex_ai", sonnet, ""),
         _gateway_row(7, "bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
                      "https://bedrock-runtime.us-east-1.amazonaws.com"),
-        _gateway_row(10, "anthropic", "claude-sonnet-4-5-20250929", "https://api.anthropic.com/v1/messages", "2"),
-        _gateway_row(12, "anthropic", "claude-sonnet-4-5-20250929", "", cache_hit="True")]
+        _gateway_row(10, "anthropic", "claude-sonnet-4-5-20250929", "https://api.anthropic.com/v1/messages",
+                     {"server_tool_use": {"web_search_requests": 2}}),
+        _gateway_row(12, "anthropic", "claude-sonnet-4-5-20250929", "", cache_hit="True"),
+        _gateway_row(13, "anthropic", "claude-sonnet-4-5-20250929", "", {"cache_creation_input_tokens": 40000,
+                     "prompt_tokens_details": {"cache_creation_token_details": {
+                         "ephemeral_5m_input_tokens": 10000, "ephemeral_1h_input_tokens": 30000}}}),
+        _gateway_row(14, "anthropic", "claude-opus-4-6", "", {"inference_geo": "us"})]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
         _gateway_row(9, "vertex_ai", sonnet, "").replace("100000,100000", "x,x"),
-        _gateway_row(11, "anthropic", "claude-sonnet-4-5-20250929", "", "1.5")]) + "\n")
+        _gateway_row(11, "anthropic", "claude-sonnet-4-5-20250929", "",
+                     {"server_tool_use": {"web_search_requests": 1.5}}),
+        _gateway_row(15, "anthropic", "claude-sonnet-4-5-20250929", "", {"cache_creation_input_tokens": 40000,
+                     "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_1h_input_tokens": 50000}}})]
+    ) + "\n")
     canonical = tmp_path / "canonical"
     canonical.mkdir()
     record = {"occurred_at": "2026-10-05T12:00:00Z", "provider": "anthropic", "model": "claude-opus-4-6",
@@ -249,6 +262,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_otel_6": Decimal("0.03"), "gw_1": Decimal("0.33"), "gw_2": Decimal("0.3"),
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
+                     "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
                      "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
@@ -258,7 +272,9 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     assert quarantine(home, "gateway") == {
         ("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number",
         ("with-bad-line.csv", 4): "field 'metadata' holds a cached token or web search count that is not a whole "
-                                  "number"}
+                                  "number",
+        ("with-bad-line.csv", 5): "field 'metadata' holds a 1-hour cache write count that is not a whole number "
+                                  "or exceeds cache_creation_input_tokens"}
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1),

@@ -38,7 +38,19 @@ renamed as (
         ) as cache_read_tokens,
         coalesce(
             try_cast(json_extract_string(metadata_json, '$.usage_object.cache_creation_input_tokens') as bigint), 0
-        ) as cache_write_5m_tokens,
+        ) as cache_write_tokens,
+        -- the part written at the 1-hour TTL (Anthropic's usage.cache_creation, as LiteLLM keeps it)
+        coalesce(
+            try_cast(
+                json_extract_string(
+                    metadata_json,
+                    '$.usage_object.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens'
+                ) as bigint
+            ),
+            0
+        ) as cache_write_1h_tokens,
+        -- where inference ran, as Anthropic's usage says (us: US-only inference)
+        lower(json_extract_string(metadata_json, '$.usage_object.inference_geo')) as usage_inference_geo,
         -- Anthropic's server-side web searches (usage.server_tool_use), priced per search
         coalesce(
             try_cast(
@@ -59,15 +71,15 @@ renamed as (
 
 normalised as (
     select
-        * exclude (prompt_tokens, endpoint_location),
-        prompt_tokens - cache_read_tokens - cache_write_5m_tokens as input_tokens,
-        0 as cache_write_1h_tokens,
+        * exclude (prompt_tokens, cache_write_tokens, endpoint_location, usage_inference_geo),
+        prompt_tokens - cache_read_tokens - cache_write_tokens as input_tokens,
+        cache_write_tokens - cache_write_1h_tokens as cache_write_5m_tokens,
         'standard' as service_tier,
         -- Claude on Vertex AI: the URL LiteLLM called names the endpoint's location; `global`
         -- is the list price, a region or a multi-region (us, eu) regional, priced at a multiple
-        -- for the models seed inference_geo_multipliers lists (other models: no such rule)
+        -- for the models seed inference_geo_multipliers lists; other calls: as their usage says
         case
-            when not starts_with(provider, 'vertex') or not contains(lower(model), 'claude') then null
+            when not starts_with(provider, 'vertex') or not contains(lower(model), 'claude') then usage_inference_geo
             when endpoint_location = 'global' then 'global'
             when endpoint_location <> '' then 'regional'
         end as inference_geo
