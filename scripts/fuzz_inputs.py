@@ -46,6 +46,8 @@ FIXTURES = ("anthropic-usage-report/page-1.json", "anthropic-usage-report/page-2
             "bedrock-invocation-logs/invocations.jsonl")
 VALUES = [None, True, 0, -1, 1.5, 10**20, "", "12", " 5 ", "x" * 5000, [], [1], {}, {"a": 1}, "1e3", "NaN",
           "2026-13-45T99:00:00Z", "2026-10-02", "2026-10-02T10:00:00+14:00", "é", "\u0000", 2**63, "null"]
+# optional fields a record may carry that the generated ones do not (added with a value of VALUES)
+OPTIONAL = ("speed", "inference_geo", "web_search_requests", "service_tier", "api_base", "cache_hit")
 OWNERS = "transcript-users.csv"
 INCREMENTAL = ("restricted.fct_usage_events", "restricted.fct_person_usage_daily", "marts.fct_usage_daily",
                "marts.fct_focus_costs")
@@ -66,6 +68,8 @@ def _json_line(rng: random.Random, line: str) -> str:
         doc = json.loads(line)
     except ValueError:
         return line
+    if isinstance(doc, dict) and rng.random() < 0.2:
+        doc[rng.choice(OPTIONAL)] = copy.deepcopy(rng.choice([*VALUES, "fast", "us", "True", 3]))
     for _ in range(rng.randrange(1, 3)):
         if not (paths := _leaves(doc)):
             break

@@ -127,6 +127,13 @@ def _fast_mode_line(n: int, model: str, speed: str | None, geo: str | None = Non
                                                                           "usage": usage}})
 
 
+def _no_ids(line: str) -> str:
+    """A transcript line without its request id and message id (a line cut and mended by hand)."""
+    doc = json.loads(line)
+    del doc["requestId"], doc["message"]["id"]
+    return json.dumps(doc)
+
+
 def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
     """An OpenTelemetry export request of one Claude Code api_request event (Opus 4.6 under the
     name `model`, 1,000 input and 1,000 output tokens), with the `speed` attribute Claude Code
@@ -199,7 +206,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     (drop / "with-bad-line.jsonl").write_text("\n".join([
         "not json", _fast_mode_line(4, "claude-opus-4-6", "fast"), _fast_mode_line(5, "claude-opus-4-6", "standard"),
         _fast_mode_line(8, "claude-opus-4-6", None, "not_available"), _fast_mode_line(9, "claude-opus-4-6", None, "us"),
-        _fast_mode_line(11, "claude-opus-4-6", None, searches=2)]) + "\n")
+        _fast_mode_line(11, "claude-opus-4-6", None, searches=2), _no_ids(_fast_mode_line(14, "claude-opus-4-6", None))]
+    ) + "\n")
     otel = tmp_path / "otel"
     otel.mkdir()
     (otel / "clean.jsonl").write_text("\n".join([
@@ -269,6 +277,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                    "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),
                       ("req_otel_5", "bedrock"), ("req_otel_6", "vertex_ai")]
+    assert quarantine(home, "transcripts")[("with-bad-line.jsonl", 7)] == (
+        "missing both 'requestId' and 'message.id': the request cannot be told apart")
     assert quarantine(home, "gateway") == {
         ("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number",
         ("with-bad-line.csv", 4): "field 'metadata' holds a cached token or web search count that is not a whole "

@@ -670,6 +670,9 @@ FORMATS: dict[str, LandingSpec] = {
         bulk=Bulk(partial(readers.bulk_nested, paths=TRANSCRIPT_PATHS, usage=TRANSCRIPT_BULK_USAGE), _ends_whole,
                   record_per_line=False),
         request_key=("'anthropic'", "coalesce(request_id, message_id)", "occurred_at"),
+        # a usage line naming neither would land with no request key (a NULL event id fails the build)
+        checks=[("coalesce(nullif(trim(v_request_id), ''), nullif(trim(v_message_id), '')) is null",
+                 "missing both 'requestId' and 'message.id': the request cannot be told apart")],
         usage=_usage("claude-code-jsonl", "occurred_at", "'anthropic'", ("input_tokens", "output_tokens",
                      "cache_read_input_tokens", "cache_creation_input_tokens", "0"), bucket=False)),
     "litellm-spendlogs": LandingSpec(
