@@ -193,7 +193,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     web_search_requests), landed in bulk; their service tier as the APIs name the standard one
     (OpenAI's responses "default": gpt-4.1 1,000 x $2 + 1,000 x $8 per MTok = 0.01; Anthropic's
     requests "standard_only") is standard, and OpenAI's Scale Tier, paid by reserved units, is
-    unpriced, with its reason."""
+    unpriced, with its reason. An empty speed or geo says nothing: the list price."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -254,7 +254,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     gpt = {"provider": "openai", "model": "gpt-4.1"}
     usages = [{"speed": "fast"}, {"inference_geo": "us"}, {"speed": "fast", "inference_geo": "us"},
               {"web_search_requests": 3}, {"speed": "standard", "inference_geo": "global"},
-              {**gpt, "service_tier": "default"}, {**gpt, "service_tier": "scale"}, {"service_tier": "standard_only"}]
+              {**gpt, "service_tier": "default"}, {**gpt, "service_tier": "scale"}, {"service_tier": "standard_only"},
+              {"speed": "", "inference_geo": ""}]
     (canonical / "clean.jsonl").write_text("\n".join(
         json.dumps({"request_id": f"c_{n}", **record, **usage}) for n, usage in enumerate(usages, 1)) + "\n")
     home = tmp_path / "home"
@@ -272,7 +273,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
                      "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
-                     "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03")}
+                     "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03"),
+                     "c_9": Decimal("0.03")}
     clouds = query(home / "token_ledger.duckdb", "select request_id, provider from restricted.fct_usage_events "
                    "where provider <> 'anthropic' and request_id like 'req%' order by request_id")
     assert clouds == [("req_12", "bedrock"), ("req_13", "vertex_ai"), ("req_otel_4", "bedrock"),

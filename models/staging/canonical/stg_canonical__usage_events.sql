@@ -27,8 +27,8 @@ renamed as (
             else coalesce(service_tier, 'standard')
         end as service_tier,
         -- fast mode, where inference ran and web searches, where the record says (Anthropic's usage)
-        coalesce(lower(trim(speed)), 'standard') as speed,
-        lower(trim(inference_geo)) as inference_geo,
+        coalesce(lower(nullif(trim(speed), '')), 'standard') as speed,
+        lower(nullif(trim(inference_geo), '')) as inference_geo,
         coalesce(web_search_requests, 0) as web_search_requests,
         reported_cost_usd,
         tags,

@@ -645,7 +645,7 @@ FORMATS: dict[str, LandingSpec] = {
                json=lambda d: "occurred_at" in d and "request_id" in d, parquet=True),
         identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_jsonl, _is_jsonl),
         request_key=("lower(provider)", "request_id", "occurred_at"),
-        checks=[(f"lower(trim(v_speed)) not in ({', '.join(map(repr, SPEEDS))})",
+        checks=[(f"lower(nullif(trim(v_speed), '')) not in ({', '.join(map(repr, SPEEDS))})",
                  f"field 'speed' is not one of {', '.join(SPEEDS)}")],
         usage=_usage("canonical", "occurred_at", "lower(provider)", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"), bucket=False)),
