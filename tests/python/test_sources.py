@@ -146,7 +146,6 @@ def _fast_mode_event(n: int, speed: str, model: str = "claude-opus-4-6") -> str:
     return json.dumps({"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": [record]}]}]})
 
 
-
 def _gateway_row(n: int, provider: str, model: str, api_base: str, usage: dict | None = None,
                  cache_hit: str = "False") -> str:
     """A LiteLLM spend log row (CSV) of 100,000 prompt tokens and no output through `provider`,
@@ -188,12 +187,13 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     keeps Anthropic's split of the cache writes: of 100,000 prompt tokens of Sonnet 4.5, 40,000
     written, 30,000 of them at the 1-hour TTL: 60,000 x $3 + 10,000 x $3.75 + 30,000 x $6 per
     MTok = 0.18 + 0.0375 + 0.18 = 0.3975; and where inference ran: Opus 4.6 US-only, 100,000
-    x $5 x 1.1 = 0.55. Canonical records say the
-    same in optional fields named as Anthropic's usage names them (speed, inference_geo,
-    web_search_requests), landed in bulk; their service tier as the APIs name the standard one
-    (OpenAI's responses "default": gpt-4.1 1,000 x $2 + 1,000 x $8 per MTok = 0.01; Anthropic's
-    requests "standard_only") is standard, and OpenAI's Scale Tier, paid by reserved units, is
-    unpriced, with its reason. An empty speed or geo says nothing: the list price."""
+    x $5 x 1.1 = 0.55. Canonical records say the same in optional fields named as Anthropic's
+    usage names them (speed, inference_geo, web_search_requests), landed in bulk; their service
+    tier as the APIs name the standard one (OpenAI's responses "default": gpt-4.1 1,000 x $2 +
+    1,000 x $8 per MTok = 0.01; Anthropic's requests "standard_only") is standard, and OpenAI's
+    Scale Tier, paid by reserved units, is unpriced, with its reason. An empty speed or geo
+    says nothing: the list price. All of it lands in one home and one `run`, as a test of its
+    own each would cost the suite another build."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
