@@ -2,9 +2,9 @@
     The list price of every provider × model × service tier × period, after the providers'
     documented pricing rules: where genai-prices lists no price of its own for a tier
     (is_tier_price_listed false: its catalog row repeats the standard price), a rule in force
-    (seed pricing_rules, e.g. batch at 0.5 of standard) multiplies every rate, long-context
-    rates included; a catalog row a rule starts or ends within is cut at the rule's dates. A
-    listed tier price always stands.
+    (seed pricing_rules, e.g. batch at 0.5 of standard) multiplies every rate, long-context and
+    audio rates included; a catalog row a rule starts or ends within is cut at the rule's
+    dates. A listed tier price always stands.
 -#}
 {%- set price_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -12,6 +12,7 @@
         {%- do price_columns.append(prefix ~ kind ~ '_usd_per_mtok') -%}
     {%- endfor -%}
 {%- endfor -%}
+{%- do price_columns.extend(['input_audio_usd_per_mtok', 'output_audio_usd_per_mtok']) -%}
 with
 
 catalog as (

@@ -111,6 +111,8 @@ remainder_events as (
         cast(cache_write_5m_tokens as bigint) as cache_write_5m_tokens,
         cast(0 as bigint) as cache_write_1h_tokens,
         cast(0 as bigint) as web_search_requests,
+        cast(0 as bigint) as input_audio_tokens,
+        cast(0 as bigint) as output_audio_tokens,
         'standard' as service_tier,
         'standard' as speed,
         cast(null as varchar) as inference_geo,

@@ -8,7 +8,8 @@
     per search in force (tool_prices), on top of its tokens in both costs. A model the catalog
     does not know, a fast or geo-bound request of a model without its multiplier, output
     tokens of a model priced for input alone (an embedding model), or web searches without a
-    price, is 'unpriced' with NULL costs, never 0.
+    price, is 'unpriced' with NULL costs, never 0. Audio tokens (a part of the input or output
+    tokens) at the model's own audio prices where it has them, else as text tokens.
 -#}
 {%- set rate_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -16,6 +17,7 @@
         {%- do rate_columns.append(prefix ~ kind ~ '_usd_per_mtok') -%}
     {%- endfor -%}
 {%- endfor -%}
+{%- do rate_columns.extend(['input_audio_usd_per_mtok', 'output_audio_usd_per_mtok']) -%}
 with
 
 events as (
@@ -127,7 +129,11 @@ override_rates as (
 
 events_matched as (
     select
-        events.*,
+        -- audio tokens are a part of the input (uncached) or output tokens, never more
+        events.* replace (
+            least(coalesce(events.input_audio_tokens, 0), events.input_tokens) as input_audio_tokens,
+            least(coalesce(events.output_audio_tokens, 0), events.output_tokens) as output_audio_tokens
+        ),
         matched_models.model_id,
         matched_models.catalog_provider,
         events.input_tokens
@@ -160,6 +166,9 @@ list_rates as (
         prices.long_context_cache_read_usd_per_mtok,
         prices.long_context_cache_write_5m_usd_per_mtok,
         prices.long_context_cache_write_1h_usd_per_mtok,
+        -- a model's own audio prices; NULL where audio costs what text does
+        prices.input_audio_usd_per_mtok,
+        prices.output_audio_usd_per_mtok,
         -- a request's searches at the price per search in force; NULL (unpriced) without one
         case
             when events_matched.web_search_requests > 0
@@ -199,6 +208,8 @@ tier_rates as (
             long_context_cache_read_usd_per_mtok, long_context_cache_write_5m_usd_per_mtok,
             long_context_cache_write_1h_usd_per_mtok
         ),
+        input_audio_usd_per_mtok is not null as has_input_audio_price,
+        output_audio_usd_per_mtok is not null as has_output_audio_price,
         case when is_long_context then long_context_input_usd_per_mtok else input_usd_per_mtok end
             as list_input_rate,
         case when is_long_context then long_context_output_usd_per_mtok else output_usd_per_mtok end
@@ -210,7 +221,15 @@ tier_rates as (
         end as list_cache_write_5m_rate,
         case
             when is_long_context then long_context_cache_write_1h_usd_per_mtok else cache_write_1h_usd_per_mtok
-        end as list_cache_write_1h_rate
+        end as list_cache_write_1h_rate,
+        coalesce(
+            input_audio_usd_per_mtok,
+            case when is_long_context then long_context_input_usd_per_mtok else input_usd_per_mtok end
+        ) as list_input_audio_rate,
+        coalesce(
+            output_audio_usd_per_mtok,
+            case when is_long_context then long_context_output_usd_per_mtok else output_usd_per_mtok end
+        ) as list_output_audio_rate
     from list_rates
 ),
 
@@ -237,7 +256,13 @@ effective_rates as (
         coalesce(
             cast(override_rates.cache_write_1h_usd_per_mtok * tier_rates.mode_multiplier as decimal(18, 9)),
             tier_rates.list_cache_write_1h_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
-        ) as cache_write_1h_rate
+        ) as cache_write_1h_rate,
+        -- audio at a model's own audio price takes an override's discount; audio without one
+        -- costs what text does, override included (below)
+        tier_rates.list_input_audio_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+            as own_input_audio_rate,
+        tier_rates.list_output_audio_rate * (1 - coalesce(override_rates.discount_pct, 0) * 0.01)
+            as own_output_audio_rate
     from tier_rates
     left join override_rates
         on
@@ -254,8 +279,10 @@ costed as (
         case when has_list_price and web_search_cost_usd is not null then 'priced' else 'unpriced' end
             as price_status,
         {{ per_mtok_cost([
-            ('input_tokens', 'list_input_rate'),
-            ('output_tokens', 'list_output_rate'),
+            ('input_tokens - input_audio_tokens', 'list_input_rate'),
+            ('input_audio_tokens', 'list_input_audio_rate'),
+            ('output_tokens - output_audio_tokens', 'list_output_rate'),
+            ('output_audio_tokens', 'list_output_audio_rate'),
             ('cache_read_tokens', 'list_cache_read_rate'),
             ('cache_write_5m_tokens', 'list_cache_write_5m_rate'),
             ('cache_write_1h_tokens', 'list_cache_write_1h_rate'),
@@ -271,8 +298,10 @@ final as (
         -- overrides are for tokens: searches stay at their price
         case
             when has_override then {{ per_mtok_cost([
-                ('input_tokens', 'input_rate'),
-                ('output_tokens', 'output_rate'),
+                ('input_tokens - input_audio_tokens', 'input_rate'),
+                ('input_audio_tokens', 'case when has_input_audio_price then own_input_audio_rate else input_rate end'),
+                ('output_tokens - output_audio_tokens', 'output_rate'),
+                ('output_audio_tokens', 'case when has_output_audio_price then own_output_audio_rate else output_rate end'),
                 ('cache_read_tokens', 'cache_read_rate'),
                 ('cache_write_5m_tokens', 'cache_write_5m_rate'),
                 ('cache_write_1h_tokens', 'cache_write_1h_rate'),

@@ -85,6 +85,9 @@ remainder_events as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         web_search_requests,
+        -- the reports' audio tokens are not priced apart (docs/prices.md)
+        cast(0 as bigint) as input_audio_tokens,
+        cast(0 as bigint) as output_audio_tokens,
         service_tier,
         speed,
         inference_geo,

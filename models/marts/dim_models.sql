@@ -21,6 +21,8 @@ final as (
         list_prices.cache_read_usd_per_mtok,
         list_prices.cache_write_5m_usd_per_mtok,
         list_prices.cache_write_1h_usd_per_mtok,
+        list_prices.input_audio_usd_per_mtok,
+        list_prices.output_audio_usd_per_mtok,
         list_prices.long_context_threshold_tokens,
         list_prices.long_context_input_usd_per_mtok,
         list_prices.long_context_output_usd_per_mtok,

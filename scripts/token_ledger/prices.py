@@ -60,9 +60,12 @@ TIER_CONTEXTS: dict[str, dict[str, str] | None] = {
     "flex": {"service_tier": "flex"},
 }
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+# audio tokens (a part of the input or output tokens): one price whatever the request's length
+AUDIO_KINDS = ("input_audio", "output_audio")
 CATALOG_COLUMNS = [
     "provider", "model_id", "model_name", "service_tier", "valid_from", "valid_to",
     *(f"{k}_usd_per_mtok" for k in TOKEN_KINDS),
+    *(f"{k}_usd_per_mtok" for k in AUDIO_KINDS),
     "long_context_threshold_tokens",
     *(f"long_context_{k}_usd_per_mtok" for k in TOKEN_KINDS),
     "is_tier_price_listed",
@@ -77,6 +80,7 @@ class Resolved:
     base: dict[str, Decimal]
     threshold: int | None
     tier: dict[str, Decimal]
+    audio: dict[str, Decimal | None]
 
 
 def _price(price: ModelPrice, *keys: str) -> Decimal | TieredPrices | None:
@@ -96,9 +100,15 @@ def _resolve(price: ModelPrice) -> Resolved | None:
         "cache_write_5m": ("cache_write_5m_mtok", "cache_write_mtok", "input_mtok"),
         "cache_write_1h": ("cache_write_1h_mtok", "cache_write_mtok", "input_mtok"),
     }
+    # an audio token's own price; without one it is billed as a text token of its direction,
+    # which the warehouse does (the text rate may be a long-context one)
+    audio_chains = {"input_audio": ("input_audio_mtok",), "output_audio": ("output_audio_mtok",)}
     raw = {kind: _price(price, *keys) for kind, keys in chains.items()}
     if raw["input"] is None:
         return None  # not priced per token (audio hours, characters) or not priced at all
+    audio = {kind: _price(price, *keys) for kind, keys in audio_chains.items()}
+    if any(isinstance(v, TieredPrices) for v in audio.values()):
+        raise ValueError("a long-context tier for audio tokens")
     thresholds = {v.tiers[0].start for v in raw.values() if isinstance(v, TieredPrices)}
     if len(thresholds) > 1:
         raise ValueError(f"several long-context thresholds in one price: {sorted(thresholds)}")
@@ -106,7 +116,7 @@ def _resolve(price: ModelPrice) -> Resolved | None:
         raise ValueError("more than one long-context tier")
     base = {k: (v.base if isinstance(v, TieredPrices) else v) for k, v in raw.items()}
     tier = {k: (v.tiers[0].price if isinstance(v, TieredPrices) else v) for k, v in raw.items()}
-    return Resolved(base=base, threshold=thresholds.pop() if thresholds else None, tier=tier)
+    return Resolved(base=base, threshold=thresholds.pop() if thresholds else None, tier=tier, audio=audio)
 
 
 def _breakpoints(model: ModelInfo) -> list[dt.date]:
@@ -169,6 +179,7 @@ def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
                     "valid_from": start.isoformat(),
                     "valid_to": end.isoformat(),
                     **{f"{k}_usd_per_mtok": _fmt(resolved.base[k]) for k in TOKEN_KINDS},
+                    **{f"{k}_usd_per_mtok": _fmt(resolved.audio[k]) for k in AUDIO_KINDS},
                     "long_context_threshold_tokens": str(resolved.threshold or ""),
                     **{
                         f"long_context_{k}_usd_per_mtok": _fmt(resolved.tier[k]) if resolved.threshold else ""

@@ -26,6 +26,11 @@ class Result:
     err: str
 
 
+# what landing says of a LiteLLM record whose metadata holds a count that is not a whole number
+LITELLM_COUNT_REASON = ("field 'metadata' holds a cached token, web search or audio token count that is not a "
+                        "whole number")
+
+
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> Result:
     full_env = {**os.environ, "TOKEN_LEDGER_HOME": str(home), **(env or {})}
     for parses in SAVED_PARSES:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import query, run_cli
+from conftest import LITELLM_COUNT_REASON, query, run_cli
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -203,10 +203,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "litellm-no-prompt.csv": (3, "cached tokens exceed prompt_tokens"),
         "speed-unknown.jsonl": (2, "field 'speed' is not one of standard, fast"),
         "litellm-first-garbage.jsonl": (1, "invalid JSON"),
-        **{f"litellm-cached-{kind}.jsonl": (2, "field 'metadata' holds a cached token or web search count that "
-                                               "is not a whole number") for kind in ("negative", "decimal")},
-        "litellm-searches-negative.jsonl": (2, "field 'metadata' holds a cached token or web search count that is "
-                                               "not a whole number"),
+        **{f"litellm-cached-{kind}.jsonl": (2, LITELLM_COUNT_REASON) for kind in ("negative", "decimal")},
+        "litellm-searches-negative.jsonl": (2, LITELLM_COUNT_REASON),
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
         "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "

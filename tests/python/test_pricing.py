@@ -133,6 +133,7 @@ NEGOTIATED = (
     "cache_read_usd_per_mtok,cache_write_5m_usd_per_mtok,cache_write_1h_usd_per_mtok,note\n"
     "anthropic,claude-haiku-4-5,standard,2026-11-01,9999-12-31,20,,,,,,negotiated: 20% off\n"
     "openai,gpt-4.1,standard,2026-11-01,9999-12-31,,1.6,6.4,,,,negotiated: fixed input and output prices\n"
+    "openai,gpt-realtime-mini,standard,2026-11-01,9999-12-31,10,,,,,,negotiated: 10% off\n"
 )
 ALIASES = (
     "provider,model,catalog_provider,model_id,note\n"
@@ -149,7 +150,7 @@ def hand_priced(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dic
         expected = {row["request_id"]: row for row in csv.DictReader(handle)}
     columns = ["request_id", "provider", "model", "occurred_at", "service_tier", "input_tokens", "output_tokens",
                "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "speed", "inference_geo",
-               "web_search_requests"]
+               "web_search_requests", "input_audio_tokens", "output_audio_tokens"]
     requests = work / "requests.csv"
     with requests.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")

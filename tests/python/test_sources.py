@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import LITELLM_COUNT_REASON, query, run_cli
 from sources import (
     KINDS,
     anthropic_report_totals,
@@ -192,8 +192,13 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     tier as the APIs name the standard one (OpenAI's responses "default": gpt-4.1 1,000 x $2 +
     1,000 x $8 per MTok = 0.01; Anthropic's requests "standard_only") is standard, and OpenAI's
     Scale Tier, paid by reserved units, is unpriced, with its reason. An empty speed or geo
-    says nothing: the list price. All of it lands in one home and one `run`, as a test of its
-    own each would cost the suite another build."""
+    says nothing: the list price. Audio tokens, a part of LiteLLM's prompt and completion tokens
+    (OpenAI's usage details), at the model's audio rates (OpenAI's pricing page, gpt-realtime:
+    text $4 / $16, audio $32 / $64 per MTok): 20,000 text + 80,000 audio in, 500 text + 1,500
+    audio out = 0.08 + 2.56 + 0.008 + 0.096 = 2.744; Gemini 2.5 Flash's audio input ($1.00
+    against $0.30): 60,000 x $0.30 + 40,000 x $1 = 0.058; a negative audio count quarantined,
+    as a canonical record whose audio tokens exceed its input tokens. All of it lands in one
+    home and one `run`, as a test of its own each would cost the suite another build."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -237,7 +242,10 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(13, "anthropic", "claude-sonnet-4-5-20250929", "", {"cache_creation_input_tokens": 40000,
                      "prompt_tokens_details": {"cache_creation_token_details": {
                          "ephemeral_5m_input_tokens": 10000, "ephemeral_1h_input_tokens": 30000}}}),
-        _gateway_row(14, "anthropic", "claude-opus-4-6", "", {"inference_geo": "us"})]
+        _gateway_row(14, "anthropic", "claude-opus-4-6", "", {"inference_geo": "us"}),
+        _gateway_row(16, "openai", "gpt-realtime", "", {"prompt_tokens_details": {"audio_tokens": 80000},
+                     "completion_tokens_details": {"audio_tokens": 1500}}).replace(",100000,0,", ",100000,2000,"),
+        _gateway_row(17, "vertex_ai", "gemini-2.5-flash", "", {"prompt_tokens_details": {"audio_tokens": 40000}})]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
@@ -245,7 +253,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(11, "anthropic", "claude-sonnet-4-5-20250929", "",
                      {"server_tool_use": {"web_search_requests": 1.5}}),
         _gateway_row(15, "anthropic", "claude-sonnet-4-5-20250929", "", {"cache_creation_input_tokens": 40000,
-                     "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_1h_input_tokens": 50000}}})]
+                     "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_1h_input_tokens": 50000}}}),
+        _gateway_row(18, "openai", "gpt-realtime", "", {"prompt_tokens_details": {"audio_tokens": -5}})]
     ) + "\n")
     canonical = tmp_path / "canonical"
     canonical.mkdir()
@@ -255,7 +264,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     usages = [{"speed": "fast"}, {"inference_geo": "us"}, {"speed": "fast", "inference_geo": "us"},
               {"web_search_requests": 3}, {"speed": "standard", "inference_geo": "global"},
               {**gpt, "service_tier": "default"}, {**gpt, "service_tier": "scale"}, {"service_tier": "standard_only"},
-              {"speed": "", "inference_geo": ""}]
+              {"speed": "", "inference_geo": ""}, {"input_audio_tokens": 2000}]
     (canonical / "clean.jsonl").write_text("\n".join(
         json.dumps({"request_id": f"c_{n}", **record, **usage}) for n, usage in enumerate(usages, 1)) + "\n")
     home = tmp_path / "home"
@@ -271,7 +280,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "req_otel_6": Decimal("0.03"), "gw_1": Decimal("0.33"), "gw_2": Decimal("0.3"),
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
-                     "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"),
+                     "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"), "gw_16": Decimal("2.744"),
+                     "gw_17": Decimal("0.058"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
                      "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03"),
                      "c_9": Decimal("0.03")}
@@ -283,10 +293,12 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         "missing both 'requestId' and 'message.id': the request cannot be told apart")
     assert quarantine(home, "gateway") == {
         ("with-bad-line.csv", 3): "field 'total_tokens' is not a whole number",
-        ("with-bad-line.csv", 4): "field 'metadata' holds a cached token or web search count that is not a whole "
-                                  "number",
+        ("with-bad-line.csv", 4): LITELLM_COUNT_REASON,
         ("with-bad-line.csv", 5): "field 'metadata' holds a 1-hour cache write count that is not a whole number "
-                                  "or exceeds cache_creation_input_tokens"}
+                                  "or exceeds cache_creation_input_tokens",
+        ("with-bad-line.csv", 6): LITELLM_COUNT_REASON}
+    assert quarantine(home, "canonical") == {
+        ("clean.jsonl", 10): "audio tokens exceed input_tokens or output_tokens, of which they are a part"}
     assert query(home / "token_ledger.duckdb",
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1),

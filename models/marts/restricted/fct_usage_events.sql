@@ -54,6 +54,8 @@ final as (
         priced_events.is_long_context,
         priced_events.web_search_requests,
         priced_events.web_search_cost_usd,
+        priced_events.input_audio_tokens,
+        priced_events.output_audio_tokens,
         priced_events.list_cost_usd,
         priced_events.cost_usd,
         priced_events.price_status,

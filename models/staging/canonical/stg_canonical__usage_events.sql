@@ -30,6 +30,9 @@ renamed as (
         coalesce(lower(nullif(trim(speed), '')), 'standard') as speed,
         lower(nullif(trim(inference_geo), '')) as inference_geo,
         coalesce(web_search_requests, 0) as web_search_requests,
+        -- the audio part of input_tokens and of output_tokens
+        coalesce(input_audio_tokens, 0) as input_audio_tokens,
+        coalesce(output_audio_tokens, 0) as output_audio_tokens,
         reported_cost_usd,
         tags,
         _line as source_line,

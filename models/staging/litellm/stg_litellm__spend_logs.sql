@@ -58,6 +58,18 @@ renamed as (
             ),
             0
         ) as web_search_requests,
+        -- the audio part of the prompt and of the completion (OpenAI's usage details, and
+        -- Gemini's audio modality as LiteLLM maps it), priced at the model's audio rates
+        coalesce(
+            try_cast(json_extract_string(metadata_json, '$.usage_object.prompt_tokens_details.audio_tokens') as bigint),
+            0
+        ) as input_audio_tokens,
+        coalesce(
+            try_cast(
+                json_extract_string(metadata_json, '$.usage_object.completion_tokens_details.audio_tokens') as bigint
+            ),
+            0
+        ) as output_audio_tokens,
         coalesce(prompt_tokens, 0) as prompt_tokens,
         coalesce(completion_tokens, 0) as output_tokens,
         spend as reported_cost_usd,

@@ -255,6 +255,10 @@ CANONICAL_FIELDS = [
     Field("speed", "text"),
     Field("inference_geo", "text"),
     Field("web_search_requests", "count"),
+    # optional: the audio part of input_tokens and of output_tokens (OpenAI's realtime and audio
+    # models, Gemini's audio input), priced at the model's audio rates
+    Field("input_audio_tokens", "count"),
+    Field("output_audio_tokens", "count"),
 ]
 SPEEDS = ("standard", "fast")
 
@@ -398,8 +402,10 @@ LITELLM_CACHED_PATHS = [f"$.usage_object.{path}" for path in (
     "prompt_tokens_details.cached_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
 # the part of the cache writes at the 1-hour TTL (Anthropic's usage.cache_creation, as LiteLLM keeps it)
 LITELLM_ONE_HOUR_PATH = "$.usage_object.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"
-# the counts there the staging model reads: those and Anthropic's web searches
-LITELLM_COUNT_PATHS = [*LITELLM_CACHED_PATHS, "$.usage_object.server_tool_use.web_search_requests"]
+# the counts there the staging model reads: those, Anthropic's web searches and the audio tokens
+LITELLM_COUNT_PATHS = [*LITELLM_CACHED_PATHS, "$.usage_object.server_tool_use.web_search_requests",
+                       "$.usage_object.prompt_tokens_details.audio_tokens",
+                       "$.usage_object.completion_tokens_details.audio_tokens"]
 # `try(...)`: NULL where metadata is not JSON, as `try_cast(... as json)` gives, parsing the text
 # once instead of twice (landing 842 k records: 1.57 s against 1.67 s for the insert)
 LITELLM_CACHED = [f"try(json_extract_string(v_metadata, '{path}'))" for path in LITELLM_CACHED_PATHS]
@@ -646,7 +652,10 @@ FORMATS: dict[str, LandingSpec] = {
         identity_columns=("user_email",), dated_by="occurred_at", bulk=Bulk(readers.bulk_jsonl, _is_jsonl),
         request_key=("lower(provider)", "request_id", "occurred_at"),
         checks=[(f"lower(nullif(trim(v_speed), '')) not in ({', '.join(map(repr, SPEEDS))})",
-                 f"field 'speed' is not one of {', '.join(SPEEDS)}")],
+                 f"field 'speed' is not one of {', '.join(SPEEDS)}"),
+                (f"{_exceeds('v_input_audio_tokens', 'v_input_tokens')} "
+                 f"or {_exceeds('v_output_audio_tokens', 'v_output_tokens')}",
+                 "audio tokens exceed input_tokens or output_tokens, of which they are a part")],
         usage=_usage("canonical", "occurred_at", "lower(provider)", ("input_tokens", "output_tokens",
                      "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"), bucket=False)),
     "people": LandingSpec(
@@ -688,7 +697,7 @@ FORMATS: dict[str, LandingSpec] = {
                 # a negative or decimal count there made input tokens wrong, or negative (the build's test)
                 # (the three read in one pass over the JSON: one extraction each cost 0.76 s of a 3 s landing)
                 (_any_in(LITELLM_COUNTS_LIST, "part", _not_count("part")),
-                 "field 'metadata' holds a cached token or web search count that is not a whole number"),
+                 "field 'metadata' holds a cached token, web search or audio token count that is not a whole number"),
                 # the 1-hour part of the cache writes: a count, and no larger than them (the 5-minute part
                 # would be below zero); read only where the metadata names it (read from every record,
                 # with the whole-number rule in the list above, it cost about 0.2 s of a 2.9 s landing)
