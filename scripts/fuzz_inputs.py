@@ -47,7 +47,8 @@ FIXTURES = ("anthropic-usage-report/page-1.json", "anthropic-usage-report/page-2
 VALUES = [None, True, 0, -1, 1.5, 10**20, "", "12", " 5 ", "x" * 5000, [], [1], {}, {"a": 1}, "1e3", "NaN",
           "2026-13-45T99:00:00Z", "2026-10-02", "2026-10-02T10:00:00+14:00", "é", "\u0000", 2**63, "null"]
 # optional fields a record may carry that the generated ones do not (added with a value of VALUES)
-OPTIONAL = ("speed", "inference_geo", "web_search_requests", "service_tier", "api_base", "cache_hit")
+OPTIONAL = ("speed", "inference_geo", "web_search_requests", "service_tier", "api_base", "cache_hit",
+            "input_audio_tokens", "output_audio_tokens")
 OWNERS = "transcript-users.csv"
 INCREMENTAL = ("restricted.fct_usage_events", "restricted.fct_person_usage_daily", "marts.fct_usage_daily",
                "marts.fct_focus_costs")
