@@ -49,7 +49,9 @@ from genai_prices.types import (
 
 from token_ledger.config import project_dir
 
-PROVIDERS = ("anthropic", "openai", "google")
+# the providers whose models the catalog prices: the three with their own reports and rules,
+# and the direct APIs gateways route to (a provider's rows are only read for usage it reports)
+PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq")
 OPEN_START = dt.date(1970, 1, 1)
 OPEN_END = dt.date(9999, 12, 31)
 # our service_tier -> genai-prices price context
@@ -199,6 +201,12 @@ def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
     return rows
 
 
+def _without_path(pattern: str) -> str:
+    """A model name as the warehouse compares it (macro normalize_model_ref): lower case, without
+    the `owner/` parts a gateway or host puts before it (Groq's `openai/gpt-oss-120b`)."""
+    return re.sub(r"^([a-z0-9_-]+/)+", "", pattern.lower())
+
+
 def _alternatives(clause: object) -> list[list[tuple[str, str]]]:
     """A match clause as alternatives (any may match), each a list of clauses that must all match."""
     if isinstance(clause, ClauseOr):
@@ -209,9 +217,9 @@ def _alternatives(clause: object) -> list[list[tuple[str, str]]]:
             combos = [combo + alt for combo in combos for alt in _alternatives(sub)]
         return combos
     if isinstance(clause, ClauseEquals):
-        return [[("exact", clause.equals.lower())]]
+        return [[("exact", _without_path(clause.equals))]]
     if isinstance(clause, ClauseStartsWith):
-        return [[("prefix", clause.starts_with.lower())]]
+        return [[("prefix", _without_path(clause.starts_with))]]
     if isinstance(clause, ClauseEndsWith):
         return [[("suffix", clause.ends_with.lower())]]
     if isinstance(clause, ClauseContains):
