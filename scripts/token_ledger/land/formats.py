@@ -695,7 +695,7 @@ FORMATS: dict[str, LandingSpec] = {
         checks=[(_exceeds("v_cached", "v_prompt_tokens").replace("v_cached", LITELLM_CACHED_SQL),
                  "cached tokens exceed prompt_tokens"),
                 # a negative or decimal count there made input tokens wrong, or negative (the build's test)
-                # (the three read in one pass over the JSON: one extraction each cost 0.76 s of a 3 s landing)
+                # (all read in one pass over the JSON: one extraction each cost 0.76 s of a 3 s landing)
                 (_any_in(LITELLM_COUNTS_LIST, "part", _not_count("part")),
                  "field 'metadata' holds a cached token, web search or audio token count that is not a whole number"),
                 # the 1-hour part of the cache writes: a count, and no larger than them (the 5-minute part
