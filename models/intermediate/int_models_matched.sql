@@ -1,7 +1,10 @@
 {#-
     Each reported (provider, model) mapped to a catalog model: by its reviewed alias
     (seed model_aliases, compared case-insensitively) where it has one, else by the generated
-    match rules.
+    match rules: its catalog provider's, then (seed provider_aliases'
+    fallback_catalog_provider) a host's own catalog for the models it hosts besides (Amazon
+    Bedrock's Nova, Llama, Mistral: genai-prices' aws rules, written for Bedrock's model ids as
+    reported, so compared with the id as reported, without a gateway's path, not normalised).
 -#}
 with
 
@@ -51,31 +54,54 @@ reported_models as (
         events.provider,
         events.model,
         provider_aliases.catalog_provider as rules_provider,
+        provider_aliases.fallback_catalog_provider as fallback_rules_provider,
         {{ normalize_model_ref('events.model') }} as model_ref
     from events
     left join provider_aliases on events.provider = provider_aliases.reported_provider
 ),
 
+-- the catalog provider's rules on the normalised name, then the fallback's on the name as
+-- reported
+candidates as (
+    select
+        provider,
+        model,
+        rules_provider as candidate_provider,
+        model_ref as candidate_ref,
+        1 as preference
+    from reported_models
+    union all
+    select
+        provider,
+        model,
+        fallback_rules_provider as candidate_provider,
+        regexp_replace(lower(trim(model)), '^([a-z0-9_-]+/)+', '') as candidate_ref,
+        2 as preference
+    from reported_models
+    where fallback_rules_provider is not null
+),
+
 clause_hits as (
     select
-        reported_models.provider,
-        reported_models.model,
+        candidates.provider,
+        candidates.model,
+        candidates.preference,
         rules.rule_id,
         rules.rule_order,
         rules.clauses_in_rule,
         rules.model_id,
         rules.catalog_provider
-    from reported_models
+    from candidates
     inner join rules
         on
-            reported_models.rules_provider = rules.provider
+            candidates.candidate_provider = rules.provider
             and (
-                (rules.match_type = 'exact' and reported_models.model_ref = rules.pattern)
-                or (rules.match_type = 'prefix' and starts_with(reported_models.model_ref, rules.pattern))
-                or (rules.match_type = 'suffix' and ends_with(reported_models.model_ref, rules.pattern))
-                or (rules.match_type = 'contains' and contains(reported_models.model_ref, rules.pattern))
-                or (rules.match_type = 'regex' and regexp_matches(reported_models.model_ref, rules.pattern))
-                or (rules.match_type = 'not_regex' and not regexp_matches(reported_models.model_ref, rules.pattern))
+                (rules.match_type = 'exact' and candidates.candidate_ref = rules.pattern)
+                or (rules.match_type = 'prefix' and starts_with(candidates.candidate_ref, rules.pattern))
+                or (rules.match_type = 'suffix' and ends_with(candidates.candidate_ref, rules.pattern))
+                or (rules.match_type = 'contains' and contains(candidates.candidate_ref, rules.pattern))
+                or (rules.match_type = 'regex' and regexp_matches(candidates.candidate_ref, rules.pattern))
+                or (rules.match_type = 'not_regex' and not regexp_matches(candidates.candidate_ref, rules.pattern))
             )
 ),
 
@@ -83,6 +109,7 @@ rule_hits as (
     select
         provider,
         model,
+        preference,
         rule_id,
         rule_order,
         model_id,
@@ -95,7 +122,7 @@ rule_hits as (
 best_match as (
     select *
     from rule_hits
-    qualify row_number() over (partition by provider, model order by rule_order, rule_id) = 1
+    qualify row_number() over (partition by provider, model order by preference, rule_order, rule_id) = 1
 ),
 
 final as (
