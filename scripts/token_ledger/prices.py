@@ -50,9 +50,10 @@ from genai_prices.types import (
 from token_ledger.config import project_dir
 
 # the providers whose models the catalog prices: the three with their own reports and rules,
-# the direct APIs gateways route to, and Amazon Bedrock's own catalog for the models it hosts
-# besides Claude (a provider's rows are only read for usage reported under it: provider_aliases)
-PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "aws")
+# the direct APIs gateways route to, and Amazon Bedrock's and Azure's own catalogs for the
+# models they host besides Claude and OpenAI's (a provider's rows are only read for usage
+# reported under it: provider_aliases)
+PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "aws", "azure")
 OPEN_START = dt.date(1970, 1, 1)
 OPEN_END = dt.date(9999, 12, 31)
 # our service_tier -> genai-prices price context
