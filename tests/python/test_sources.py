@@ -300,7 +300,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     assert quarantine(home, "canonical") == {
         ("clean.jsonl", 10): "audio tokens exceed input_tokens or output_tokens, of which they are a part"}
     assert query(home / "token_ledger.duckdb",
-                 "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage"
+                 "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage order by all"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1),
                        ("openai", "gpt-4.1", "no_price_for_service_tier", 1)]
 
