@@ -10,6 +10,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from conftest import TOKEN_FIELDS, Month, dedup, query, read_jsonl, run_cli
@@ -139,17 +140,29 @@ def test_unknown_people_are_unattributed_not_dropped(month: Month) -> None:
 
 
 def test_unreadable_file_is_quarantined_whole_and_not_tried_again(month: Month, tmp_path: Path) -> None:
+    """A file that is not Parquet, and one whose JSON column holds a byte that is not UTF-8
+    (fuzz seed 2402: DuckDB's message quotes it, and Python could not decode the message, so
+    `land` stopped with a traceback)."""
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1" + b"\x00\x17garbage" * 40)
+    tagged = tmp_path / "tagged.parquet"
+    duckdb.execute(f"""copy (select 'pq-1' as request_id, timestamp '2026-10-05 10:00:00' as occurred_at,
+        'anthropic' as provider, 'claude-sonnet-4-6' as model, 'tagged@corp.example' as user_email,
+        10 as input_tokens, 5 as output_tokens, '{{"project":"alpha"}}'::json as tags)
+        to '{tagged}' (format parquet, compression uncompressed)""")
+    tagged.write_bytes(tagged.read_bytes().replace(b'"project"', b'"pro\xadect"'))
     before = query(month.private, "select count(*) from raw.canonical_events")[0][0]
-    result = run_cli(month.home, "land", str(broken))  # bad input is not a failure of the command
+    result = run_cli(month.home, "land", str(broken), str(tagged))  # bad input is not a failure of the command
     assert "broken.parquet" in result.err and "quarantined" in result.err and "Traceback" not in result.err
-    assert result.err.strip().count("\n") == 0
+    assert "tagged.parquet" in result.err and "alpha" not in result.err
+    assert result.err.strip().count("\n") == 1
     assert query(month.private, "select count(*) from raw.canonical_events")[0][0] == before
     rows = query(month.private, "select line_number, reason from raw.quarantine where file_path like '%broken.parquet'")
     assert len(rows) == 1 and rows[0][0] is None and rows[0][1].startswith("cannot be read")
-    again = run_cli(month.home, "land", str(broken)).out
-    assert "skipped 1 files quarantined whole before" in again and "quarantined 0 records" in again
+    assert query(month.private, "select line_number, reason from raw.quarantine where file_path like '%tagged.parquet'"
+                 ) == [(None, "cannot be read (bytes that are not UTF-8 where text belongs)")]
+    again = run_cli(month.home, "land", str(broken), str(tagged)).out
+    assert "skipped 2 files quarantined whole before" in again and "quarantined 0 records" in again
 
 
 def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:

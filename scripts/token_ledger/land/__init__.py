@@ -37,10 +37,11 @@ from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
 FORMAT_NAMES = ("auto", *FORMATS)
-# what a file can do wrong: DuckDB's readers raise these for content they cannot read. Any
-# other failure (out of memory, disk, a defect) is the warehouse's: nothing of the file is
-# recorded, and the next run tries it again
-BAD_INPUT = (LedgerError, duckdb.InvalidInputException, duckdb.ConversionException)
+# what a file can do wrong: DuckDB's readers raise these for content they cannot read (and
+# Python cannot decode DuckDB's message when it quotes bytes of the file that are not UTF-8:
+# a Parquet JSON column's). Any other failure (out of memory, disk, a defect) is the
+# warehouse's: nothing of the file is recorded, and the next run tries it again
+BAD_INPUT = (LedgerError, duckdb.InvalidInputException, duckdb.ConversionException, UnicodeDecodeError)
 
 
 @dataclass
@@ -293,7 +294,7 @@ def _land_bulk(con: duckdb.DuckDBPyConnection, spec: LandingSpec, files: list[bu
     try:
         if files:
             done = bulk.land_bulk(con, spec, files, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    except duckdb.Error:
+    except (duckdb.Error, UnicodeDecodeError):
         if len(files) > 1:
             half = len(files) // 2
             _land_bulk(con, spec, files[:half], report)
@@ -347,6 +348,8 @@ def _reason(exc: Exception, path: Path) -> str:
     and line are kept."""
     if isinstance(exc, LedgerError):
         return str(exc).removeprefix(f"{path}: ")
+    if isinstance(exc, UnicodeDecodeError):
+        return "cannot be read (bytes that are not UTF-8 where text belongs)"
     line = re.search(r"\bline:? (\d+)", str(exc), flags=re.IGNORECASE)
     kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error").lower() or "read"
     return f"cannot be read ({kind} error" + (f" at line {line.group(1)})" if line else ")")
