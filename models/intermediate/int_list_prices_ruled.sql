@@ -4,7 +4,8 @@
     (is_tier_price_listed false: its catalog row repeats the standard price), a rule in force
     (seed pricing_rules, e.g. batch at 0.5 of standard) multiplies every rate, long-context and
     audio rates included; a catalog row a rule starts or ends within is cut at the rule's
-    dates. A listed tier price always stands.
+    dates. A listed tier price always stands. A catalog row is one period's window of the day
+    (utc_time_from: NULL all day), and is cut as a whole.
 -#}
 {%- set price_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -47,6 +48,7 @@ piece_starts as (
         provider,
         model_id,
         service_tier,
+        utc_time_from,
         valid_from as row_from,
         valid_from as piece_from
     from unlisted
@@ -55,6 +57,7 @@ piece_starts as (
         unlisted.provider,
         unlisted.model_id,
         unlisted.service_tier,
+        unlisted.utc_time_from,
         unlisted.valid_from as row_from,
         rule_cuts.cut_at as piece_from
     from unlisted
@@ -72,7 +75,9 @@ unlisted_pieces as (
         piece_starts.piece_from,
         coalesce(
             lead(piece_starts.piece_from) over (
-                partition by unlisted.provider, unlisted.model_id, unlisted.service_tier, unlisted.valid_from
+                partition by
+                    unlisted.provider, unlisted.model_id, unlisted.service_tier, unlisted.valid_from,
+                    unlisted.utc_time_from
                 order by piece_starts.piece_from
             ),
             unlisted.valid_to
@@ -84,6 +89,7 @@ unlisted_pieces as (
             and unlisted.model_id = piece_starts.model_id
             and unlisted.service_tier = piece_starts.service_tier
             and unlisted.valid_from = piece_starts.row_from
+            and unlisted.utc_time_from is not distinct from piece_starts.utc_time_from
 ),
 
 ruled_pieces as (
@@ -125,6 +131,8 @@ final as (
         service_tier,
         valid_from,
         valid_to,
+        utc_time_from,
+        utc_time_to,
         long_context_threshold_tokens,
         is_tier_price_listed,
         price_rule_id,

@@ -9,7 +9,9 @@
     does not know, a fast or geo-bound request of a model without its multiplier, output
     tokens of a model priced for input alone (an embedding model), or web searches without a
     price, is 'unpriced' with NULL costs, never 0. Audio tokens (a part of the input or output
-    tokens) at the model's own audio prices where it has them, else as text tokens.
+    tokens) at the model's own audio prices where it has them, else as text tokens. A model
+    priced by the time of day (DeepSeek's peak hours) at the price of the UTC window its
+    request was made in.
 -#}
 {%- set rate_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}
@@ -64,6 +66,8 @@ prices_standard as (
         service_tier,
         valid_from,
         valid_to,
+        utc_time_from,
+        utc_time_to,
         long_context_threshold_tokens,
         'standard' as speed,
         'global' as inference_geo,
@@ -195,6 +199,14 @@ list_rates as (
             end = prices.inference_geo
             and events_matched.occurred_at >= prices.valid_from
             and events_matched.occurred_at < prices.valid_to
+            -- a price of a window of the day (NULL: all day), in UTC as occurred_at is
+            and (
+                prices.utc_time_from is null
+                or (
+                    cast(events_matched.occurred_at as time) >= prices.utc_time_from
+                    and cast(events_matched.occurred_at as time) < prices.utc_time_to
+                )
+            )
             -- output tokens of a model without an output price: unpriced, never free
             and (prices.output_usd_per_mtok is not null or events_matched.output_tokens = 0)
 ),

@@ -16,6 +16,8 @@ final as (
         list_prices.service_tier,
         list_prices.valid_from,
         list_prices.valid_to,
+        list_prices.utc_time_from,
+        list_prices.utc_time_to,
         list_prices.input_usd_per_mtok,
         list_prices.output_usd_per_mtok,
         list_prices.cache_read_usd_per_mtok,

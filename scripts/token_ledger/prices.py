@@ -45,6 +45,7 @@ from genai_prices.types import (
     Provider,
     StartDateConstraint,
     TieredPrices,
+    TimeOfDateConstraint,
 )
 
 from token_ledger.config import project_dir
@@ -53,7 +54,7 @@ from token_ledger.config import project_dir
 # the direct APIs gateways route to, and Amazon Bedrock's and Azure's own catalogs for the
 # models they host besides Claude and OpenAI's (a provider's rows are only read for usage
 # reported under it: provider_aliases)
-PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "aws", "azure")
+PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "deepseek", "aws", "azure")
 OPEN_START = dt.date(1970, 1, 1)
 OPEN_END = dt.date(9999, 12, 31)
 # our service_tier -> genai-prices price context
@@ -67,7 +68,7 @@ TOKEN_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1
 # audio tokens (a part of the input or output tokens): one price whatever the request's length
 AUDIO_KINDS = ("input_audio", "output_audio")
 CATALOG_COLUMNS = [
-    "provider", "model_id", "model_name", "service_tier", "valid_from", "valid_to",
+    "provider", "model_id", "model_name", "service_tier", "valid_from", "valid_to", "utc_time_from", "utc_time_to",
     *(f"{k}_usd_per_mtok" for k in TOKEN_KINDS),
     *(f"{k}_usd_per_mtok" for k in AUDIO_KINDS),
     "long_context_threshold_tokens",
@@ -123,26 +124,37 @@ def _resolve(price: ModelPrice) -> Resolved | None:
     return Resolved(base=base, threshold=thresholds.pop() if thresholds else None, tier=tier, audio=audio)
 
 
-def _breakpoints(model: ModelInfo) -> list[dt.date]:
-    dates = {OPEN_START}
+def _breakpoints(model: ModelInfo) -> tuple[list[dt.date], list[dt.time]]:
+    """The days a price starts on, and the UTC times of day a price window starts or ends at
+    (DeepSeek's peak hours): every price is constant between two of each."""
+    dates, times = {OPEN_START}, {dt.time(0)}
     conditionals = model.prices if isinstance(model.prices, list) else []
     for item in [*conditionals, *(model.price_variants or [])]:
         if isinstance(item.constraint, StartDateConstraint):
             dates.add(item.constraint.start_date)
+        elif isinstance(item.constraint, TimeOfDateConstraint):
+            times |= {_utc(item.constraint.start_time), _utc(item.constraint.end_time)}
         elif item.constraint is not None:
             raise ValueError(f"unsupported price constraint {type(item.constraint).__name__}")
-    return sorted(dates)
+    return sorted(dates), sorted(times)
 
 
-def _listed(model: ModelInfo, context: dict[str, str] | None, day: dt.date) -> bool:
-    """Whether genai-prices lists a price of its own for this tier on this day; where it does
+def _utc(moment: dt.time) -> dt.time:
+    """A time of day in UTC, without its zone (a naive time is UTC, as genai-prices reads it)."""
+    if moment.tzinfo is None:
+        return moment
+    return dt.datetime.combine(OPEN_START, moment).astimezone(dt.UTC).time()
+
+
+def _listed(model: ModelInfo, context: dict[str, str] | None, moment: dt.datetime) -> bool:
+    """Whether genai-prices lists a price of its own for this tier at this moment; where it does
     not, `get_prices` answers with the standard price, and the reviewed pricing rules
     (seeds/pricing_rules.csv) decide the tier's price in the warehouse."""
     if context is None:
         return True
     return any(
         all(context.get(key) == value for key, value in variant.when.items())
-        and (variant.constraint is None or variant.constraint.start_date <= day)
+        and (variant.constraint is None or variant.constraint.active(moment))
         for variant in model.price_variants or []
     )
 
@@ -154,52 +166,68 @@ def _fmt(value: Decimal | None) -> str:
     return text
 
 
+def _prices(model: ModelInfo, context: dict[str, str] | None, moment: dt.datetime) -> dict[str, str] | None:
+    """The catalog's price columns for a request at `moment`; None where it is not priced per token."""
+    try:
+        resolved = _resolve(model.get_prices(moment, context))
+    except ValueError as exc:
+        print(f"skipped {model.id}: {exc}", file=sys.stderr)
+        return None
+    if resolved is None:
+        return None
+    return {
+        **{f"{k}_usd_per_mtok": _fmt(resolved.base[k]) for k in TOKEN_KINDS},
+        **{f"{k}_usd_per_mtok": _fmt(resolved.audio[k]) for k in AUDIO_KINDS},
+        "long_context_threshold_tokens": str(resolved.threshold or ""),
+        **{f"long_context_{k}_usd_per_mtok": _fmt(resolved.tier[k]) if resolved.threshold else "" for k in TOKEN_KINDS},
+        "is_tier_price_listed": str(_listed(model, context, moment)).lower(),
+    }
+
+
+def _day(model: ModelInfo, context: dict[str, str] | None, start: dt.date,
+         times: list[dt.time]) -> list[tuple[str, str, dict[str, str]]]:
+    """A day's prices from `start` on, as (UTC from, UTC to, prices) windows, neighbours with the
+    same prices joined; the window is blank where one price holds all day."""
+    windows: list[tuple[str, str, dict[str, str]]] = []
+    for i, begins in enumerate(times):
+        ends = times[i + 1].isoformat() if i + 1 < len(times) else "24:00:00"
+        prices = _prices(model, context, dt.datetime.combine(start, begins, tzinfo=dt.UTC))
+        if prices is None:
+            continue
+        if windows and windows[-1][1] == begins.isoformat() and windows[-1][2] == prices:
+            windows[-1] = (windows[-1][0], ends, prices)
+        else:
+            windows.append((begins.isoformat(), ends, prices))
+    if len(windows) == 1 and windows[0][:2] == ("00:00:00", "24:00:00"):
+        return [("", "", windows[0][2])]
+    return windows
+
+
 def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
+    """One row per model x tier x price period (days) x window of the day (blank: all day); a
+    period's windows tile the day, and periods whose days are priced alike are joined."""
     rows: list[dict[str, str]] = []
     for model in provider.models:
         try:
-            points = _breakpoints(model)
+            days, times = _breakpoints(model)
         except ValueError as exc:
             print(f"skipped {provider.id}/{model.id}: {exc}", file=sys.stderr)
             continue
         for tier, context in TIER_CONTEXTS.items():
-            previous: dict[str, str] | None = None
-            for i, start in enumerate(points):
-                end = points[i + 1] if i + 1 < len(points) else OPEN_END
-                moment = dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC)
-                try:
-                    resolved = _resolve(model.get_prices(moment, context))
-                except ValueError as exc:
-                    print(f"skipped {provider.id}/{model.id}: {exc}", file=sys.stderr)
-                    resolved = None
-                if resolved is None:
-                    previous = None
+            previous: tuple[list, list[dict[str, str]]] | None = None
+            for i, start in enumerate(days):
+                end = (days[i + 1] if i + 1 < len(days) else OPEN_END).isoformat()
+                day = _day(model, context, start, times)
+                if previous is not None and previous[0] == day:
+                    for row in previous[1]:
+                        row["valid_to"] = end
                     continue
-                row = {
-                    "provider": provider.id,
-                    "model_id": model.id,
-                    "model_name": model.name or model.id,
-                    "service_tier": tier,
-                    "valid_from": start.isoformat(),
-                    "valid_to": end.isoformat(),
-                    **{f"{k}_usd_per_mtok": _fmt(resolved.base[k]) for k in TOKEN_KINDS},
-                    **{f"{k}_usd_per_mtok": _fmt(resolved.audio[k]) for k in AUDIO_KINDS},
-                    "long_context_threshold_tokens": str(resolved.threshold or ""),
-                    **{
-                        f"long_context_{k}_usd_per_mtok": _fmt(resolved.tier[k]) if resolved.threshold else ""
-                        for k in TOKEN_KINDS
-                    },
-                    "is_tier_price_listed": str(_listed(model, context, start)).lower(),
-                    "source": source,
-                }
-                same = previous is not None and all(
-                    previous[c] == row[c] for c in CATALOG_COLUMNS if c not in ("valid_from", "valid_to")
-                )
-                if same:
-                    previous["valid_to"] = row["valid_to"]
-                else:
-                    rows.append(row)
-                    previous = row
+                period = [{"provider": provider.id, "model_id": model.id, "model_name": model.name or model.id,
+                           "service_tier": tier, "valid_from": start.isoformat(), "valid_to": end,
+                           "utc_time_from": begins, "utc_time_to": ends, **prices, "source": source}
+                          for begins, ends, prices in day]
+                rows += period
+                previous = (day, period) if day else None
     return rows
 
 
