@@ -157,6 +157,9 @@ def _gateway_row(n: int, provider: str, model: str, api_base: str, usage: dict |
             f'{provider},{api_base},fast.person@corp.example,"{metadata}",success,{cache_hit}')
 
 
+# DeepSeek's usage as LiteLLM's Usage object keeps it: 40,000 of the prompt tokens were cache hits
+DEEPSEEK_CACHE_HIT = {"prompt_cache_hit_tokens": 40000, "prompt_cache_miss_tokens": 60000,
+                      "prompt_tokens_details": {"cached_tokens": 40000}}
 GATEWAY_HEADER = ("request_id,call_type,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
                   "custom_llm_provider,api_base,user,metadata,status,cache_hit")
 VERTEX_SONNET = "projects/p-1/locations/{}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
@@ -197,8 +200,12 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     text $4 / $16, audio $32 / $64 per MTok): 20,000 text + 80,000 audio in, 500 text + 1,500
     audio out = 0.08 + 2.56 + 0.008 + 0.096 = 2.744; Gemini 2.5 Flash's audio input ($1.00
     against $0.30): 60,000 x $0.30 + 40,000 x $1 = 0.058; a negative audio count quarantined,
-    as a canonical record whose audio tokens exceed its input tokens. All of it lands in one
-    home and one `run`, as a test of its own each would cost the suite another build."""
+    as a canonical record whose audio tokens exceed its input tokens. DeepSeek prices by the
+    time of day (UTC): V4 Flash $0.15 input / $0.003 cache hit outside its peak windows, twice
+    that from 01:00 to 04:00; LiteLLM keeps DeepSeek's prompt_cache_hit_tokens as
+    prompt_tokens_details.cached_tokens (its Usage object), part of the prompt tokens: 60,000 x
+    $0.15 + 40,000 x $0.003 = 0.00912 at noon, 0.01824 at 02:00. All of it lands in one home and
+    one `run`, as a test of its own each would cost the suite another build."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
     (drop / "clean.jsonl").write_text("\n".join([
@@ -245,7 +252,10 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(14, "anthropic", "claude-opus-4-6", "", {"inference_geo": "us"}),
         _gateway_row(16, "openai", "gpt-realtime", "", {"prompt_tokens_details": {"audio_tokens": 80000},
                      "completion_tokens_details": {"audio_tokens": 1500}}).replace(",100000,0,", ",100000,2000,"),
-        _gateway_row(17, "vertex_ai", "gemini-2.5-flash", "", {"prompt_tokens_details": {"audio_tokens": 40000}})]
+        _gateway_row(17, "vertex_ai", "gemini-2.5-flash", "", {"prompt_tokens_details": {"audio_tokens": 40000}}),
+        _gateway_row(19, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT),
+        _gateway_row(20, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT).replace(
+            "2026-10-05 12:00:00.000", "2026-10-05 02:00:00.000")]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
@@ -281,7 +291,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "gw_3": Decimal("0.33"), "gw_4": Decimal("0.3"), "gw_5": Decimal("0.03"), "gw_6": Decimal("0.3"),
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
                      "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"), "gw_16": Decimal("2.744"),
-                     "gw_17": Decimal("0.058"),
+                     "gw_17": Decimal("0.058"), "gw_19": Decimal("0.00912"), "gw_20": Decimal("0.01824"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
                      "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03"),
                      "c_9": Decimal("0.03")}
