@@ -5,7 +5,7 @@
     (seed pricing_rules, e.g. batch at 0.5 of standard) multiplies every rate, long-context and
     audio rates included; a catalog row a rule starts or ends within is cut at the rule's
     dates. A listed tier price always stands. A catalog row is one period's window of the day
-    (utc_time_from: NULL all day), and is cut as a whole.
+    (utc_time_from and utc_time_to NULL: all day), and is cut as a whole.
 -#}
 {%- set price_columns = [] -%}
 {%- for prefix in ['', 'long_context_'] -%}

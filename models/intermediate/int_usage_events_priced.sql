@@ -199,14 +199,10 @@ list_rates as (
             end = prices.inference_geo
             and events_matched.occurred_at >= prices.valid_from
             and events_matched.occurred_at < prices.valid_to
-            -- a price of a window of the day (NULL: all day), in UTC as occurred_at is
-            and (
-                prices.utc_time_from is null
-                or (
-                    cast(events_matched.occurred_at as time) >= prices.utc_time_from
-                    and cast(events_matched.occurred_at as time) < prices.utc_time_to
-                )
-            )
+            -- the price of the window of the day the request was made in (UTC, as occurred_at
+            -- is; NULL ends: from and to midnight, both NULL all day)
+            and (prices.utc_time_from is null or cast(events_matched.occurred_at as time) >= prices.utc_time_from)
+            and (prices.utc_time_to is null or cast(events_matched.occurred_at as time) < prices.utc_time_to)
             -- output tokens of a model without an output price: unpriced, never free
             and (prices.output_usd_per_mtok is not null or events_matched.output_tokens = 0)
 ),

@@ -187,25 +187,26 @@ def _prices(model: ModelInfo, context: dict[str, str] | None, moment: dt.datetim
 def _day(model: ModelInfo, context: dict[str, str] | None, start: dt.date,
          times: list[dt.time]) -> list[tuple[str, str, dict[str, str]]]:
     """A day's prices from `start` on, as (UTC from, UTC to, prices) windows, neighbours with the
-    same prices joined; the window is blank where one price holds all day."""
+    same prices joined; a blank from is the day's start (midnight), a blank to its end: a price
+    that holds all day has both blank. Every time written is a valid time of day (no 24:00:00,
+    which many clients cannot read)."""
     windows: list[tuple[str, str, dict[str, str]]] = []
     for i, begins in enumerate(times):
-        ends = times[i + 1].isoformat() if i + 1 < len(times) else "24:00:00"
+        ends = times[i + 1].isoformat() if i + 1 < len(times) else ""
         prices = _prices(model, context, dt.datetime.combine(start, begins, tzinfo=dt.UTC))
         if prices is None:
             continue
-        if windows and windows[-1][1] == begins.isoformat() and windows[-1][2] == prices:
+        since = "" if begins == dt.time(0) else begins.isoformat()
+        if windows and windows[-1][1] == since and windows[-1][2] == prices:
             windows[-1] = (windows[-1][0], ends, prices)
         else:
-            windows.append((begins.isoformat(), ends, prices))
-    if len(windows) == 1 and windows[0][:2] == ("00:00:00", "24:00:00"):
-        return [("", "", windows[0][2])]
+            windows.append((since, ends, prices))
     return windows
 
 
 def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
-    """One row per model x tier x price period (days) x window of the day (blank: all day); a
-    period's windows tile the day, and periods whose days are priced alike are joined."""
+    """One row per model x tier x price period (days) x window of the day (both ends blank: all
+    day); a period's windows tile the day, and periods whose days are priced alike are joined."""
     rows: list[dict[str, str]] = []
     for model in provider.models:
         try:
