@@ -54,7 +54,8 @@ from token_ledger.config import project_dir
 # the direct APIs gateways route to, and Amazon Bedrock's and Azure's own catalogs for the
 # models they host besides Claude and OpenAI's (a provider's rows are only read for usage
 # reported under it: provider_aliases)
-PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "deepseek", "aws", "azure")
+PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "deepseek", "together", "fireworks",
+             "cerebras", "cohere", "moonshotai", "aws", "azure")
 OPEN_START = dt.date(1970, 1, 1)
 OPEN_END = dt.date(9999, 12, 31)
 # our service_tier -> genai-prices price context
