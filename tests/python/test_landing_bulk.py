@@ -696,6 +696,41 @@ def test_json_arrays_land_as_json_lines_do(tmp_path: Path) -> None:
     assert ("litellm-spendlogs", 5) in quarantined
 
 
+def test_pages_of_litellms_logs_api_land_as_json_lines_do(tmp_path: Path) -> None:
+    """LiteLLM's logs API (`/spend/logs/v2`, `/spend/logs/ui`) answers a page at a time: the
+    records under `data`, beside `total`, `page`, `page_size` and `total_pages`. Saved pages
+    (one on a single line, one pretty-printed, and an empty last page) land as JSON Lines files
+    of the same records do, a record's place in its page being its line; the empty page lands
+    nothing and is not quarantined."""
+    with (FIXTURES / "litellm-spendlogs" / "spendlogs.csv").open(encoding="utf-8", newline="") as handle:
+        spend_logs = [{k: v for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+    for row in spend_logs:
+        row.update({k: json.loads(row[k]) for k in ("metadata", "request_tags")})
+    parts = [spend_logs[:4], spend_logs[4:]]
+    pages, lines = tmp_path / "pages", tmp_path / "lines"
+    pages.mkdir()
+    lines.mkdir()
+    for number, (part, indent) in enumerate(zip([*parts, []], [None, 2, None], strict=True), start=1):
+        page = {"data": part, "total": len(spend_logs), "page": number, "page_size": 4, "total_pages": 2}
+        (pages / f"spend-logs-page-{number}.json").write_text(json.dumps(page, indent=indent), encoding="utf-8")
+    for number, part in enumerate(parts, start=1):
+        (lines / f"spend-logs-{number}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part),
+                                                         encoding="utf-8")
+    landed = {}
+    for folder in (pages, lines):
+        home = tmp_path / f"home-{folder.name}"
+        run_cli(home, "land", str(folder))
+        with warehouse.private(Home.resolve(str(home)), read_only=True) as con:
+            landed[folder.name] = (
+                con.execute("select * exclude (_batch_id, _loaded_at) from raw.litellm_spend_logs order by all")
+                .fetchall(),
+                con.execute("select source_format, line_number, reason from raw.quarantine order by all").fetchall())
+    assert landed["pages"] == landed["lines"]
+    # EXPECTED.md of the fixture: its 5th record's start time is not a time: the first of page 2
+    assert [row[:2] for row in landed["pages"][1]] == [("litellm-spendlogs", 1)]
+    assert len(landed["pages"][0]) == len(spend_logs) - 1
+
+
 def test_counts_pandas_writes_as_floats_land_as_the_whole_numbers_they_are(tmp_path: Path) -> None:
     """pandas writes an integer column holding a missing value as floats: `1000.0` in CSV and
     JSON Lines, DOUBLE in Parquet. Those counts land as from the same records written with

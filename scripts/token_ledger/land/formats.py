@@ -190,6 +190,21 @@ def _is_csv(path: Path) -> bool:
     return layout(path) == "csv"
 
 
+def _litellm_record(doc: dict) -> bool:
+    return "call_type" in doc or "spend" in doc or "startTime" in doc
+
+
+def _litellm_page(doc: dict) -> bool:
+    """A page of the proxy's logs API (`/spend/logs/v2`, `/spend/logs/ui`): its records under
+    `data`, beside `total`, `page`, `page_size` and `total_pages`; an empty page lands nothing."""
+    data = doc.get("data")
+    if not isinstance(data, list):
+        return False
+    if data:
+        return isinstance(data[0], dict) and _litellm_record(data[0])
+    return {"page_size", "total_pages"} <= doc.keys()
+
+
 def _litellm_reader(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> readers.Read:
     if _is_csv(path):
         return readers.csv(con, path, fields)
@@ -687,7 +702,7 @@ FORMATS: dict[str, LandingSpec] = {
     "litellm-spendlogs": LandingSpec(
         "litellm-spendlogs", "litellm_spend_logs", LITELLM_FIELDS, _litellm_reader,
         Detect(csv_columns=(frozenset({"call_type", "spend"}), frozenset({"request_id", "starttime"})),
-               json=lambda d: "call_type" in d or "spend" in d or "startTime" in d),
+               json=lambda d: _litellm_record(d) or _litellm_page(d)),
         identity_columns=("user", "end_user"), dated_by="starttime",
         bulk=Bulk(readers.bulk_csv, lambda path: _is_csv(path) and _ends_line(path), header_lines=1,
                   multiline_records=True),

@@ -12,6 +12,7 @@ returns.
 from __future__ import annotations
 
 import csv as pycsv
+import json
 import re
 import tempfile
 from dataclasses import dataclass, replace
@@ -184,22 +185,40 @@ def attach_raw_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 "and checked._reason is not null")
 
 
+def _may_be_page(path: Path) -> bool:
+    """Whether a file that opens with `{` may be one JSON document of records under `data` (an
+    API's page), not JSON Lines: its first line is not a whole object, or is one holding a
+    `data` list (a page on one line)."""
+    with open_data(path) as handle:
+        line = next((raw for raw in handle if raw.strip()), b"")
+    try:
+        doc = json.loads(line.decode("utf-8").lstrip(BOM))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    return isinstance(doc, dict) and isinstance(doc.get("data"), list)
+
+
 def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """`lines(_line, _raw)` from a file that is one JSON array, pretty-printed or not (as APIs and
-    "export as JSON" write records): one row per element, `_line` its place in the array (from
-    1). False, and nothing read, when the file is not one valid JSON array."""
-    if first_character(path) != b"[":
+    "export as JSON" write records), or one page of an API that lists them under `data`
+    (LiteLLM's `/spend/logs/v2`: `{"data": [...], "total": ..., "page": ...}`): one row per
+    element, `_line` its place in the array (from 1). False, and nothing read, when the file is
+    neither."""
+    opens = first_character(path)
+    if opens != b"[" and not (opens == b"{" and _may_be_page(path)):
         return False
     try:
         with open_data(path) as handle:
             text = handle.read().decode("utf-8").lstrip(BOM)
     except UnicodeDecodeError:
         return False
-    valid = "select case when json_valid(t) then json_type(t) = 'ARRAY' else false end from (select ? as t)"
+    array = "t" if opens == b"[" else "json_extract(t, '$.data')"
+    valid = f"select case when json_valid(t) then json_type({array}) = 'ARRAY' else false end from (select ? as t)"
     if not con.execute(valid, [text]).fetchone()[0]:  # the text handed over once: an export can be large
         return False
     con.execute("create or replace temp table lines as select row_number() over () as _line, cast(e as varchar) "
-                "as _raw from (select unnest(cast(cast(? as json) as json[])) as e)", [text])
+                f"as _raw from (select unnest(cast({array} as json[])) as e from (select cast(? as json) as t))",
+                [text])
     return True
 
 
