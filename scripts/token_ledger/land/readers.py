@@ -187,15 +187,19 @@ def attach_raw_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _may_be_page(path: Path) -> bool:
     """Whether a file that opens with `{` may be one JSON document of records under `data` (an
-    API's page), not JSON Lines: its first line is not a whole object, or is one holding a
-    `data` list (a page on one line)."""
+    API's page) rather than JSON Lines: its first line is an object holding a `data` list (a
+    page on one line), or neither of its first two lines is a whole object (a pretty-printed
+    document; JSON Lines with a broken first line is not read whole to find out)."""
     with open_data(path) as handle:
-        line = next((raw for raw in handle if raw.strip()), b"")
-    try:
-        doc = json.loads(line.decode("utf-8").lstrip(BOM))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return True
-    return isinstance(doc, dict) and isinstance(doc.get("data"), list)
+        lines = [raw for raw, _ in zip((raw for raw in handle if raw.strip()), range(2), strict=False)]
+    for number, line in enumerate(lines):
+        try:
+            doc = json.loads(line.decode("utf-8").lstrip(BOM))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(doc, dict):
+            return number == 0 and isinstance(doc.get("data"), list)
+    return True
 
 
 def read_array(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
