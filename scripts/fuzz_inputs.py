@@ -152,11 +152,15 @@ def break_files(rng: random.Random, folder: Path) -> None:
 
 
 def _unaccounted(home: Path) -> list[str]:
-    """Per-record files whose lines (rows) are not all landed, quarantined or skipped."""
+    """Per-record files whose lines (rows) are not all landed, quarantined or skipped. A file
+    quarantined whole (one quarantine row without a line: a CSV header missing a required
+    column, a file that cannot be read) is accounted for by that row, whatever its lines."""
     with duckdb.connect(str(home / "token_ledger.duckdb"), read_only=True) as con:
         batches = con.execute(
-            "select file_path, rows_landed + rows_quarantined + rows_skipped from raw.load_batches "
-            "where source_format in $formats", {"formats": list(PER_RECORD)}).fetchall()
+            "select file_path, rows_landed + rows_quarantined + rows_skipped from raw.load_batches as b "
+            "where source_format in $formats and not (rows_landed = 0 and rows_quarantined = 1 and rows_skipped = 0 "
+            "and exists (select 1 from raw.quarantine as q where q.batch_id = b.batch_id and q.line_number is null))",
+            {"formats": list(PER_RECORD)}).fetchall()
     wrong = []
     for name, counted in batches:
         path = Path(name)
