@@ -169,11 +169,7 @@ def _fmt(value: Decimal | None) -> str:
 
 def _prices(model: ModelInfo, context: dict[str, str] | None, moment: dt.datetime) -> dict[str, str] | None:
     """The catalog's price columns for a request at `moment`; None where it is not priced per token."""
-    try:
-        resolved = _resolve(model.get_prices(moment, context))
-    except ValueError as exc:
-        print(f"skipped {model.id}: {exc}", file=sys.stderr)
-        return None
+    resolved = _resolve(model.get_prices(moment, context))
     if resolved is None:
         return None
     return {
@@ -219,7 +215,11 @@ def catalog_rows(provider: Provider, source: str) -> list[dict[str, str]]:
             previous: tuple[list, list[dict[str, str]]] | None = None
             for i, start in enumerate(days):
                 end = (days[i + 1] if i + 1 < len(days) else OPEN_END).isoformat()
-                day = _day(model, context, start, times)
+                try:
+                    day = _day(model, context, start, times)
+                except ValueError as exc:
+                    print(f"skipped {provider.id}/{model.id} from {start}: {exc}", file=sys.stderr)
+                    day = []
                 if previous is not None and previous[0] == day:
                     for row in previous[1]:
                         row["valid_to"] = end
