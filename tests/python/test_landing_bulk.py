@@ -362,6 +362,10 @@ def _litellm_files(inputs: Path) -> list[Path]:
             _write(inputs / "more" / "reordered.csv", [_quoted(row[::-1]) for row in [header, *rows[:3]]]),
             _write(inputs / "more" / "no-end-user.csv", [_quoted([row[i] for i in keep])
                                                          for row in [header, *rows[3:5]]]),
+            # a spreadsheet's export in a locale whose lists take semicolons
+            _write(inputs / "more" / "semicolons.csv", [";".join(
+                '"' + v.replace('"', '""') + '"' if any(c in v for c in ';"\n') else v for v in row)
+                for row in [header, *rows[9:12]]]),
             _write(inputs / "more" / "cached.csv", [_lines_of(days[0])[0], _quoted(rows[-1]), cached]),
             # the prompts LiteLLM stores when asked: quoted fields holding newlines (records span lines)
             _write(inputs / "more" / "multiline.csv", [_quoted([*header, "messages"]), *(
@@ -380,7 +384,8 @@ def test_bulk_landing_of_every_format_equals_file_by_file_landing(tmp_path: Path
     """Each format with a bulk reader lands in one pass exactly what landing each file the
     careful way lands, its unclean files (a blank line, a line that is not JSON or not an
     export, a fractional or exponent count, a cached count above the prompt, a time that is no
-    time) included; columns in another order or missing stay the same records."""
+    time) included; columns in another order, missing
+    or separated by semicolons stay the same records."""
     inputs = tmp_path / "in"
     run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "3",
             "--format", fmt)
