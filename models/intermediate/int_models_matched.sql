@@ -1,7 +1,8 @@
 {#-
     Each reported (provider, model) mapped to a catalog model: by its reviewed alias
     (seed model_aliases, compared case-insensitively) where it has one, else by the generated
-    match rules: its catalog provider's, then (seed provider_aliases'
+    match rules: its catalog provider's (for a router without one, OpenRouter, the catalog of
+    the maker its model's path names), then (seed provider_aliases'
     fallback_catalog_provider) a host's own catalog for the models it hosts besides (Amazon
     Bedrock's Nova, Llama, Mistral: genai-prices' aws rules, written for Bedrock's model ids as
     reported, so compared with the id as reported, without a gateway's path, not normalised).
@@ -53,11 +54,18 @@ reported_models as (
     select distinct
         events.provider,
         events.model,
-        provider_aliases.catalog_provider as rules_provider,
+        coalesce(provider_aliases.catalog_provider, makers.catalog_provider) as rules_provider,
         provider_aliases.fallback_catalog_provider as fallback_rules_provider,
         {{ normalize_model_ref('events.model') }} as model_ref
     from events
     left join provider_aliases on events.provider = provider_aliases.reported_provider
+    -- a router without a catalog of its own (OpenRouter: openrouter/anthropic/claude-sonnet-4.5)
+    -- charges the maker's prices: the maker its model's path names, through the same aliases
+    left join provider_aliases as makers
+        on
+            provider_aliases.reported_provider is not null
+            and provider_aliases.catalog_provider is null
+            and makers.reported_provider = regexp_extract(lower(events.model), '([^/]+)/[^/]+$', 1)
 ),
 
 -- the catalog provider's rules on the normalised name, then the fallback's on the name as

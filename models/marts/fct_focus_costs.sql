@@ -49,6 +49,7 @@ billed as (
                 when 'google' then 'Google'
                 when 'aws' then 'AWS'
                 when 'microsoft' then 'Microsoft'
+                when 'openrouter' then 'OpenRouter'
                 else 'Other'
             end as {{ name }},
         {% endfor -%}
@@ -95,6 +96,7 @@ final as (
         case
             when billed_by = 'aws' then 'Amazon Bedrock'
             when billed_by = 'microsoft' then 'Azure OpenAI'
+            when billed_by = 'openrouter' then 'OpenRouter'
             when billed_by = 'google' and provider = 'anthropic' then 'Vertex AI'
             when provider = 'anthropic' then 'Claude API'
             when provider = 'openai' then 'OpenAI API'

@@ -204,7 +204,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     time of day (UTC): V4 Flash $0.15 input / $0.003 cache hit outside its peak windows, twice
     that from 01:00 to 04:00; LiteLLM keeps DeepSeek's prompt_cache_hit_tokens as
     prompt_tokens_details.cached_tokens (its Usage object), part of the prompt tokens: 60,000 x
-    $0.15 + 40,000 x $0.003 = 0.00912 at noon, 0.01824 at 02:00. All of it lands in one home and
+    $0.15 + 40,000 x $0.003 = 0.00912 at noon, 0.01824 at 02:00. OpenRouter passes the maker's
+    price through: Sonnet 4.5 by its OpenRouter path, 100,000 x $3 = 0.3. All of it lands in one home and
     one `run`, as a test of its own each would cost the suite another build."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
@@ -255,7 +256,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(17, "vertex_ai", "gemini-2.5-flash", "", {"prompt_tokens_details": {"audio_tokens": 40000}}),
         _gateway_row(19, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT),
         _gateway_row(20, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT).replace(
-            "2026-10-05 12:00:00.000", "2026-10-05 02:00:00.000")]
+            "2026-10-05 12:00:00.000", "2026-10-05 02:00:00.000"),
+        _gateway_row(21, "openrouter", "openrouter/anthropic/claude-sonnet-4.5", "https://openrouter.ai/api/v1")]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
@@ -292,6 +294,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
                      "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"), "gw_16": Decimal("2.744"),
                      "gw_17": Decimal("0.058"), "gw_19": Decimal("0.00912"), "gw_20": Decimal("0.01824"),
+                     "gw_21": Decimal("0.3"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
                      "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03"),
                      "c_9": Decimal("0.03")}
@@ -313,6 +316,9 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                  "select provider, model, unpriced_reason, requests from restricted.rpt_unpriced_usage order by all"
                  ) == [("anthropic", "claude-opus-4-8", "no_fast_mode_multiplier", 1),
                        ("openai", "gpt-4.1", "no_price_for_service_tier", 1)]
+    # OpenRouter invoices it; Anthropic made the model
+    focus = 'select distinct "InvoiceIssuerName", "PublisherName", "ServiceName" from fct_focus_costs'
+    assert ("OpenRouter", "Anthropic", "OpenRouter") in query(home / "analytics.duckdb", focus)
 
 
 def _report_result(input_tokens: int, output_tokens: int, **dimensions: str) -> dict:
