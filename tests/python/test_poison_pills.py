@@ -34,11 +34,23 @@ def _planted(n: int) -> str:
     return f"planted.{n}@corp.example"
 
 
+def _collector_zstd(export: bytes, work: Path) -> bytes:
+    """An export as an OpenTelemetry Collector's file exporter writes it with `compression: zstd`:
+    compressed (here by DuckDB's zstd writer), after its length (4 bytes, big-endian)."""
+    target = work / "export.zst"
+    duckdb.connect().execute(f"copy (select ? as j) to '{target}' (format csv, header false, quote '', escape '', "
+                             "delim '\x01', compression zstd)", [export.decode().rstrip("\n")])
+    frame = target.read_bytes()
+    target.unlink()
+    return len(frame).to_bytes(4, "big") + frame
+
+
 def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
     """Write the pills; file name -> (line, reason) each is quarantined with (None: not quarantined)."""
     drop.mkdir(parents=True)
     pages = [json.loads((FIXTURES / "anthropic-usage-report" / f"page-{n}.json").read_text()) for n in (1, 2)]
     row = json.loads((FIXTURES / "claude-code-analytics" / "page-1.json").read_text())["data"][0]
+    export = (FIXTURES / "claude-code-otel" / "collector-export.jsonl").read_bytes().split(b"\n")[0]
 
     def analytics(**changes: object) -> bytes:
         """A Claude Code analytics page: a good row, then one with a nested count of another shape."""
@@ -163,6 +175,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             b"\n")[0].replace(b'"asInt":"2"', b'"asInt":"-2"', 1) + b"\n",
         "owners-typo.csv": b"key_type,key_id,team_id,valid_from\nanthropic_api_key,apikey_P1,T-1,2025-01-01\n"
                            b"anthropic_key,apikey_P2,T-1,2025-01-01\n",
+        # a Collector's file exporter writing zstd-compressed or protobuf messages, each after its length
+        # (the protobuf message: one empty ResourceLogs, field 1)
+        "collector-zstd.json": _collector_zstd(export, drop.parent),
+        "collector-proto.json": b"\x00\x00\x00\x02\x0a\x00",
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -213,6 +229,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "snowflake-no-header.csv": (None, "line 1 is a record, not a header: a CSV is read by its header row "
                                           "(Snowflake's unload writes one with HEADER = TRUE)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
+        **{f"collector-{kind}.json": (None, f"an OpenTelemetry Collector file exporter's file written with {setting} "
+                                            "(each export after its length); land what it writes as JSON lines: "
+                                            "format json, no compression (gzip rotated files to save space)")
+           for kind, setting in (("zstd", "compression: zstd"), ("proto", "format: proto"))},
     }
 
 

@@ -18,8 +18,18 @@ class EmptyFile(LedgerError):
 
 TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
 # compressions a file's first bytes show; only gzip is read, and only from a name ending .gz
-COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd", b"PK\x03\x04": "zip",
+ZSTD = b"\x28\xb5\x2f\xfd"
+COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", ZSTD: "zstd", b"PK\x03\x04": "zip",
               b"\xfd7zXZ\x00": "xz"}
+
+
+def _length_prefixed(path: Path, magic: bytes) -> bool:
+    """A file of messages each after its length (4 bytes, big-endian), as an OpenTelemetry
+    Collector's file exporter writes with `format: proto` or `compression: zstd`: text never
+    starts with a NUL byte, and the first length fits in the file."""
+    if len(magic) < 5 or magic[0] != 0 or is_gzip(path):
+        return False
+    return 0 < int.from_bytes(magic[:4], "big") <= path.stat().st_size - 4
 
 
 def _is_data(path: Path) -> bool:
@@ -90,10 +100,15 @@ def detect(path: Path) -> str:
     """The format of `path`, from its content: the first record that parses and matches a
     format decides (a bad first line does not hide the format of the rest)."""
     with open_data(path) as handle:
-        magic = handle.read(6)
+        magic = handle.read(8)
     packed = next((name for start, name in COMPRESSED.items() if magic.startswith(start)), None)
     if packed:
         raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or gzipped under a name ending .gz")
+    if _length_prefixed(path, magic):
+        setting = "compression: zstd" if magic[4:].startswith(ZSTD) else "format: proto"
+        raise LedgerError(f"{path}: an OpenTelemetry Collector file exporter's file written with {setting} (each "
+                          "export after its length); land what it writes as JSON lines: format json, no "
+                          "compression (gzip rotated files to save space)")
     if magic.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark: Excel's "Unicode Text"
         raise LedgerError(f"{path}: UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)")
     if magic.startswith(b"PAR1") or data_suffix(path) == ".parquet":
