@@ -55,7 +55,7 @@ from token_ledger.config import project_dir
 # models they host besides Claude and OpenAI's (a provider's rows are only read for usage
 # reported under it: provider_aliases)
 PROVIDERS = ("anthropic", "openai", "google", "mistral", "x-ai", "groq", "deepseek", "together", "fireworks",
-             "cerebras", "cohere", "moonshotai", "aws", "azure")
+             "cerebras", "cohere", "moonshotai", "voyageai", "aws", "azure")
 OPEN_START = dt.date(1970, 1, 1)
 OPEN_END = dt.date(9999, 12, 31)
 # our service_tier -> genai-prices price context
