@@ -60,11 +60,13 @@ reported_models as (
     from events
     left join provider_aliases on events.provider = provider_aliases.reported_provider
     -- a router without a catalog of its own (OpenRouter: openrouter/anthropic/claude-sonnet-4.5)
-    -- charges the maker's prices: the maker its model's path names, through the same aliases
+    -- charges the maker's prices: the maker its model's path names, through the same aliases;
+    -- not its free variants (…:free, no charge), which the maker's prefix rules would price
     left join provider_aliases as makers
         on
             provider_aliases.reported_provider is not null
             and provider_aliases.catalog_provider is null
+            and not ends_with(lower(events.model), ':free')
             and makers.reported_provider = regexp_extract(lower(events.model), '([^/]+)/[^/]+$', 1)
 ),
 
