@@ -8,7 +8,8 @@
     events against the report's one total.
 -#}
 {%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests'] -%}
+                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests',
+                         'input_audio_tokens', 'output_audio_tokens'] -%}
 with
 
 buckets as (

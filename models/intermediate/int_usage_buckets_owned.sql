@@ -102,6 +102,9 @@ final as (
         keyed.cache_write_1h_tokens,
         -- only Anthropic's report counts web searches
         coalesce(keyed.web_search_requests, 0) as web_search_requests,
+        -- only OpenAI's report counts audio apart (its newer results)
+        coalesce(keyed.input_audio_tokens, 0) as input_audio_tokens,
+        coalesce(keyed.output_audio_tokens, 0) as output_audio_tokens,
         keyed.loaded_at
     from keyed
     left join best_owner on keyed.bucket_id = best_owner.bucket_id

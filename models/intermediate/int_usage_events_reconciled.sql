@@ -6,7 +6,8 @@
     is counted twice.
 -#}
 {%- set token_columns = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens',
-                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests'] -%}
+                         'cache_write_5m_tokens', 'cache_write_1h_tokens', 'web_search_requests',
+                         'input_audio_tokens', 'output_audio_tokens'] -%}
 {%- set coverage_key = 'provider, usage_date, match_key, service_tier, speed_key' -%}
 with
 
@@ -85,9 +86,8 @@ remainder_events as (
         cache_write_5m_tokens,
         cache_write_1h_tokens,
         web_search_requests,
-        -- the reports' audio tokens are not priced apart (docs/prices.md)
-        cast(0 as bigint) as input_audio_tokens,
-        cast(0 as bigint) as output_audio_tokens,
+        input_audio_tokens,
+        output_audio_tokens,
         service_tier,
         speed,
         inference_geo,

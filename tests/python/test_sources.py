@@ -624,6 +624,63 @@ def test_openai_costs_fixture(openai: Path) -> None:
     ]
 
 
+def test_openai_usage_results_of_the_newer_breakdown_price_cache_writes_and_audio(tmp_path: Path) -> None:
+    """OpenAI's usage API now breaks each result down (its API reference): input_tokens counts
+    every modality, cached tokens and cache writes included; input_uncached_tokens is the rest;
+    input_audio_tokens is the uncached audio. Its costs API names a modality in the line item
+    ("gpt-realtime-mini audio, output"). One day, 2026-07-27, worked by hand from the providers'
+    prices:
+    - GPT-5.6 Terra ($2.50 input, $0.25 cached, writes 1.25 times input, $15 output per MTok):
+      27,444 input of which 8,448 cached and 1,000 written, 1,000 output:
+      17,996 x 2.5 + 8,448 x 0.25 + 1,000 x 3.125 + 1,000 x 15 = 0.065227;
+    - gpt-realtime-mini (text $0.60 in, $0.06 cached, $2.40 out; audio $10 in, $20 out): 30,000
+      input of which 10,000 cached text and 15,000 uncached audio, 6,000 output of which 5,000
+      audio: 5,000 x 0.6 + 15,000 x 10 + 10,000 x 0.06 + 1,000 x 2.4 + 5,000 x 20 = 0.256;
+    - a result whose cached tokens and cache writes (60 + 50) exceed its input (100): quarantined.
+    The bill says the same, by line item. Before, the writes were priced as input (0.064602), the
+    audio as text (0.027), and the modality's line items matched no model: the day was flagged."""
+    def result(model: str, **tokens: int) -> dict:
+        return {"object": "organization.usage.completions.result", "num_model_requests": 3, "project_id": None,
+                "user_id": None, "api_key_id": None, "model": model, "batch": False, **tokens}
+    usage = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1785110400, "end_time": 1785196800, "results": [
+            result("gpt-5.6-terra", input_tokens=27_444, input_cached_tokens=8_448, input_cache_write_tokens=1_000,
+                   input_uncached_tokens=17_996, input_text_tokens=17_996, input_audio_tokens=0,
+                   input_image_tokens=0, output_tokens=1_000, output_text_tokens=1_000, output_audio_tokens=0),
+            result("gpt-realtime-mini", input_tokens=30_000, input_cached_tokens=10_000, input_cache_write_tokens=0,
+                   input_uncached_tokens=20_000, input_text_tokens=5_000, input_audio_tokens=15_000,
+                   input_cached_text_tokens=10_000, input_cached_audio_tokens=0, output_tokens=6_000,
+                   output_text_tokens=1_000, output_audio_tokens=5_000),
+            {**result("gpt-5.6-terra", input_tokens=100, input_cached_tokens=60, input_cache_write_tokens=50,
+                      input_uncached_tokens=0, output_tokens=0), "project_id": "proj_other"}]}]}
+    def item(line_item: str, value: float) -> dict:
+        return {"object": "organization.costs.result", "amount": {"value": value, "currency": "usd"},
+                "line_item": line_item, "project_id": "proj_research"}
+    bill = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1785110400, "end_time": 1785196800, "results": [
+            item("gpt-5.6-terra, input", 0.04499), item("gpt-5.6-terra, cached input", 0.002112),
+            item("gpt-5.6-terra, cache writes", 0.003125), item("gpt-5.6-terra, output", 0.015),
+            item("gpt-realtime-mini text, input", 0.003), item("gpt-realtime-mini audio, input", 0.15),
+            item("gpt-realtime-mini text, cached input", 0.0006), item("gpt-realtime-mini text, output", 0.0024),
+            item("gpt-realtime-mini audio, output", 0.1)]}]}
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "usage.json").write_text(json.dumps(usage))
+    (inputs / "costs.json").write_text(json.dumps(bill))
+    home = tmp_path / "home"
+    run_cli(home, "run", str(inputs), env=EVERY_GROUP)
+    assert quarantine(home, "inputs") == {
+        ("usage.json", 3): "input_cached_tokens and input_cache_write_tokens together exceed input_tokens"}
+    assert query(home / "token_ledger.duckdb", "select model_id, sum(input_tokens), sum(cache_read_tokens), "
+                 "sum(cache_write_5m_tokens), sum(output_tokens), sum(input_audio_tokens), sum(output_audio_tokens), "
+                 "sum(cost_usd) from restricted.fct_usage_events group by 1 order by 1") == [
+        ("gpt-5.6-terra", 17_996, 8_448, 1_000, 1_000, 0, 0, Decimal("0.065227")),
+        ("gpt-realtime-mini", 20_000, 10_000, 0, 6_000, 15_000, 5_000, Decimal("0.256"))]
+    assert query(home / "analytics.duckdb", BILL_ROWS) == [
+        (dt.date(2026, 7, 27), "gpt-5.6-terra", Decimal("0.065227"), Decimal("0.065227"), False),
+        (dt.date(2026, 7, 27), "gpt-realtime-mini", Decimal("0.256"), Decimal("0.256"), False)]
+
+
 def _bill_by_key_with_embeddings() -> dict:
     """EXPECTED.md's bill grouped by api_key_id too, gpt-4.1's input (0.008) billed as 0.005 to one
     key and 0.003 to another, and 0.04 of text-embedding-3-small."""

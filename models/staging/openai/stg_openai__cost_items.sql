@@ -12,8 +12,9 @@ renamed as (
         cast(start_time as date) as bill_date,
         start_time as bucket_start,
         line_item,
-        -- a line item reads "<model>, <what>" ("gpt-5-2025-08-07, cached input"); other items have no model
-        nullif(trim(split_part(line_item, ',', 1)), '') as model,
+        -- a line item reads "<model>[ <modality>], <what>" ("gpt-5-2025-08-07, cached input",
+        -- "gpt-realtime-mini audio, output"); other items have no model
+        nullif(regexp_replace(trim(split_part(line_item, ',', 1)), '\s+(text|audio|image)$', ''), '') as model,
         nullif(trim(split_part(line_item, ',', 2)), '') as cost_item,
         project_id,
         -- NULL unless the costs are grouped by api_key_id: each key's part then counts

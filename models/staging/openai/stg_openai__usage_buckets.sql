@@ -27,12 +27,18 @@ renamed as (
         lower(trim(api_source)) as api_source,
         cast(null as varchar) as context_window,
         num_model_requests as requests,
-        -- OpenAI's input_tokens INCLUDES the cached tokens
-        input_tokens - coalesce(input_cached_tokens, 0) as input_tokens,
+        -- OpenAI's input_tokens INCLUDES the cached tokens and the cache writes
+        input_tokens - coalesce(input_cached_tokens, 0) - coalesce(input_cache_write_tokens, 0) as input_tokens,
         output_tokens,
         coalesce(input_cached_tokens, 0) as cache_read_tokens,
-        cast(0 as bigint) as cache_write_5m_tokens,
+        coalesce(input_cache_write_tokens, 0) as cache_write_5m_tokens,
         cast(0 as bigint) as cache_write_1h_tokens,
+        -- a result with the newer breakdown (input_uncached_tokens) counts its uncached audio
+        -- apart; an older one's audio counts are not priced apart (docs/formats.md)
+        case when input_uncached_tokens is not null then coalesce(input_audio_tokens, 0) else 0 end
+            as input_audio_tokens,
+        case when input_uncached_tokens is not null then coalesce(output_audio_tokens, 0) else 0 end
+            as output_audio_tokens,
         _loaded_at as loaded_at,
         _line as source_line
     from source

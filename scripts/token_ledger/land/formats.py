@@ -482,12 +482,19 @@ OPENAI_USAGE_FIELDS = [
     Field("output_tokens", "count", required=True),
     Field("input_audio_tokens", "count"),
     Field("output_audio_tokens", "count"),
+    # the newer results' breakdown (OpenAI's API reference): input_tokens then counts every
+    # modality, cache writes included; input_uncached_tokens is there, and input_audio_tokens
+    # counts uncached audio only (docs/formats.md)
+    Field("input_cache_write_tokens", "count"),
+    Field("input_uncached_tokens", "count"),
     Field("num_model_requests", "count", required=True),
     # present when the report is grouped by them (group_by=service_tier, api_source): flex and
     # priority are priced at their tier's rates; api_source tells the Agents API's usage apart
     Field("service_tier", "text", few_values=True),
     Field("api_source", "text", few_values=True),
 ]
+OPENAI_CACHED_AND_WRITTEN = ("coalesce(try_cast(v_input_cached_tokens as bigint), 0) "
+                             "+ coalesce(try_cast(v_input_cache_write_tokens as bigint), 0)")
 OPENAI_USAGE_PATHS = {
     "start_time": "$.bucket.start_time", "end_time": "$.bucket.end_time",
     **{f.name: f"$.result.{f.name}" for f in OPENAI_USAGE_FIELDS if f.name not in ("start_time", "end_time")},
@@ -755,9 +762,12 @@ FORMATS: dict[str, LandingSpec] = {
         "openai-usage", "openai_usage", OPENAI_USAGE_FIELDS, readers.openai_usage,
         Detect(json=_report_page("num_model_requests", "start_time", empty=lambda d: d.get("object") == "page")),
         dated_by="start_time", options={"paths": OPENAI_USAGE_PATHS},
-        checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"), "input_cached_tokens exceeds input_tokens")],
+        checks=[(_exceeds("v_input_cached_tokens", "v_input_tokens"), "input_cached_tokens exceeds input_tokens"),
+                (_exceeds(OPENAI_CACHED_AND_WRITTEN, "v_input_tokens"),
+                 "input_cached_tokens and input_cache_write_tokens together exceed input_tokens")],
         usage=_usage("openai-usage", "start_time", "'openai'",
-                     ("input_tokens", "output_tokens", "input_cached_tokens", "0", "0"), bucket=True)),
+                     ("input_tokens", "output_tokens", "input_cached_tokens", "input_cache_write_tokens", "0"),
+                     bucket=True)),
     "claude-code-otel-metrics": LandingSpec(
         "claude-code-otel-metrics", "claude_code_otel_metric_points", OTEL_METRIC_FIELDS, readers.otel_metrics,
         Detect(json=lambda d: "resourceMetrics" in d),
