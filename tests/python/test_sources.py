@@ -157,6 +157,8 @@ def _gateway_row(n: int, provider: str, model: str, api_base: str, usage: dict |
             f'{provider},{api_base},fast.person@corp.example,"{metadata}",success,{cache_hit}')
 
 
+# GPT-5.6's usage as LiteLLM keeps it: 20,000 of the prompt tokens read from the cache, 50,000 written
+GPT_56_WRITES = {"prompt_tokens_details": {"cached_tokens": 20000, "cache_write_tokens": 50000}}
 # DeepSeek's usage as LiteLLM's Usage object keeps it: 40,000 of the prompt tokens were cache hits
 DEEPSEEK_CACHE_HIT = {"prompt_cache_hit_tokens": 40000, "prompt_cache_miss_tokens": 60000,
                       "prompt_tokens_details": {"cached_tokens": 40000}}
@@ -205,7 +207,12 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
     that from 01:00 to 04:00; LiteLLM keeps DeepSeek's prompt_cache_hit_tokens as
     prompt_tokens_details.cached_tokens (its Usage object), part of the prompt tokens: 60,000 x
     $0.15 + 40,000 x $0.003 = 0.00912 at noon, 0.01824 at 02:00. OpenRouter passes the maker's
-    price through: Sonnet 4.5 by its OpenRouter path, 100,000 x $3 = 0.3. All of it lands in one home and
+    price through: Sonnet 4.5 by its OpenRouter path, 100,000 x $3 = 0.3. OpenAI bills cache writes
+    at 1.25 times the input rate from GPT-5.6 on (its prompt caching guide), and LiteLLM keeps them
+    as prompt_tokens_details.cache_write_tokens, part of the prompt tokens: GPT-5.6 Terra ($2.50
+    input, $0.25 cached) on 2026-07-27, 30,000 + 20,000 cached + 50,000 written = 0.075 + 0.005 +
+    0.15625 = 0.23625 in bulk and the careful way (before: written tokens as input, 0.205); cached
+    and written tokens beyond the prompt quarantined. All of it lands in one home and
     one `run`, as a test of its own each would cost the suite another build."""
     drop = tmp_path / "transcripts"
     drop.mkdir()
@@ -257,7 +264,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         _gateway_row(19, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT),
         _gateway_row(20, "deepseek", "deepseek/deepseek-v4-flash", "", DEEPSEEK_CACHE_HIT).replace(
             "2026-10-05 12:00:00.000", "2026-10-05 02:00:00.000"),
-        _gateway_row(21, "openrouter", "openrouter/anthropic/claude-sonnet-4.5", "https://openrouter.ai/api/v1")]
+        _gateway_row(21, "openrouter", "openrouter/anthropic/claude-sonnet-4.5", "https://openrouter.ai/api/v1"),
+        _gateway_row(22, "openai", "gpt-5.6-terra", "", GPT_56_WRITES).replace("2026-10-05", "2026-07-27")]
     ) + "\n")
     (gateway / "with-bad-line.csv").write_text("\n".join([
         GATEWAY_HEADER, _gateway_row(8, "vertex_ai", sonnet, us_east5 + VERTEX_SONNET.format("us-east5")),
@@ -266,7 +274,10 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      {"server_tool_use": {"web_search_requests": 1.5}}),
         _gateway_row(15, "anthropic", "claude-sonnet-4-5-20250929", "", {"cache_creation_input_tokens": 40000,
                      "prompt_tokens_details": {"cache_creation_token_details": {"ephemeral_1h_input_tokens": 50000}}}),
-        _gateway_row(18, "openai", "gpt-realtime", "", {"prompt_tokens_details": {"audio_tokens": -5}})]
+        _gateway_row(18, "openai", "gpt-realtime", "", {"prompt_tokens_details": {"audio_tokens": -5}}),
+        _gateway_row(23, "openai", "gpt-5.6-terra", "", {"prompt_tokens_details": {
+            "cached_tokens": 60000, "cache_write_tokens": 50000}}).replace("2026-10-05", "2026-07-27"),
+        _gateway_row(24, "openai", "gpt-5.6-terra", "", GPT_56_WRITES).replace("2026-10-05", "2026-07-27")]
     ) + "\n")
     canonical = tmp_path / "canonical"
     canonical.mkdir()
@@ -294,7 +305,7 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
                      "gw_7": Decimal("0.33"), "gw_8": Decimal("0.33"), "gw_10": Decimal("0.32"),
                      "gw_13": Decimal("0.3975"), "gw_14": Decimal("0.55"), "gw_16": Decimal("2.744"),
                      "gw_17": Decimal("0.058"), "gw_19": Decimal("0.00912"), "gw_20": Decimal("0.01824"),
-                     "gw_21": Decimal("0.3"),
+                     "gw_21": Decimal("0.3"), "gw_22": Decimal("0.23625"), "gw_24": Decimal("0.23625"),
                      "c_1": Decimal("0.18"), "c_2": Decimal("0.033"), "c_3": Decimal("0.198"), "c_4": Decimal("0.06"),
                      "c_5": Decimal("0.03"), "c_6": Decimal("0.01"), "c_7": None, "c_8": Decimal("0.03"),
                      "c_9": Decimal("0.03")}
@@ -309,7 +320,8 @@ def test_fast_mode_us_only_and_web_searches_are_priced_as_anthropic_documents(tm
         ("with-bad-line.csv", 4): LITELLM_COUNT_REASON,
         ("with-bad-line.csv", 5): "field 'metadata' holds a 1-hour cache write count that is not a whole number "
                                   "or exceeds cache_creation_input_tokens",
-        ("with-bad-line.csv", 6): LITELLM_COUNT_REASON}
+        ("with-bad-line.csv", 6): LITELLM_COUNT_REASON,
+        ("with-bad-line.csv", 7): "cached tokens exceed prompt_tokens"}
     assert quarantine(home, "canonical") == {
         ("clean.jsonl", 10): "audio tokens exceed input_tokens or output_tokens, of which they are a part"}
     assert query(home / "token_ledger.duckdb",

@@ -36,8 +36,18 @@ renamed as (
             try_cast(json_extract_string(metadata_json, '$.usage_object.cache_read_input_tokens') as bigint),
             0
         ) as cache_read_tokens,
+        -- cache writes: Anthropic's, or OpenAI's (GPT-5.6 and later, read only where named)
         coalesce(
-            try_cast(json_extract_string(metadata_json, '$.usage_object.cache_creation_input_tokens') as bigint), 0
+            try_cast(json_extract_string(metadata_json, '$.usage_object.cache_creation_input_tokens') as bigint),
+            case
+                when contains(metadata, 'cache_write_tokens')
+                    then try_cast(
+                        json_extract_string(
+                            metadata_json, '$.usage_object.prompt_tokens_details.cache_write_tokens'
+                        ) as bigint
+                    )
+            end,
+            0
         ) as cache_write_tokens,
         -- the part written at the 1-hour TTL (Anthropic's usage.cache_creation, as LiteLLM keeps it)
         coalesce(

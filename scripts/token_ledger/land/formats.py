@@ -412,9 +412,11 @@ LITELLM_FIELDS = [
     Field("status", "text"),
 ]
 LITELLM_PATHS = {"starttime": "$.startTime", "endtime": "$.endTime"}
-# cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style)
+# cache tokens inside LiteLLM's prompt_tokens, from metadata.usage_object (OpenAI or Anthropic style;
+# OpenAI's cache writes, GPT-5.6 and later: prompt_tokens_details.cache_write_tokens)
 LITELLM_CACHED_PATHS = [f"$.usage_object.{path}" for path in (
-    "prompt_tokens_details.cached_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+    "prompt_tokens_details.cached_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "prompt_tokens_details.cache_write_tokens")]
 # the part of the cache writes at the 1-hour TTL (Anthropic's usage.cache_creation, as LiteLLM keeps it)
 LITELLM_ONE_HOUR_PATH = "$.usage_object.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"
 # the counts there the staging model reads: those, Anthropic's web searches and the audio tokens
@@ -427,8 +429,11 @@ LITELLM_CACHED = [f"try(json_extract_string(v_metadata, '{path}'))" for path in 
 LITELLM_ONE_HOUR = f"try(json_extract_string(v_metadata, '{LITELLM_ONE_HOUR_PATH}'))"
 LITELLM_COUNTS_LIST = ("try(json_extract_string(v_metadata, ["
                        + ", ".join(f"'{path}'" for path in LITELLM_COUNT_PATHS) + "]))")
+# OpenAI's cache writes, read only where the metadata names them (most records do not)
+LITELLM_OPENAI_WRITES = (f"case when contains(v_metadata, 'cache_write_tokens') "
+                         f"then try_cast({LITELLM_CACHED[3]} as bigint) end")
 LITELLM_CACHED_SQL = (f"(coalesce(try_cast({LITELLM_CACHED[0]} as bigint), try_cast({LITELLM_CACHED[1]} as bigint), 0)"
-                      f" + coalesce(try_cast({LITELLM_CACHED[2]} as bigint), 0))")
+                      f" + coalesce(try_cast({LITELLM_CACHED[2]} as bigint), {LITELLM_OPENAI_WRITES}, 0))")
 LITELLM_PROVIDER = "lower(coalesce(nullif(trim(custom_llm_provider), ''), split_part(model, '/', 1)))"
 
 # --- anthropic-usage-report: Admin API usage_report/messages pages ----------------------------------
