@@ -98,7 +98,10 @@ def openai_usage_totals(paths: list[Path]) -> Counter:
     totals = Counter()
     for result in _results(paths):
         totals["requests"] += result["num_model_requests"]
-        totals["input_tokens"] += result["input_tokens"] - result.get("input_cached_tokens", 0)
+        # OpenAI's API reference: input_tokens includes the cached tokens and the cache writes
+        writes = result.get("input_cache_write_tokens", 0)
+        totals["input_tokens"] += result["input_tokens"] - result.get("input_cached_tokens", 0) - writes
         totals["output_tokens"] += result["output_tokens"]
         totals["cache_read_tokens"] += result.get("input_cached_tokens", 0)
+        totals["cache_write_tokens"] += writes
     return totals

@@ -348,7 +348,9 @@ def write_anthropic_report(con: duckdb.DuckDBPyConnection, out: Path, start: dt.
 
 def write_openai_usage(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date, days: int) -> list[Path]:
     """OpenAI completions usage pages (one per day) grouped by model, project, user, API key and
-    batch; input_tokens INCLUDES input_cached_tokens, as the API reports them."""
+    batch, with the API's newer breakdown: input_tokens INCLUDES input_cached_tokens (and cache
+    writes, none here: the generated OpenAI traffic writes none), input_uncached_tokens and
+    input_text_tokens the rest."""
     con.execute(
         """
         create or replace temp table openai_results as
@@ -361,6 +363,9 @@ def write_openai_usage(con: duckdb.DuckDBPyConnection, out: Path, start: dt.date
                 'input_tokens', sum(input_tokens + cache_read_tokens),
                 'output_tokens', sum(output_tokens),
                 'input_cached_tokens', sum(cache_read_tokens),
+                'input_cache_write_tokens', 0,
+                'input_uncached_tokens', sum(input_tokens),
+                'input_text_tokens', sum(input_tokens),
                 'input_audio_tokens', 0, 'output_audio_tokens', 0,
                 'num_model_requests', count(*),
                 'project_id', 'proj_team_' || team_index,
