@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import zstandard
 from blake3 import blake3
 
 from conftest import query, run_cli, write_bad_file
@@ -524,18 +525,36 @@ def test_many_peoples_transcripts_land_in_one_call_as_with_one_user_each(tmp_pat
     assert "not-an-address" not in result.out + result.err and "Traceback" not in result.err
 
 
-def _gzipped(source: Path, target: Path) -> None:
-    """Every file of `source` written gzipped to the same place under `target` (`name.gz`)."""
-    for path in (p for p in source.rglob("*") if p.is_file() and p.name != "EXPECTED.md"):
-        copy = target / path.relative_to(source).parent / (path.name + ".gz")
+def _zstd(data: bytes) -> bytes:
+    """`data` zstd-compressed in two frames, as `cat a.zst b.zst` or a writer flushing makes."""
+    middle = len(data) // 2
+    return b"".join(zstandard.ZstdCompressor().compress(part) for part in (data[:middle], data[middle:]))
+
+
+def _collector_zstd(data: bytes) -> bytes:
+    """JSON lines as an OpenTelemetry Collector's file exporter writes them with `compression:
+    zstd`, its feature gate `exporter.file.nativeCompression` and rotation: a frame per export."""
+    return b"".join(zstandard.ZstdCompressor().compress(line) for line in data.splitlines(keepends=True))
+
+
+def _packed(source: Path, target: Path) -> None:
+    """Every file of `source` written compressed to the same place under `target`, gzip
+    (`name.gz`) and zstd (`name.zst`) by turns; the OpenTelemetry files as a Collector writes
+    them with zstd."""
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.name != "EXPECTED.md")
+    for n, path in enumerate(files):
+        suffix, pack = (".gz", gzip.compress) if n % 2 else (".zst", _zstd)
+        if path.parent.name.startswith("claude-code-otel"):
+            suffix, pack = ".zst", _collector_zstd
+        copy = target / path.relative_to(source).parent / (path.name + suffix)
         copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(gzip.compress(path.read_bytes()))
+        copy.write_bytes(pack(path.read_bytes()))
 
 
 def _landed(home: Path, root: Path) -> dict[str, list]:
-    """Every raw table, the quarantine and the batches, file paths relative to `root`, `.gz` removed."""
+    """Every raw table, the quarantine and the batches, file paths relative to `root`, `.gz` and `.zst` removed."""
     def path(column: str) -> str:
-        return f"regexp_replace(replace({column}, '{root}/', ''), '[.]gz$', '')"
+        return f"regexp_replace(replace({column}, '{root}/', ''), '[.](gz|zst)$', '')"
     tables = {
         **{spec.table: f"select r.* exclude (_batch_id, _loaded_at), {path('b.file_path')} from raw.{spec.table} "
                        "as r inner join raw.load_batches as b on r._batch_id = b.batch_id order by all"
@@ -549,39 +568,45 @@ def _landed(home: Path, root: Path) -> dict[str, list]:
         return {name: con.execute(sql).fetchall() for name, sql in tables.items()}
 
 
-def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
-    """Rotated logs and object-store exports arrive gzipped: every format's fixtures, generated
-    days (landed in bulk) and a file of bad records land from `.gz` files exactly as from the
-    files themselves, found in folders and recognised; the bad records are quarantined at
-    their lines (written out by hand in conftest), and the copies log rotation leaves are
-    found. A gzip file that is corrupt or cut short, gzip under another name and another
-    compression are quarantined whole, naming the file only, and the rest lands."""
+def test_compressed_files_land_as_their_contents_do(tmp_path: Path) -> None:
+    """Rotated logs and object-store exports arrive gzipped or zstd-compressed: every format's
+    fixtures, generated days (landed in bulk) and a file of bad records land from `.gz` and
+    `.zst` files exactly as from the files themselves, found in folders and recognised; the bad
+    records are quarantined at their lines (written out by hand in conftest), and the copies log
+    rotation leaves are found. A compressed file that is corrupt or cut short, gzip or zstd
+    under another name and another compression are quarantined whole, naming the file only,
+    and the rest lands."""
     plain, packed = tmp_path / "plain", tmp_path / "packed"
     shutil.copytree(FIXTURES, plain, ignore=shutil.ignore_patterns("EXPECTED.md"))
     run_cli(tmp_path / "gen", "generate", "--out", str(plain / "days"), "--users", "20", "--days", "3", "--seed", "4")
     (plain / "late").mkdir()
     bad_lines, _ = write_bad_file(plain / "late" / "late-delivery.jsonl")
-    _gzipped(plain, packed)
-    gzip_reason = "not a readable gzip file (corrupt, or cut short)"
+    _packed(plain, packed)
+    gzip_reason, zstd_reason = (f"not a readable {kind} file (corrupt, or cut short)" for kind in ("gzip", "zstd"))
     broken = {"days/cut-short.jsonl": gzip_reason, "days/not-gzip.csv": gzip_reason,
+              "days/cut-short-zstd.jsonl": zstd_reason, "days/not-zstd.csv": zstd_reason,
               "days/renamed.jsonl": "gzip-compressed; land it decompressed, or gzipped under a name ending .gz",
+              "days/renamed-zstd.jsonl": "zstd-compressed; land it decompressed, or under a name ending .zst",
               "archive.jsonl.bz2": "bzip2-compressed; land it decompressed, or gzipped under a name ending .gz"}
-    first_day = (packed / "days" / "usage-2026-10-01.jsonl.gz").read_bytes()
-    (packed / "days" / "cut-short.jsonl.gz").write_bytes(first_day[:2000])
+    first_day = (plain / "days" / "usage-2026-10-01.jsonl").read_bytes()
+    (packed / "days" / "cut-short.jsonl.gz").write_bytes(gzip.compress(first_day)[:2000])
+    (packed / "days" / "cut-short-zstd.jsonl.zst").write_bytes(_zstd(first_day)[:-2000])  # its second frame cut
     (packed / "days" / "not-gzip.csv.gz").write_text("request_id,occurred_at\n", encoding="utf-8")
+    (packed / "days" / "not-zstd.csv.zst").write_text("request_id,model\n", encoding="utf-8")
     (packed / "days" / "renamed.jsonl").write_bytes(gzip.compress(b"{}\n"))
+    (packed / "days" / "renamed-zstd.jsonl").write_bytes(_zstd(b"{}\n"))
     (packed / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # named: refused with its reason
     (packed / "days" / "archive.jsonl.bz2").write_bytes(bz2.compress(b"{}\n"))  # in a folder: not a data file
     # what log rotation leaves, beside the live file: numbered and dated copies, gzipped or not
-    for rotated in ("usage.jsonl.1", "usage.jsonl.2.gz", "usage.jsonl-20261004.gz"):
+    for rotated in ("usage.jsonl.1", "usage.jsonl.2.gz", "usage.jsonl-20261004.gz", "usage.jsonl.3.zst"):
         for root in (plain, packed):
             (root / "rotated").mkdir(exist_ok=True)
             record = json.dumps({"request_id": f"rotated-{rotated}", "occurred_at": "2026-10-04T10:00:00Z",
                                  "provider": "openai", "model": "gpt-5.5", "user_email": "rota@corp.example",
                                  "input_tokens": 1, "output_tokens": 2}) + "\n"
-            name = rotated if root == packed else rotated.removesuffix(".gz")
-            (root / "rotated" / name).write_bytes(gzip.compress(record.encode()) if name.endswith(".gz")
-                                                  else record.encode())
+            name = rotated if root == packed else re.sub(r"[.](gz|zst)$", "", rotated)
+            pack = {".gz": gzip.compress, ".zst": _zstd}.get(Path(name).suffix, lambda data: data)
+            (root / "rotated" / name).write_bytes(pack(record.encode()))
 
     landed, messages, summary = {}, "", ""
     for name, root in (("plain", plain), ("packed", packed)):
@@ -600,7 +625,7 @@ def test_gzipped_files_land_as_their_contents_do(tmp_path: Path) -> None:
             "batches": [r for r in landed["packed"]["batches"] if r[0] not in broken]}
     assert rest == landed["plain"]
     assert all(landed["plain"][spec.table] for spec in FORMATS.values())  # every format landed something
-    assert len([row for row in landed["packed"]["canonical_events"] if row[0].startswith("rotated-")]) == 3
+    assert len([row for row in landed["packed"]["canonical_events"] if row[0].startswith("rotated-")]) == 4
     quarantined = {row[2]: row[3] for row in landed["packed"]["quarantine"] if row[0] == "late/late-delivery.jsonl"}
     assert quarantined == bad_lines
 

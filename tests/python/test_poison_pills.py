@@ -178,6 +178,8 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         # a Collector's file exporter writing zstd-compressed or protobuf messages, each after its length
         # (the protobuf message: one empty ResourceLogs, field 1)
         "collector-zstd.json": _collector_zstd(export, drop.parent),
+        # the same, named as zstd (a file that is not one)
+        "collector-zstd-named.json.zst": _collector_zstd(export + b" ", drop.parent),
         "collector-proto.json": b"\x00\x00\x00\x02\x0a\x00",
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
@@ -229,10 +231,12 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "snowflake-no-header.csv": (None, "line 1 is a record, not a header: a CSV is read by its header row "
                                           "(Snowflake's unload writes one with HEADER = TRUE)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
-        **{f"collector-{kind}.json": (None, f"an OpenTelemetry Collector file exporter's file written with {setting} "
+        **{f"collector-{kind}.json" + (".zst" if kind == "zstd-named" else ""): (None, f"an OpenTelemetry Collector file exporter's file written with {setting} "
                                             "(each export after its length); land what it writes as JSON lines: "
-                                            "format json, no compression (gzip rotated files to save space)")
-           for kind, setting in (("zstd", "compression: zstd"), ("proto", "format: proto"))},
+                                            "format json, and no compression or zstd with the feature gate "
+                                            "exporter.file.nativeCompression (a file named .zst)")
+           for kind, setting in (("zstd", "compression: zstd"), ("zstd-named", "compression: zstd"),
+                                 ("proto", "format: proto"))},
     }
 
 

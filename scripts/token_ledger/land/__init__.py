@@ -421,7 +421,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
         name = fmt if fmt != "auto" else "unknown"
         try:
             if lines == UNREADABLE:
-                raise LedgerError(f"{path}: not a readable gzip file (corrupt, or cut short)")
+                raise LedgerError(detection.unreadable(path))
             if fmt == "auto":
                 name = detection.detect(path)
             if name in tried:

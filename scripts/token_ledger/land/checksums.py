@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import os
 import time
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,12 +27,12 @@ import duckdb
 import numpy as np
 from blake3 import blake3
 
-from token_ledger.land.contents import inflate, is_gzip
+from token_ledger.land.contents import UNREADABLE_ERRORS, compression, inflate
 
 PREFIX = "blake3:"
 NEWLINE = ord("\n")
 CHUNK = 1 << 22
-UNREADABLE = -1  # the line count of a gzip file that is corrupt or cut short
+UNREADABLE = -1  # the line count of a compressed file that is corrupt or cut short
 # a file changed this recently may change again within its times' tick (coarse on some file
 # systems): its stamp is not recorded, so it is read next time
 SETTLED_NS = 2_000_000_000
@@ -50,7 +49,7 @@ QUARANTINED_WHOLE = """
 def checksum(path: Path) -> tuple[str, int]:
     """The file's digest and its number of lines, in one pass. Both release the GIL (BLAKE3 on
     large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel.
-    A gzip file's digest is of its bytes as stored, its lines those of its contents."""
+    A compressed file's digest is of its bytes as stored, its lines those of its contents."""
     digest = blake3(max_threads=1)
 
     def digested() -> Iterator[bytes]:
@@ -58,12 +57,12 @@ def checksum(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             yield chunk
 
-    lines, last = 0, b"\n"
+    lines, last, kind = 0, b"\n", compression(path)
     try:
-        for data in (inflate(digested()) if is_gzip(path) else digested()):
+        for data in (inflate(digested(), kind) if kind else digested()):
             lines += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE))
             last = data[-1:] or last
-    except (zlib.error, EOFError):  # not gzip after all, or cut short: its digest names it
+    except UNREADABLE_ERRORS:  # not compressed so after all, or cut short: its digest names it
         digest = blake3(max_threads=1)
         for chunk in _chunks(path):
             digest.update(chunk)

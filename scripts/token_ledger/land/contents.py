@@ -1,43 +1,60 @@
-"""A file's contents as DuckDB's readers see them: a gzip file (`.gz`) is its decompressed text.
+"""A file's contents as DuckDB's readers see them: a gzip (`.gz`) or zstd (`.zst`) file is its
+decompressed text.
 
-Rotated logs and object-store exports usually arrive gzipped (`usage-2026-10-01.jsonl.gz`).
-DuckDB's readers decompress a `.gz` file themselves, chosen by its name; the few places that
-look at a file in Python (its first bytes or lines, its line count) open it here, so they see
-what those readers see.
+Rotated logs and object-store exports usually arrive compressed (`usage-2026-10-01.jsonl.gz`;
+zstd from newer shippers, and from an OpenTelemetry Collector's file exporter with native
+compression). DuckDB's readers decompress such a file themselves, chosen by its name; the few
+places that look at a file in Python (its first bytes or lines, its line count) open it here,
+so they see what those readers see.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import zstandard
 
-GZIP = ".gz"
+# the compressions DuckDB's readers choose by a file's last suffix
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
+# what decompressing a corrupt or cut-short file of either raises
+UNREADABLE_ERRORS = (zlib.error, zstandard.ZstdError, EOFError)
 NEWLINE, QUOTE, RETURN = ord("\n"), ord('"'), ord("\r")
 CHUNK = 1 << 22  # bytes read at a time where a file is scanned in Python
 ROTATED = re.compile(r"(\.\d{1,3}|-\d{8}(\d{2})?)$")  # logrotate's numbered copies and its `dateext`
 
 
-def is_gzip(path: Path) -> bool:
-    return path.suffix.lower() == GZIP
+def compression(path: Path) -> str | None:
+    """`gzip` or `zstd` for a file DuckDB's readers decompress (by its name), else None."""
+    return COMPRESSIONS.get(path.suffix.lower())
 
 
 def data_suffix(path: Path) -> str:
-    """The suffix of the data inside: `.jsonl` for `usage.jsonl`, `usage.jsonl.gz` and the
-    copies log rotation leaves (`usage.jsonl.1`, `usage.jsonl.2.gz`, `usage.jsonl-20261203.gz`)."""
-    name = path.name.lower().removesuffix(GZIP)
+    """The suffix of the data inside: `.jsonl` for `usage.jsonl`, `usage.jsonl.gz`,
+    `usage.jsonl.zst` and the copies log rotation leaves (`usage.jsonl.1`, `usage.jsonl.2.gz`,
+    `usage.jsonl-20261203.gz`)."""
+    name = path.name.lower()
+    if compression(path):
+        name = name.removesuffix(path.suffix.lower())
     return Path(ROTATED.sub("", name)).suffix
 
 
 def open_data(path: Path) -> BinaryIO:
-    """The file's contents, decompressed if it is gzipped (reading a corrupt one raises
-    OSError or EOFError)."""
-    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+    """The file's contents, decompressed if it is compressed (reading a corrupt one raises
+    OSError, EOFError or zstandard.ZstdError; a zstd file cut short reads as far as it goes)."""
+    kind = compression(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "zstd":  # every frame: a file may be several, as `cat a.zst b.zst` makes
+        reader = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True, closefd=True)
+        return io.BufferedReader(reader)
+    return path.open("rb")
 
 
 def first_character(path: Path) -> bytes:
@@ -48,9 +65,9 @@ def first_character(path: Path) -> bytes:
 
 
 def last_bytes(path: Path) -> bytes | None:
-    """The last 4 KB of a file (all of a smaller one); None for a gzip file, whose end is known
-    only once all of it is decompressed."""
-    if is_gzip(path):
+    """The last 4 KB of a file (all of a smaller one); None for a compressed file, whose end is
+    known only once all of it is decompressed."""
+    if compression(path):
         return None
     with path.open("rb") as handle:
         handle.seek(max(0, handle.seek(0, 2) - 4096))
@@ -92,21 +109,25 @@ def _scan_records(path: Path) -> tuple[int, list[int]]:
     return records + (0 if last == b"\n" else 1), blanks
 
 
-def inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The decompressed contents of a gzip file's chunks, every member of it (a file may be
-    several gzip streams one after another, as `cat a.gz b.gz` makes). Raises zlib.error when
-    the data is not gzip, EOFError when it is cut short."""
-    member, fed = _member(), False
+def inflate(chunks: Iterable[bytes], kind: str) -> Iterator[bytes]:
+    """The decompressed contents of a compressed file's chunks (`kind` gzip or zstd), every
+    member or frame of it (a file may be several streams one after another, as `cat a.gz b.gz`
+    makes). Raises zlib.error or zstandard.ZstdError when the data is not of that kind, EOFError
+    when it is cut short."""
+    new = _MEMBERS[kind]
+    member, fed = new(), False
     for chunk in chunks:
         while chunk:
             fed = True
             yield member.decompress(chunk)
             if not member.eof:
                 break
-            chunk, member, fed = member.unused_data, _member(), False
+            chunk, member, fed = member.unused_data, new(), False
     if fed and not member.eof:
-        raise EOFError("gzip stream cut short")
+        raise EOFError(f"{kind} stream cut short")
 
 
-def _member() -> zlib._Decompress:
-    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip header and trailer
+_MEMBERS: dict[str, Callable[[], zlib._Decompress | zstandard.ZstdDecompressionObj]] = {
+    "gzip": lambda: zlib.decompressobj(wbits=16 + zlib.MAX_WBITS),  # a gzip header and trailer
+    "zstd": lambda: zstandard.ZstdDecompressor().decompressobj(),  # one frame
+}

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import data_suffix, is_gzip, open_data
+from token_ledger.land.contents import compression, data_suffix, open_data
 from token_ledger.land.formats import FORMATS
 from token_ledger.land.readers import csv_delimiter
 
@@ -17,23 +17,34 @@ class EmptyFile(LedgerError):
 
 
 TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
-# compressions a file's first bytes show; only gzip is read, and only from a name ending .gz
+# compressions a file's first bytes show; gzip and zstd are read, from a name ending .gz or .zst
 ZSTD = b"\x28\xb5\x2f\xfd"
 COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", ZSTD: "zstd", b"PK\x03\x04": "zip",
               b"\xfd7zXZ\x00": "xz"}
 
 
-def _length_prefixed(path: Path, magic: bytes) -> bool:
-    """A file of messages each after its length (4 bytes, big-endian), as an OpenTelemetry
-    Collector's file exporter writes with `format: proto` or `compression: zstd`: text never
-    starts with a NUL byte, and the first length fits in the file."""
-    if len(magic) < 5 or magic[0] != 0 or is_gzip(path):
-        return False
-    return 0 < int.from_bytes(magic[:4], "big") <= path.stat().st_size - 4
+def _length_prefixed(path: Path, magic: bytes) -> str | None:
+    """Why a file of messages each after its length (4 bytes, big-endian), as an OpenTelemetry
+    Collector's file exporter writes with `format: proto` or `compression: zstd` (without its
+    native compression), cannot be read; None for another file. `magic` is the file's first
+    bytes as stored: text never starts with a NUL byte, and the first length fits in the file."""
+    if len(magic) < 5 or magic[0] != 0 or not 0 < int.from_bytes(magic[:4], "big") <= path.stat().st_size - 4:
+        return None
+    setting = "compression: zstd" if magic[4:].startswith(ZSTD) else "format: proto"
+    return (f"{path}: an OpenTelemetry Collector file exporter's file written with {setting} (each export after "
+            "its length); land what it writes as JSON lines: format json, and no compression or zstd with the "
+            "feature gate exporter.file.nativeCompression (a file named .zst)")
+
+
+def unreadable(path: Path) -> str:
+    """Why a compressed file that does not decompress cannot be used."""
+    with path.open("rb") as handle:
+        framed = _length_prefixed(path, handle.read(8))  # named .zst, say, by whoever set up the Collector
+    return framed or f"{path}: not a readable {compression(path)} file (corrupt, or cut short)"
 
 
 def _is_data(path: Path) -> bool:
-    """A file a folder is searched for: a text format's file, as written, gzipped or rotated, or Parquet."""
+    """A file a folder is searched for: a text format's file, as written, compressed or rotated, or Parquet."""
     return data_suffix(path) in TEXT_SUFFIXES or path.suffix.lower() == ".parquet"
 
 
@@ -103,17 +114,17 @@ def detect(path: Path) -> str:
         magic = handle.read(8)
     packed = next((name for start, name in COMPRESSED.items() if magic.startswith(start)), None)
     if packed:
-        raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or gzipped under a name ending .gz")
-    if _length_prefixed(path, magic):
-        setting = "compression: zstd" if magic[4:].startswith(ZSTD) else "format: proto"
-        raise LedgerError(f"{path}: an OpenTelemetry Collector file exporter's file written with {setting} (each "
-                          "export after its length); land what it writes as JSON lines: format json, no "
-                          "compression (gzip rotated files to save space)")
+        named = "under a name ending .zst" if packed == "zstd" else "gzipped under a name ending .gz"
+        raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or {named}")
+    framed = None if compression(path) else _length_prefixed(path, magic)
+    if framed:
+        raise LedgerError(framed)
     if magic.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark: Excel's "Unicode Text"
         raise LedgerError(f"{path}: UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)")
     if magic.startswith(b"PAR1") or data_suffix(path) == ".parquet":
-        if is_gzip(path):
-            raise LedgerError(f"{path}: a gzipped Parquet file; land it decompressed (Parquet compresses itself)")
+        if compression(path):
+            raise LedgerError(f"{path}: a {compression(path)}-compressed Parquet file; land it decompressed (Parquet "
+                              "compresses itself)")
         return next(name for name, spec in FORMATS.items() if spec.detect.parquet)
     lines = _first_lines(path)
     if not lines:

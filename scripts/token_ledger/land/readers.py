@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import csv_blank_records, first_character, is_gzip, open_data
+from token_ledger.land.contents import compression, csv_blank_records, first_character, open_data
 from token_ledger.land.fields import Field, lit
 
 # the longest line (a record, or an export request of many) the careful path reads: DuckDB's
@@ -448,7 +448,7 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
 def _text(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     """A file's whole text (decompressed); None when it is not UTF-8."""
     try:
-        if is_gzip(path):  # read_text does not decompress
+        if compression(path):  # read_text does not decompress
             with open_data(path) as handle:
                 return handle.read().decode("utf-8")
         return con.execute("select content from read_text(?)", [file_pattern(path)]).fetchone()[0]
