@@ -9,6 +9,7 @@ each seed and round, copies it and breaks every file (people.csv too) the ways e
 most keep their shape and get JSON values of another type or shape (a number by an object, a
 negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
 others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short.
+Some are then gzipped or zstd-compressed (`.gz`, `.zst`), a few of those cut short.
 Each round lands its copy into the seed's home and runs `token-ledger run` (the second lands
 the same requests again, some changed), under a k chosen again (1-3), after erasing a person
 about every other round. It checks what the contract promises: every command exits 0, prints
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import gzip
 import io
 import json
 import os
@@ -37,6 +39,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import zstandard
 
 FORMATS = ("canonical", "canonical-csv", "canonical-parquet", "claude-code-otel", "claude-code-jsonl",
            "litellm-spendlogs")
@@ -53,6 +56,10 @@ OWNERS = "transcript-users.csv"
 INCREMENTAL = ("restricted.fct_usage_events", "restricted.fct_person_usage_daily", "marts.fct_usage_daily",
                "marts.fct_focus_costs")
 PER_RECORD = ("canonical", "litellm-spendlogs", "claude-code-jsonl")  # one record per line (CSV: per row)
+PACKED = {".gz": (gzip.compress, gzip.decompress),
+          ".zst": (lambda data: zstandard.ZstdCompressor().compress(data),
+                   lambda data: zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+                   .read())}
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -149,6 +156,19 @@ def break_files(rng: random.Random, folder: Path) -> None:
         if not values_only and rng.random() < 0.2:
             text = text[: rng.randrange(len(text) + 1)]
         path.write_text(text, encoding="utf-8")
+        if rng.random() < 0.15:
+            _pack(rng, path)
+
+
+def _pack(rng: random.Random, path: Path) -> None:
+    """The file as object stores and log shippers keep one: gzipped or zstd-compressed under
+    its name and `.gz` or `.zst`, now and then cut short."""
+    suffix = rng.choice(sorted(PACKED))
+    data = PACKED[suffix][0](path.read_bytes())
+    if rng.random() < 0.1:
+        data = data[: rng.randrange(len(data) + 1)]
+    path.with_name(path.name + suffix).write_bytes(data)
+    path.unlink()
 
 
 def _unaccounted(home: Path) -> list[str]:
@@ -166,7 +186,10 @@ def _unaccounted(home: Path) -> list[str]:
         path = Path(name)
         if path.suffix == ".parquet":  # rows, not lines: a Parquet file lands or is quarantined whole
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
+        if path.suffix in PACKED:
+            data, path = PACKED[path.suffix][1](data), path.with_suffix("")
+        text = data.decode("utf-8", errors="replace")
         lines = (len(list(csv.reader(io.StringIO(text)))) - 1 if path.suffix == ".csv"
                  else sum(1 for line in text.split("\n") if line.strip()))
         if counted != lines:
