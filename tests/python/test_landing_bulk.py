@@ -537,15 +537,25 @@ def _collector_zstd(data: bytes) -> bytes:
     return b"".join(zstandard.ZstdCompressor().compress(line) for line in data.splitlines(keepends=True))
 
 
+def _collector_framed(data: bytes) -> bytes:
+    """JSON lines as an OpenTelemetry Collector's file exporter writes them with `compression:
+    zstd` without its native compression: each export compressed, after its length (4 bytes,
+    big-endian), in a file named as the Collector's configuration says."""
+    frames = (zstandard.ZstdCompressor().compress(line) for line in data.splitlines() if line.strip())
+    return b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames)
+
+
 def _packed(source: Path, target: Path) -> None:
     """Every file of `source` written compressed to the same place under `target`, gzip
     (`name.gz`) and zstd (`name.zst`) by turns; the OpenTelemetry files as a Collector writes
-    them with zstd."""
+    them with zstd, natively (logs) or framed (metrics)."""
     files = sorted(p for p in source.rglob("*") if p.is_file() and p.name != "EXPECTED.md")
     for n, path in enumerate(files):
         suffix, pack = (".gz", gzip.compress) if n % 2 else (".zst", _zstd)
-        if path.parent.name.startswith("claude-code-otel"):
+        if path.parent.name == "claude-code-otel":
             suffix, pack = ".zst", _collector_zstd
+        elif path.parent.name == "claude-code-otel-metrics":
+            suffix, pack = "", _collector_framed
         copy = target / path.relative_to(source).parent / (path.name + suffix)
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(pack(path.read_bytes()))
@@ -571,7 +581,8 @@ def _landed(home: Path, root: Path) -> dict[str, list]:
 def test_compressed_files_land_as_their_contents_do(tmp_path: Path) -> None:
     """Rotated logs and object-store exports arrive gzipped or zstd-compressed: every format's
     fixtures, generated days (landed in bulk) and a file of bad records land from `.gz` and
-    `.zst` files exactly as from the files themselves, found in folders and recognised; the bad
+    `.zst` files, and a Collector's framed zstd, exactly as from the files themselves, found in
+    folders and recognised; the bad
     records are quarantined at their lines (written out by hand in conftest), and the copies log
     rotation leaves are found. A compressed file that is corrupt or cut short, gzip or zstd
     under another name and another compression are quarantined whole, naming the file only,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import zstandard
 
 from conftest import LITELLM_COUNT_REASON, query, run_cli
 
@@ -34,14 +35,10 @@ def _planted(n: int) -> str:
     return f"planted.{n}@corp.example"
 
 
-def _collector_zstd(export: bytes, work: Path) -> bytes:
-    """An export as an OpenTelemetry Collector's file exporter writes it with `compression: zstd`:
-    compressed (here by DuckDB's zstd writer), after its length (4 bytes, big-endian)."""
-    target = work / "export.zst"
-    duckdb.connect().execute(f"copy (select ? as j) to '{target}' (format csv, header false, quote '', escape '', "
-                             "delim '\x01', compression zstd)", [export.decode().rstrip("\n")])
-    frame = target.read_bytes()
-    target.unlink()
+def _collector_zstd(export: bytes) -> bytes:
+    """An export as an OpenTelemetry Collector's file exporter writes it with `compression: zstd`
+    (without its native compression): compressed, after its length (4 bytes, big-endian)."""
+    frame = zstandard.ZstdCompressor().compress(export)
     return len(frame).to_bytes(4, "big") + frame
 
 
@@ -175,12 +172,14 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
             b"\n")[0].replace(b'"asInt":"2"', b'"asInt":"-2"', 1) + b"\n",
         "owners-typo.csv": b"key_type,key_id,team_id,valid_from\nanthropic_api_key,apikey_P1,T-1,2025-01-01\n"
                            b"anthropic_key,apikey_P2,T-1,2025-01-01\n",
-        # a Collector's file exporter writing zstd-compressed or protobuf messages, each after its length
-        # (the protobuf message: one empty ResourceLogs, field 1)
-        "collector-zstd.json": _collector_zstd(export, drop.parent),
-        # the same, named as zstd (a file that is not one)
-        "collector-zstd-named.json.zst": _collector_zstd(export + b" ", drop.parent),
+        # a Collector's file exporter writing zstd-compressed messages, each after its length: they
+        # land, also under a name for zstd (a file that is not one); protobuf messages (one empty
+        # ResourceLogs, field 1), compressed so or not, and such a file cut short do not
+        "collector-zstd.json": _collector_zstd(export),
+        "collector-zstd-named.json.zst": _collector_zstd(export + b" "),
         "collector-proto.json": b"\x00\x00\x00\x02\x0a\x00",
+        "collector-proto-zstd.json": _collector_zstd(b"\x0a\x00"),
+        "collector-zstd-cut.json": (_collector_zstd(export + b"  ") * 2)[:-9],
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -231,12 +230,10 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "snowflake-no-header.csv": (None, "line 1 is a record, not a header: a CSV is read by its header row "
                                           "(Snowflake's unload writes one with HEADER = TRUE)"),
         "s3-download.jsonl": (None, "gzip-compressed; land it decompressed, or gzipped under a name ending .gz"),
-        **{f"collector-{kind}.json" + (".zst" if kind == "zstd-named" else ""): (None, f"an OpenTelemetry Collector file exporter's file written with {setting} "
-                                            "(each export after its length); land what it writes as JSON lines: "
-                                            "format json, and no compression or zstd with the feature gate "
-                                            "exporter.file.nativeCompression (a file named .zst)")
-           for kind, setting in (("zstd", "compression: zstd"), ("zstd-named", "compression: zstd"),
-                                 ("proto", "format: proto"))},
+        **{f"collector-{kind}.json": (None, "an OpenTelemetry Collector file exporter's file written with format: "
+                                            "proto (each export after its length); land what it writes as JSON "
+                                            "lines: format json") for kind in ("proto", "proto-zstd")},
+        "collector-zstd-cut.json": (None, "not a readable OpenTelemetry Collector zstd file (corrupt, or cut short)"),
     }
 
 
@@ -266,6 +263,11 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
         db, "select file_path, line_number, reason from raw.quarantine")}
     assert {k: v for k, v in quarantined.items() if k[0] in expected} == {
         (name, line): reason for name, (line, reason) in expected.items()}
+    # a Collector's framed zstd exports land: the fixture's first export holds one request
+    # (EXPECTED.md), at its line; the copy under a .zst name holds it again, a replay
+    assert query(db, "select o.request_id, o._line from raw.claude_code_otel_events as o inner join "
+                     "raw.load_batches as b on o._batch_id = b.batch_id where b.file_path like '%/collector-zstd%'"
+                 ) == [("req_otel_0001", 1)]
     # every good record beside a pill is in the facts and the published file
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}

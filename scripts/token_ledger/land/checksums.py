@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ import duckdb
 import numpy as np
 from blake3 import blake3
 
-from token_ledger.land.contents import UNREADABLE_ERRORS, compression, inflate
+from token_ledger.land.contents import UNREADABLE_ERRORS, compression, framed, inflate
 
 PREFIX = "blake3:"
 NEWLINE = ord("\n")
@@ -49,7 +50,8 @@ QUARANTINED_WHOLE = """
 def checksum(path: Path) -> tuple[str, int]:
     """The file's digest and its number of lines, in one pass. Both release the GIL (BLAKE3 on
     large buffers, NumPy's count; `bytes.count` would not), so files are summed in parallel.
-    A compressed file's digest is of its bytes as stored, its lines those of its contents."""
+    A compressed file's digest is of its bytes as stored, its lines those of its contents (a
+    Collector's framed zstd file: its exports)."""
     digest = blake3(max_threads=1)
 
     def digested() -> Iterator[bytes]:
@@ -57,9 +59,13 @@ def checksum(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             yield chunk
 
-    lines, last, kind = 0, b"\n", compression(path)
+    chunks = digested()
+    first = next(chunks, b"")
+    kind = "framed" if framed(first[:8]) else compression(path)
+    chunks = itertools.chain([first], chunks)
+    lines, last = 0, b"\n"
     try:
-        for data in (inflate(digested(), kind) if kind else digested()):
+        for data in (inflate(chunks, kind) if kind else chunks):
             lines += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE))
             last = data[-1:] or last
     except UNREADABLE_ERRORS:  # not compressed so after all, or cut short: its digest names it

@@ -6,6 +6,10 @@ zstd from newer shippers, and from an OpenTelemetry Collector's file exporter wi
 compression). DuckDB's readers decompress such a file themselves, chosen by its name; the few
 places that look at a file in Python (its first bytes or lines, its line count) open it here,
 so they see what those readers see.
+
+A Collector's file exporter with `compression: zstd` and without its native compression frames
+each export itself: compressed on its own, after its length (4 bytes, big-endian). No zstd
+reader reads that; `open_data` gives its exports decompressed, one per line, whatever its name.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import zstandard
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
 # what decompressing a corrupt or cut-short file of either raises
 UNREADABLE_ERRORS = (zlib.error, zstandard.ZstdError, EOFError)
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 NEWLINE, QUOTE, RETURN = ord("\n"), ord('"'), ord("\r")
 CHUNK = 1 << 22  # bytes read at a time where a file is scanned in Python
 ROTATED = re.compile(r"(\.\d{1,3}|-\d{8}(\d{2})?)$")  # logrotate's numbered copies and its `dateext`
@@ -45,16 +50,57 @@ def data_suffix(path: Path) -> str:
     return Path(ROTATED.sub("", name)).suffix
 
 
+def framed(head: bytes) -> bool:
+    """Whether a file's first 8 bytes (as stored) open a Collector's framed zstd file: a length,
+    then a zstd frame. Text never starts with a NUL byte."""
+    return len(head) >= 8 and head[0] == 0 and head[4:8] == ZSTD_MAGIC
+
+
+def is_framed(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return framed(handle.read(8))
+
+
 def open_data(path: Path) -> BinaryIO:
     """The file's contents, decompressed if it is compressed (reading a corrupt one raises
     OSError, EOFError or zstandard.ZstdError; a zstd file cut short reads as far as it goes)."""
+    handle = path.open("rb")
+    if framed(handle.peek(8)[:8]):
+        return io.BufferedReader(_Stream(unframe(iter(lambda: handle.read(CHUNK), b"")), handle))
     kind = compression(path)
     if kind == "gzip":
+        handle.close()
         return gzip.open(path, "rb")
     if kind == "zstd":  # every frame: a file may be several, as `cat a.zst b.zst` makes
-        reader = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True, closefd=True)
-        return io.BufferedReader(reader)
-    return path.open("rb")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(handle, read_across_frames=True,
+                                                                            closefd=True))
+    return handle
+
+
+class _Stream(io.RawIOBase):
+    """A readable stream of the chunks an iterator yields; closing it closes `handle`."""
+
+    def __init__(self, chunks: Iterator[bytes], handle: BinaryIO) -> None:
+        super().__init__()
+        self._chunks, self._handle, self._chunk, self._at = chunks, handle, b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while self._at == len(self._chunk):
+            self._chunk, self._at = next(self._chunks, None), 0
+            if self._chunk is None:
+                self._chunk = b""
+                return 0
+        size = min(len(buffer), len(self._chunk) - self._at)
+        buffer[:size] = memoryview(self._chunk)[self._at:self._at + size]
+        self._at += size
+        return size
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
 
 
 def first_character(path: Path) -> bytes:
@@ -109,11 +155,33 @@ def _scan_records(path: Path) -> tuple[int, list[int]]:
     return records + (0 if last == b"\n" else 1), blanks
 
 
+def unframe(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The exports of a Collector's framed zstd file, from its chunks: each decompressed, ending
+    a line. Raises zstandard.ZstdError when a frame is not zstd, EOFError when the file is cut
+    short."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        start = 0
+        while len(pending) - start >= 4:
+            end = start + 4 + int.from_bytes(pending[start:start + 4], "big")
+            if len(pending) < end:
+                break
+            yield b"".join(inflate([bytes(pending[start + 4:end])], "zstd")) + b"\n"
+            start = end
+        del pending[:start]
+    if pending:
+        raise EOFError("framed zstd file cut short")
+
+
 def inflate(chunks: Iterable[bytes], kind: str) -> Iterator[bytes]:
-    """The decompressed contents of a compressed file's chunks (`kind` gzip or zstd), every
-    member or frame of it (a file may be several streams one after another, as `cat a.gz b.gz`
-    makes). Raises zlib.error or zstandard.ZstdError when the data is not of that kind, EOFError
-    when it is cut short."""
+    """The decompressed contents of a compressed file's chunks (`kind` gzip, zstd, or framed: a
+    Collector's), every member or frame of it (a file may be several streams one after
+    another, as `cat a.gz b.gz` makes). Raises zlib.error or zstandard.ZstdError when the data
+    is not of that kind, EOFError when it is cut short."""
+    if kind == "framed":
+        yield from unframe(chunks)
+        return
     new = _MEMBERS[kind]
     member, fed = new(), False
     for chunk in chunks:

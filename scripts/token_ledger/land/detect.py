@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import compression, data_suffix, open_data
+from token_ledger.land.contents import ZSTD_MAGIC, compression, data_suffix, framed, is_framed, open_data
 from token_ledger.land.formats import FORMATS
 from token_ledger.land.readers import csv_delimiter
 
@@ -18,29 +18,27 @@ class EmptyFile(LedgerError):
 
 TEXT_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv"}
 # compressions a file's first bytes show; gzip and zstd are read, from a name ending .gz or .zst
-ZSTD = b"\x28\xb5\x2f\xfd"
-COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", ZSTD: "zstd", b"PK\x03\x04": "zip",
+COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", ZSTD_MAGIC: "zstd", b"PK\x03\x04": "zip",
               b"\xfd7zXZ\x00": "xz"}
+PROTO = ("an OpenTelemetry Collector file exporter's file written with format: proto (each export after its "
+         "length); land what it writes as JSON lines: format json")
 
 
-def _length_prefixed(path: Path, magic: bytes) -> str | None:
-    """Why a file of messages each after its length (4 bytes, big-endian), as an OpenTelemetry
-    Collector's file exporter writes with `format: proto` or `compression: zstd` (without its
-    native compression), cannot be read; None for another file. `magic` is the file's first
-    bytes as stored: text never starts with a NUL byte, and the first length fits in the file."""
-    if len(magic) < 5 or magic[0] != 0 or not 0 < int.from_bytes(magic[:4], "big") <= path.stat().st_size - 4:
-        return None
-    setting = "compression: zstd" if magic[4:].startswith(ZSTD) else "format: proto"
-    return (f"{path}: an OpenTelemetry Collector file exporter's file written with {setting} (each export after "
-            "its length); land what it writes as JSON lines: format json, and no compression or zstd with the "
-            "feature gate exporter.file.nativeCompression (a file named .zst)")
+def _length_prefixed(path: Path, magic: bytes) -> bool:
+    """A file of messages each after its length (4 bytes, big-endian), from its first bytes
+    `magic`: text never starts with a NUL byte, and the first length fits in the file."""
+    return len(magic) >= 5 and magic[0] == 0 and 0 < int.from_bytes(magic[:4], "big") <= path.stat().st_size - 4
 
 
 def unreadable(path: Path) -> str:
     """Why a compressed file that does not decompress cannot be used."""
     with path.open("rb") as handle:
-        framed = _length_prefixed(path, handle.read(8))  # named .zst, say, by whoever set up the Collector
-    return framed or f"{path}: not a readable {compression(path)} file (corrupt, or cut short)"
+        head = handle.read(8)
+    if framed(head):
+        return f"{path}: not a readable OpenTelemetry Collector zstd file (corrupt, or cut short)"
+    if _length_prefixed(path, head):  # named .gz, say, by whoever set up the Collector
+        return f"{path}: {PROTO}"
+    return f"{path}: not a readable {compression(path)} file (corrupt, or cut short)"
 
 
 def _is_data(path: Path) -> bool:
@@ -116,9 +114,9 @@ def detect(path: Path) -> str:
     if packed:
         named = "under a name ending .zst" if packed == "zstd" else "gzipped under a name ending .gz"
         raise LedgerError(f"{path}: {packed}-compressed; land it decompressed, or {named}")
-    framed = None if compression(path) else _length_prefixed(path, magic)
-    if framed:
-        raise LedgerError(framed)
+    # protobuf exports, each after its length, compressed each (a Collector's framed zstd) or not
+    if (not compression(path) and _length_prefixed(path, magic)) or (magic[:1] != b"{" and is_framed(path)):
+        raise LedgerError(f"{path}: {PROTO}")
     if magic.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark: Excel's "Unicode Text"
         raise LedgerError(f"{path}: UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)")
     if magic.startswith(b"PAR1") or data_suffix(path) == ".parquet":

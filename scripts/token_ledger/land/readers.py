@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv as pycsv
 import json
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger.errors import LedgerError
-from token_ledger.land.contents import compression, csv_blank_records, first_character, open_data
+from token_ledger.land.contents import CHUNK, compression, csv_blank_records, first_character, is_framed, open_data
 from token_ledger.land.fields import Field, lit
 
 # the longest line (a record, or an export request of many) the careful path reads: DuckDB's
@@ -85,7 +86,9 @@ def _quote(name: str) -> str:
 def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """`lines(_line, _raw)`: every non-blank line of a text file, numbered from 1, a byte-order
     mark removed. A file with bytes that are not UTF-8 is read from a copy where each becomes
-    U+FFFD, so only its lines with such bytes are quarantined (`JSONL_PRE_RULES`)."""
+    U+FFFD, so only its lines with such bytes are quarantined (`JSONL_PRE_RULES`); a
+    Collector's framed zstd file, which no DuckDB reader decompresses, from a copy of its
+    exports, one per line (`contents.unframe`)."""
     sql = f"""
         create or replace temp table lines as
         select _line, case when _line = 1 then ltrim(_raw, '{BOM}') else _raw end as _raw from (
@@ -93,7 +96,14 @@ def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ) where nullif(trim(ltrim(_raw, '{BOM}')), '') is not null
     """
     try:
-        con.execute(sql, [file_pattern(path)])
+        if not is_framed(path):
+            con.execute(sql, [file_pattern(path)])
+            return
+        with tempfile.TemporaryDirectory() as folder, open_data(path) as handle:
+            unframed = Path(folder) / "unframed.jsonl"
+            with unframed.open("wb") as copy:
+                shutil.copyfileobj(handle, copy, CHUNK)
+            con.execute(sql, [file_pattern(unframed)])
     except duckdb.InvalidInputException:
         with tempfile.TemporaryDirectory() as folder:
             repaired = Path(folder) / "repaired.txt"
