@@ -9,7 +9,8 @@ each seed and round, copies it and breaks every file (people.csv too) the ways e
 most keep their shape and get JSON values of another type or shape (a number by an object, a
 negative, a decimal, a string, a huge number; a field removed), or CSV cells likewise; the
 others also get a byte changed, a line cut, doubled, emptied or removed, or are cut short.
-Some are then gzipped or zstd-compressed (`.gz`, `.zst`), a few of those cut short.
+Some are then gzipped or zstd-compressed (`.gz`, `.zst`; OpenTelemetry files also as a
+Collector frames them with zstd), a few of those cut short.
 Each round lands its copy into the seed's home and runs `token-ledger run` (the second lands
 the same requests again, some changed), under a k chosen again (1-3), after erasing a person
 about every other round. It checks what the contract promises: every command exits 0, prints
@@ -162,13 +163,19 @@ def break_files(rng: random.Random, folder: Path) -> None:
 
 def _pack(rng: random.Random, path: Path) -> None:
     """The file as object stores and log shippers keep one: gzipped or zstd-compressed under
-    its name and `.gz` or `.zst`, now and then cut short."""
+    its name and `.gz` or `.zst`; an OpenTelemetry file, half the time, as a Collector's file
+    exporter writes it with `compression: zstd` (each line compressed, after its length, under
+    the same name); now and then cut short."""
     suffix = rng.choice(sorted(PACKED))
-    data = PACKED[suffix][0](path.read_bytes())
+    if path.name.startswith("claude-code-otel") and rng.random() < 0.5:
+        frames = [zstandard.ZstdCompressor().compress(line) for line in path.read_bytes().split(b"\n") if line]
+        data, target = b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames), path
+    else:
+        data, target = PACKED[suffix][0](path.read_bytes()), path.with_name(path.name + suffix)
     if rng.random() < 0.1:
         data = data[: rng.randrange(len(data) + 1)]
-    path.with_name(path.name + suffix).write_bytes(data)
     path.unlink()
+    target.write_bytes(data)
 
 
 def _unaccounted(home: Path) -> list[str]:
