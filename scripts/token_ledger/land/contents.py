@@ -63,7 +63,8 @@ def is_framed(path: Path) -> bool:
 
 def open_data(path: Path) -> BinaryIO:
     """The file's contents, decompressed if it is compressed (reading a corrupt one raises
-    OSError, EOFError or zstandard.ZstdError; a zstd file cut short reads as far as it goes)."""
+    OSError, EOFError or zstandard.ZstdError; a zstd file cut short reads as far as it goes); a
+    Collector's framed zstd file (`framed`, whatever its name) as its exports, one per line."""
     handle = path.open("rb")
     if framed(handle.peek(8)[:8]):
         return io.BufferedReader(_Stream(unframe(iter(lambda: handle.read(CHUNK), b"")), handle))
@@ -89,10 +90,10 @@ class _Stream(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         while self._at == len(self._chunk):
-            self._chunk, self._at = next(self._chunks, None), 0
-            if self._chunk is None:
-                self._chunk = b""
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 return 0
+            self._chunk, self._at = chunk, 0
         size = min(len(buffer), len(self._chunk) - self._at)
         buffer[:size] = memoryview(self._chunk)[self._at:self._at + size]
         self._at += size
