@@ -42,12 +42,24 @@ def _collector_zstd(export: bytes) -> bytes:
     return len(frame).to_bytes(4, "big") + frame
 
 
+def _misshapen(line: bytes, *path: str | int) -> bytes:
+    """An OTLP/JSON export request whose list at `path` (under its first resource) holds `true`."""
+    doc = json.loads(line)
+    holder = doc[path[0]][0]
+    for step in path[1:-1]:
+        holder = holder[step]
+    holder[path[-1]] = True
+    return json.dumps(doc).encode() + b"\n"
+
+
 def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
     """Write the pills; file name -> (line, reason) each is quarantined with (None: not quarantined)."""
     drop.mkdir(parents=True)
     pages = [json.loads((FIXTURES / "anthropic-usage-report" / f"page-{n}.json").read_text()) for n in (1, 2)]
     row = json.loads((FIXTURES / "claude-code-analytics" / "page-1.json").read_text())["data"][0]
-    export = (FIXTURES / "claude-code-otel" / "collector-export.jsonl").read_bytes().split(b"\n")[0]
+    exports = (FIXTURES / "claude-code-otel" / "collector-export.jsonl").read_bytes().split(b"\n")
+    points = (FIXTURES / "claude-code-otel-metrics" / "metrics.jsonl").read_bytes().split(b"\n")
+    export = exports[0]
 
     def analytics(**changes: object) -> bytes:
         """A Claude Code analytics page: a good row, then one with a nested count of another shape."""
@@ -183,6 +195,11 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
+        # an export whose list holds another value, after a good one: that line alone is quarantined
+        "otel-attributes-bool.jsonl": exports[3] + b"\n" + _misshapen(exports[3], "resourceLogs", "scopeLogs", 0,
+                                                                    "logRecords", 0, "attributes"),
+        "metrics-points-object.jsonl": points[0] + b"\n" + _misshapen(points[6], "resourceMetrics", "scopeMetrics", 0,
+                                                                    "metrics", 0, "sum", "dataPoints"),
     }
     for name, data in files.items():
         (drop / name).write_bytes(data)
@@ -223,6 +240,9 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         **{f"litellm-cached-{kind}.jsonl": (2, LITELLM_COUNT_REASON) for kind in ("negative", "decimal")},
         "litellm-searches-negative.jsonl": (2, LITELLM_COUNT_REASON),
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
+        "otel-attributes-object.jsonl": (1, "field 'attributes' is not a JSON array"),
+        "otel-attributes-bool.jsonl": (2, "field 'attributes' is not a JSON array"),
+        "metrics-points-object.jsonl": (2, "field 'dataPoints' is not a JSON array"),
         "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),
         "owners-typo.csv": (3, "field 'key_type' is not one of anthropic_api_key, anthropic_workspace, "
                                "openai_api_key, openai_project, openai_user"),
@@ -268,6 +288,10 @@ def test_poison_pills_never_stop_the_warehouse(tmp_path: Path) -> None:
     assert query(db, "select o.request_id, o._line from raw.claude_code_otel_events as o inner join "
                      "raw.load_batches as b on o._batch_id = b.batch_id where b.file_path like '%/collector-zstd%'"
                  ) == [("req_otel_0001", 1)]
+    # the good export beside a misshapen one lands (the fixture's fourth line: one request)
+    assert query(db, "select o.request_id from raw.claude_code_otel_events as o inner join raw.load_batches as b "
+                     "on o._batch_id = b.batch_id where b.file_path like '%/otel-attributes-bool.jsonl'"
+                 ) == [("req_otel_0004",)]
     # every good record beside a pill is in the facts and the published file
     landed = {r[0] for r in query(db, "select request_id from restricted.fct_usage_events "
                                       "where request_id like 'pill-%'")}

@@ -272,6 +272,30 @@ def _otlp_export(signal: str) -> str:
     return f"coalesce(case when json_valid(_raw) then json_type(_raw, '$.{signal}') = 'ARRAY' end, false)"
 
 
+# the lists of an OTLP/JSON export request, under each element of its top list (field, JSON path)
+OTLP_LISTS = {
+    "resourceLogs": (("attributes", ".resource.attributes"), ("scopeLogs", ".scopeLogs"),
+                     ("logRecords", ".scopeLogs[*].logRecords"),
+                     ("attributes", ".scopeLogs[*].logRecords[*].attributes")),
+    "resourceMetrics": (("attributes", ".resource.attributes"), ("scopeMetrics", ".scopeMetrics"),
+                        ("metrics", ".scopeMetrics[*].metrics"),
+                        ("dataPoints", ".scopeMetrics[*].metrics[*].sum.dataPoints"),
+                        ("attributes", ".scopeMetrics[*].metrics[*].sum.dataPoints[*].attributes")),
+}
+MISSHAPEN_RULE = ("_misshapen is not null", "'field ''' || _misshapen || ''' is not a JSON array'")
+
+
+def _misshapen(signal: str) -> str:
+    """SQL: for a line `_raw` that is an OTLP/JSON export request of `signal`, the first of its
+    lists (`OTLP_LISTS`) that holds a value other than an array (an object, a number, …);
+    else NULL. Such a line is quarantined, not unnested: DuckDB cannot read the value as a
+    list, and the whole file would fail to read."""
+    cases = " ".join(f"when not coalesce(list_bool_and(list_transform(json_extract(_raw, '$.{signal}[*]{path}'), "
+                     f"lambda v: json_type(v) in ('ARRAY', 'NULL'))), true) then '{name}'"
+                     for name, path in OTLP_LISTS[signal])
+    return f"case when {_otlp_export(signal)} then case {cases} end end"
+
+
 def _attribute(holder: str, key: str) -> str:
     """SQL: the value of attribute `key` of an OTLP object's `attributes` array, as text."""
     found = (f"list_filter(cast(coalesce(json_extract({holder}, '$.attributes'), '[]') as json[]), "
@@ -301,12 +325,13 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
     }
     columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
     is_export, is_logs = _otlp_export("resourceMetrics"), _otlp_export("resourceLogs")
+    misshapen = _misshapen("resourceMetrics")
     con.execute(
         f"""
         create or replace temp table otel_points as
         with resource_metrics as (
             select _line, unnest(cast(json_extract(_raw, '$.resourceMetrics') as json[])) as rm
-            from lines where {is_export}
+            from lines where {is_export} and {misshapen} is null
         ),
         -- each list read once, before it is unnested, and each point carrying only its resource
         -- and its metric's name and temporality (as `otel`)
@@ -344,16 +369,18 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
         raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
     records = f"""
         select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key, true as _is_export,
-            * exclude (_line, _raw, _wanted)
+            cast(null as varchar) as _misshapen, * exclude (_line, _raw, _wanted)
         from otel_points where _wanted
         union all
-        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, false, {nulls}
-        from lines where not {is_export} and not {is_logs}
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, {is_export},
+            {misshapen}, {nulls}
+        from lines where not ({is_export} and {misshapen} is null) and not {is_logs}
         order by _line
     """
     ignored = con.execute("select count(*) filter (where not _wanted) from otel_points").fetchone()[0]
     others = con.execute(f"select count(*) from lines where {is_logs}").fetchone()[0]
-    rules = [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP metrics export request (no resourceMetrics)'")]
+    rules = [*JSONL_PRE_RULES, MISSHAPEN_RULE,
+             ("not _is_export", "'not an OTLP metrics export request (no resourceMetrics)'")]
     return Read(records, rules, ignored, others, own="_is_export")
 
 
@@ -375,6 +402,7 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
     (`Read.others`)."""
     read_lines(con, path)
     is_logs, is_metrics = _otlp_export("resourceLogs"), _otlp_export("resourceMetrics")
+    misshapen = _misshapen("resourceLogs")
     pivots = ",\n".join(f"arg_min_null(value, place) filter (where key = '{key}') as {name}"
                         for name, key in OTEL_ATTRIBUTES.items())
     con.execute(
@@ -383,7 +411,7 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
         with parsed as (
             select _line, _raw, json_valid(_raw) as _valid,
                 case when json_valid(_raw) then json_type(_raw) end as _type,
-                {is_logs} as _is_export
+                {is_logs} and {misshapen} is null as _is_export
             from lines
         ),
         resource_logs as (
@@ -441,17 +469,19 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
         raise LedgerError(f"{path}: not OTLP/JSON lines (no line parses as JSON)")
     records = f"""
         select _line, _raw, true as _valid, 'OBJECT' as _type, cast(null as varchar) as _dup_key,
-            true as _is_export, {values}
+            true as _is_export, cast(null as varchar) as _misshapen, {values}
         from otel_records where {is_usage}
         union all
-        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, false, {nulls}
+        select _line, _raw, json_valid(_raw), case when json_valid(_raw) then json_type(_raw) end, null, {is_logs},
+            {misshapen}, {nulls}
         from lines
-        where not {is_logs} and not {is_metrics}
+        where not ({is_logs} and {misshapen} is null) and not {is_metrics}
         order by _line
     """
     ignored = con.execute(f"select count(*) from otel_records where not coalesce({is_usage}, false)").fetchone()[0]
     others = con.execute(f"select count(*) from lines where {is_metrics}").fetchone()[0]
-    rules = [*JSONL_PRE_RULES, ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
+    rules = [*JSONL_PRE_RULES, MISSHAPEN_RULE,
+             ("not _is_export", "'not an OTLP logs export request (no resourceLogs)'")]
     return Read(records, rules, ignored, others, own="_is_export")
 
 
