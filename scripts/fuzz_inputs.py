@@ -15,8 +15,9 @@ Each round lands its copy into the seed's home and runs `token-ledger run` (the 
 the same requests again, some changed), under a k chosen again (1-3), after erasing a person
 about every other round. It checks what the contract promises: every command exits 0, prints
 no traceback and no email address, every line of a per-record file is landed, quarantined or
-skipped, no erased address is left in any table of the private warehouse, and the
-incremental tables the runs left equal a full refresh. Prints one line per seed (`ok`, or
+skipped, no text file is quarantined whole because a reader failed on it, no erased address
+is left in any table of the private warehouse, and the incremental tables the runs left equal
+a full refresh. Prints one line per seed (`ok`, or
 what failed, with the command's output); exits 1 when a seed failed. About a minute per seed
 (two rounds) on 2 cores. Not part of `make test`:
 each defect it found became a test of its own (tests/python/test_poison_pills.py,
@@ -178,6 +179,16 @@ def _pack(rng: random.Random, path: Path) -> None:
     target.write_bytes(data)
 
 
+def _failed_reads(home: Path) -> list[str]:
+    """Files of text formats quarantined whole because a reader failed on them (DuckDB's error,
+    `cannot be read (... error ...)`): a bad line or value must quarantine that line, and the
+    file's other lines land. A Parquet file that cannot be read is quarantined whole, rightly."""
+    with duckdb.connect(str(home / "token_ledger.duckdb"), read_only=True) as con:
+        rows = con.execute("select file_path, reason from raw.quarantine where line_number is null "
+                           "and reason like 'cannot be read (%error%'").fetchall()
+    return [f"{Path(name).name}: quarantined whole ({reason})" for name, reason in rows]
+
+
 def _unaccounted(home: Path) -> list[str]:
     """Per-record files whose lines (rows) are not all landed, quarantined or skipped. A file
     quarantined whole (one quarantine row without a line: a CSV header missing a required
@@ -253,7 +264,7 @@ def fuzz(seed: int, base: Path, work: Path, rounds: int) -> list[str]:
         results.append(_cli("run", "--home", str(home)))
     failed = [f"`{' '.join(r.args[3:5])}` exited {r.returncode}:\n{(r.stdout + r.stderr)[-2000:]}"
               for r in results if r.returncode or "Traceback" in r.stdout + r.stderr or "@" in r.stdout + r.stderr]
-    return (failed + _unaccounted(home) + _still_named(home, erased)
+    return (failed + _unaccounted(home) + _failed_reads(home) + _still_named(home, erased)
             + ([] if failed else _unlike_a_full_refresh(home)))
 
 
