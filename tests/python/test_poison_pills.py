@@ -42,6 +42,19 @@ def _collector_zstd(export: bytes) -> bytes:
     return len(frame).to_bytes(4, "big") + frame
 
 
+def _parquet_not_utf8(work: Path) -> bytes:
+    """A canonical Parquet file whose address is not UTF-8 (a byte of it changed on the way):
+    DuckDB's reader refuses it, quoting the value."""
+    target = work / "not-utf8.parquet"
+    duckdb.connect().execute(
+        f"copy (select 'pill-40' as request_id, timestamp '2026-10-05 10:00:00' as occurred_at, 'anthropic' as "
+        f"provider, 'claude-sonnet-4-6' as model, '{_planted(30)}' as user_email, 100 as input_tokens, 50 as "
+        f"output_tokens) to '{target}' (format parquet, compression uncompressed)")
+    data = target.read_bytes().replace(_planted(30).encode(), _planted(30).encode().replace(b"0", b"\xca"))
+    target.unlink()
+    return data
+
+
 def _misshapen(line: bytes, *path: str | int) -> bytes:
     """An OTLP/JSON export request whose list at `path` (under its first resource) holds `true`."""
     doc = json.loads(line)
@@ -192,6 +205,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "collector-proto.json": b"\x00\x00\x00\x02\x0a\x00",
         "collector-proto-zstd.json": _collector_zstd(b"\x0a\x00"),
         "collector-zstd-cut.json": (_collector_zstd(export + b"  ") * 2)[:-9],
+        "not-utf8.parquet": _parquet_not_utf8(drop.parent),
         "otel-attributes-object.jsonl": json.dumps({"resourceLogs": [{"resource": {"attributes": {
             "user.email": _planted(8)}}, "scopeLogs": [{"logRecords": [{"attributes": {"user.email": _planted(8)}}]}]}]}
         ).encode() + b"\n",
@@ -241,6 +255,7 @@ def _pills(drop: Path) -> dict[str, tuple[int, str | None]]:
         "litellm-searches-negative.jsonl": (2, LITELLM_COUNT_REASON),
         "metrics-negative.jsonl": (1, "field 'value' is negative"),
         "otel-attributes-object.jsonl": (1, "field 'attributes' is not a JSON array"),
+        "not-utf8.parquet": (None, "cannot be read as Parquet (invalid input error)"),
         "otel-attributes-bool.jsonl": (2, "field 'attributes' is not a JSON array"),
         "metrics-points-object.jsonl": (2, "field 'dataPoints' is not a JSON array"),
         "copilot-negative.jsonl": (2, "field 'ai_credits_used' is negative"),

@@ -739,6 +739,13 @@ def _value_columns(fields: list[Field], available: dict[str, str], path: Path) -
     )
 
 
+def _error_kind(exc: duckdb.Error) -> str:
+    """DuckDB's error by its kind alone (`invalid input error`): its message may quote a value,
+    a person's address among them."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(exc).__name__.removesuffix("Exception")).lower()
+    return words if words.endswith("error") else f"{words} error"
+
+
 def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read:
     """CSV with a header row; malformed rows are kept as records with a `_csv_error`; the
     header again (files joined with `cat`) is ignored."""
@@ -751,7 +758,7 @@ def csv(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Read
             [file_pattern(path)],
         )
     except duckdb.Error as exc:
-        raise LedgerError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from exc
+        raise LedgerError(f"{path}: cannot be read as CSV ({_error_kind(exc)})") from exc
     available = _columns_by_name(con, "csv_rows")
     values = _value_columns(fields, available, path)
     # the header again, where files were joined with `cat`: ignored, not a bad record
@@ -798,7 +805,7 @@ def parquet(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> 
             [file_pattern(path)],
         )
     except duckdb.Error as exc:
-        raise LedgerError(f"{path}: cannot be read as Parquet ({str(exc).splitlines()[0]})") from exc
+        raise LedgerError(f"{path}: cannot be read as Parquet ({_error_kind(exc)})") from exc
     available = _columns_by_name(con, "pq_rows")
     values = _value_columns(fields, available, path)
     return Read(f"select file_row_number + 1 as _line, cast(to_json(p) as varchar) as _raw, {values} from pq_rows as p",
