@@ -298,17 +298,18 @@ def _misshapen(signal: str) -> str:
 
 
 def _read_shaped(con: duckdb.DuckDBPyConnection, signal: str, unnesting: Callable[[str], str]) -> str:
-    """Run the SQL `unnesting(misshapen)`, which unnests the export requests of `signal` where
-    `misshapen` (SQL, `_misshapen`) is NULL; returns the `misshapen` it ran with. A file is read
+    """Run the SQL `unnesting(shape)`, which unnests the export requests of `signal` where
+    `shape` (SQL, `_misshapen`) is NULL; returns the `shape` it ran with. A file is read
     unchecked first: checking every line cost a file of a day's logs and metrics (39 MB) 40%
     more; only where DuckDB cannot read a list as one are its lines checked, and it is read
     again."""
+    shape = "cast(null as varchar)"
     try:
-        con.execute(unnesting("cast(null as varchar)"))
-        return "cast(null as varchar)"
+        con.execute(unnesting(shape))
     except duckdb.ConversionException:
-        con.execute(unnesting(_misshapen(signal)))
-        return _misshapen(signal)
+        shape = _misshapen(signal)
+        con.execute(unnesting(shape))
+    return shape
 
 
 def _attribute(holder: str, key: str) -> str:
@@ -340,11 +341,11 @@ def otel_metrics(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]
     }
     columns = ", ".join(f"{values[f.name]} as {f.col}" for f in fields)
     is_export, is_logs = _otlp_export("resourceMetrics"), _otlp_export("resourceLogs")
-    misshapen = _read_shaped(con, "resourceMetrics", lambda misshapen: f"""
+    misshapen = _read_shaped(con, "resourceMetrics", lambda shape: f"""
         create or replace temp table otel_points as
         with resource_metrics as (
             select _line, unnest(cast(json_extract(_raw, '$.resourceMetrics') as json[])) as rm
-            from lines where {is_export} and {misshapen} is null
+            from lines where {is_export} and {shape} is null
         ),
         -- each list read once, before it is unnested, and each point carrying only its resource
         -- and its metric's name and temporality (as `otel`)
@@ -416,12 +417,12 @@ def otel(con: duckdb.DuckDBPyConnection, path: Path, fields: list[Field]) -> Rea
     is_logs, is_metrics = _otlp_export("resourceLogs"), _otlp_export("resourceMetrics")
     pivots = ",\n".join(f"arg_min_null(value, place) filter (where key = '{key}') as {name}"
                         for name, key in OTEL_ATTRIBUTES.items())
-    misshapen = _read_shaped(con, "resourceLogs", lambda misshapen: f"""
+    misshapen = _read_shaped(con, "resourceLogs", lambda shape: f"""
         create or replace temp table otel_records as
         with parsed as (
             select _line, _raw, json_valid(_raw) as _valid,
                 case when json_valid(_raw) then json_type(_raw) end as _type,
-                {is_logs} and {misshapen} is null as _is_export
+                {is_logs} and {shape} is null as _is_export
             from lines
         ),
         resource_logs as (
