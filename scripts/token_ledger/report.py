@@ -50,23 +50,62 @@ def _bars(rows: list[tuple], title: str, x_title: str, y_title: str) -> go.Figur
 
 
 def _budgets(rows: list[tuple]) -> go.Figure:
-    """Month-to-date spend and forecast against each budget: rows of (owner, budget, spend, forecast)."""
+    """Each budget's month so far and its forecast as percentages of it, so budgets of any size
+    compare on one axis: rows of (owner, budget, spend, forecast, pct_used), largest share on top;
+    the dollars are in each bar's hover text."""
+    rows = list(reversed(rows))
     owners = [r[0] for r in rows]
     figure = go.Figure()
-    figure.add_bar(x=owners, y=[float(r[2] or 0) for r in rows], name="spend to date", marker_color=OKABE_ITO[0])
-    figure.add_bar(x=owners, y=[float(r[3] or 0) for r in rows], name="forecast for the period",
-                   marker_color=OKABE_ITO[1])
-    figure.add_scatter(x=owners, y=[float(r[1] or 0) for r in rows], name="budget", mode="markers",
-                       marker={"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO[3], "line": {"width": 3}})
-    figure.update_layout(barmode="group", title="Month to date against each budget, with its forecast",
-                         xaxis_title="budget owner", yaxis_title="USD")
+    for name, column, colour in (("spent to date", 2, OKABE_ITO[0]), ("forecast for the period", 3, OKABE_ITO[1])):
+        percentages = [100 * (float(r[4] or 0) if column == 2 else float(r[3] or 0) / float(r[1])) for r in rows]
+        figure.add_bar(
+            y=owners, x=percentages, orientation="h", name=name, marker_color=colour,
+            customdata=[[float(r[column] or 0), float(r[1])] for r in rows],
+            text=[f"{x:.0f}%" for x in percentages], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: $%{customdata[0]:,.2f} of $%{customdata[1]:,.0f} (%{x:.0f}%)<extra></extra>")
+    figure.add_vline(x=100, line={"color": OKABE_ITO[3], "width": 2, "dash": "dash"},
+                     annotation_text="budget", annotation_position="top")
+    figure.update_layout(barmode="group", bargap=0.5 if len(rows) < 3 else 0.2,
+                         title="Month to date against each budget, with its forecast",
+                         xaxis_title="% of the budget", yaxis_title="budget")
     return figure
 
 
-def _table(header: list[str], rows: list[tuple], title: str) -> go.Figure:
-    columns = [[("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))) for v in column]
-               for column in zip(*rows, strict=True)] if rows else [[] for _ in header]
-    figure = go.Figure(go.Table(header={"values": header, "fill_color": OKABE_ITO[5]}, cells={"values": columns}))
+def _short_key(user_key: str) -> str:
+    """A user_key as people read a commit id: its first 12 characters (unique among millions)."""
+    return f"{user_key[:12]}…"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.2g}"
+
+
+METRICS = {"cost_usd": "spend", "cost_per_request": "cost per request", "new_model_adoption": "new model",
+           "unpriced_requests": "unpriced requests"}
+
+
+def _anomaly(row: tuple) -> tuple:
+    """One spike as people read it: who (a user_key shortened), what, and its figures in their units;
+    a person's figures are withheld (docs/privacy.md)."""
+    day, scope, scope_id, metric, detail, observed, expected, severity = row
+    counted = metric == "unpriced_requests"
+    shown = [("withheld" if v is None else f"{v:,.0f}" if counted else _usd(v)) for v in (observed, expected)]
+    what = f"{METRICS.get(metric, metric)}: {detail}" if detail else METRICS.get(metric, metric)
+    return (day, scope, _short_key(scope_id) if scope == "person" else scope_id, what, *shown, severity or "")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def _table(header: list[str], rows: list[tuple], title: str, widths: list[int]) -> go.Figure:
+    columns = [[_cell(v) for v in column] for column in zip(*rows, strict=True)] if rows else [[] for _ in header]
+    figure = go.Figure(go.Table(columnwidth=widths, header={"values": header, "fill_color": OKABE_ITO[5]},
+                                cells={"values": columns, "align": "left"}))
     figure.update_layout(title=title)
     return figure
 
@@ -80,19 +119,25 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
         _stacked(q("select usage_date, cost_center, sum(cost_usd) from fct_usage_daily group by all order by 1"),
                  "Spend per day by cost centre", "cost centre"),
         _budgets(q("""
-            select owner_type || ' ' || owner_id, budget_usd, spend_to_date_usd, forecast_usd
+            select
+                case when owner_type = 'organisation' then 'organisation'
+                    else replace(replace(owner_type, '_', ' '), 'center', 'centre') || ' ' || owner_id end,
+                budget_usd, spend_to_date_usd, forecast_usd, pct_used
             from fct_budget_status
-            where period_start = (select max(period_start) from fct_budget_status)
-            order by spend_to_date_usd desc limit 20
+            where period_start = (select max(period_start) from fct_budget_status) and budget_usd > 0
+            order by pct_used desc, owner_type, owner_id limit 20
         """)),
         _bars(q(f"select team_id, sum(cost_usd) from fct_usage_daily group by 1 order by 2 desc nulls last "
                 f"limit {TOP}"),
               f"Top {TOP} teams by spend (whole period)", "spend (USD)", "team"),
         _bars(q(f"select model_id, sum(cost_usd) from fct_usage_daily group by 1 order by 2 desc nulls last "
                 f"limit {TOP}"), f"Top {TOP} models by spend (whole period)", "spend (USD)", "catalog model"),
-        _table(["day", "scope", "scope id", "metric", "observed", "expected", "severity"],
-               q("select usage_date, scope, scope_id, metric, observed, expected, severity from fct_usage_anomalies "
-                 "order by usage_date desc, score desc limit 25"), "Anomalies (latest 25 spikes)"),
+        _table(["day", "scope", "who or what", "metric", "observed", "expected", "severity"],
+               [_anomaly(r) for r in q(
+                   "select usage_date, scope, scope_id, metric, detail, observed, expected, severity "
+                   "from fct_usage_anomalies "
+                   "order by scope = 'person', usage_date desc, score desc nulls last, scope, scope_id limit 25")],
+               "Anomalies (latest 25 spikes, groups first)", [78, 70, 100, 130, 68, 68, 58]),
         _bars(q("""
             -- a cost centre's remainder (team 'other') is one bar per cost centre
             select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
@@ -104,10 +149,11 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
         """), "Outcomes: Claude Code cost per pull request by team (latest month)", "USD per pull request",
             "team"),
         _table(["rank", "user_key (pseudonymous)", "tokens", "cost (USD)"],
-               q(f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
-                 f"where usage_month = '{month}' order by rank limit {TOP}") if month else [],
+               [(rank, _short_key(key), tokens, cost) for rank, key, tokens, cost in q(
+                   f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
+                   f"where usage_month = '{month}' order by rank limit {TOP}")] if month else [],
                f"Leaderboard: top {TOP} pseudonymous people by tokens ({month:%B %Y})" if month
-               else "Leaderboard: published once a month is over"),
+               else "Leaderboard: published once a month is over", [40, 110, 100, 70]),
     ]
     for figure in figures:
         figure.update_layout(template="plotly_white", colorway=OKABE_ITO, height=420,

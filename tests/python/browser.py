@@ -162,7 +162,8 @@ DASHBOARD_SCRIPT = """JSON.stringify({
     y: p.layout.yaxis && p.layout.yaxis.title ? p.layout.yaxis.title.text : null,
     drawn: p.querySelector('svg.main-svg') !== null,
     traces: p.data.map(t => ({type: t.type, name: t.name || null, x: Array.from(t.x || []),
-                              y: Array.from(t.y || []), cells: t.cells ? t.cells.values : null})),
+                              y: Array.from(t.y || []), cells: t.cells ? t.cells.values : null,
+                              customdata: t.customdata ? Array.from(t.customdata) : null})),
   })),
 })"""
 
@@ -210,11 +211,31 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
         drawn = sorted(zip(bars["y"], bars["x"], strict=True), key=lambda bar: -bar[1])
         assert [name for name, _ in drawn] == [str(name) for name, _ in expected], title
         assert [value for _, value in drawn] == [float(value or 0) for _, value in expected], title
-    budgets = charts["Month to date against each budget, with its forecast"]["traces"]
-    spend_to_date = query(published, "select sum(spend_to_date_usd) from fct_budget_status "
-                                      "where period_start = (select max(period_start) from fct_budget_status)")[0][0]
-    if spend_to_date is not None and len(budgets[0]["y"]) < 20:  # the chart shows the 20 largest
-        assert abs(sum(budgets[0]["y"]) - float(spend_to_date)) <= 1e-6 * max(1.0, float(spend_to_date))
+    # each budget's spend and forecast as a share of it (percent), the dollars beside
+    spent, forecast = charts["Month to date against each budget, with its forecast"]["traces"][:2]
+    budgets = query(published, """
+        select budget_usd, spend_to_date_usd, forecast_usd, pct_used from fct_budget_status
+        where period_start = (select max(period_start) from fct_budget_status) and budget_usd > 0
+        order by pct_used desc, owner_type, owner_id limit 20""")
+    assert len(spent["x"]) == len(forecast["x"]) == len(budgets)
+    for shown_spent, shown_forecast, usd_spent, usd_forecast, (budget, spend, forecast_usd, pct) in zip(
+            reversed(spent["x"]), reversed(forecast["x"]), reversed(spent["customdata"]),
+            reversed(forecast["customdata"]), budgets, strict=True):
+        assert shown_spent == pytest.approx(100 * pct) and usd_spent == [float(spend), float(budget)]
+        assert shown_forecast == pytest.approx(100 * float(forecast_usd) / float(budget))
+        assert usd_forecast == [float(forecast_usd), float(budget)]
+    # spikes of teams, cost centres, models and the organisation first, then people's (whose
+    # figures are withheld), each latest first
+    anomalies = charts["Anomalies"]["traces"][0]["cells"]
+    expected = query(published, """
+        select usage_date, scope, scope_id, observed from fct_usage_anomalies
+        order by scope = 'person', usage_date desc, score desc nulls last, scope, scope_id limit 25""")
+    assert len(anomalies[0]) == len(expected)
+    for day, scope, who, observed_shown, (usage_date, scope_expected, scope_id, observed) in zip(
+            anomalies[0], anomalies[1], anomalies[2], anomalies[4], expected, strict=True):
+        assert (day, scope) == (str(usage_date), scope_expected)
+        assert who == (f"{scope_id[:12]}…" if scope == "person" else scope_id)
+        assert (observed_shown == "withheld") == (observed is None) == (scope == "person")
     outcomes = charts["Outcomes: Claude Code cost per pull request by team"]["traces"][0]
     expected = dict(query(published, """
         select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
@@ -229,5 +250,7 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
     expected_keys = [r[0] for r in query(published, """
         select user_key from rpt_token_leaderboard
         where usage_month = (select max(usage_month) from rpt_token_leaderboard) order by rank limit 10""")]
-    assert leaderboard[1] == expected_keys
+    # a user_key shown as its first 12 characters, as a commit id is
+    assert leaderboard[1] == [f"{key[:12]}…" for key in expected_keys]
+    assert len(set(leaderboard[1])) == len(expected_keys)
     return shown
