@@ -25,6 +25,7 @@ from token_ledger.summary import read_totals
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TOP = 10
+FEW_DAYS, DAY_MS = 14, 86_400_000
 CHART_CONFIG = {"responsive": True, "displaylogo": False}  # no link out of the page
 
 
@@ -37,6 +38,8 @@ def _stacked(rows: list[tuple], title: str, series_label: str) -> go.Figure:
                        marker_color=OKABE_ITO[i % len(OKABE_ITO)])
     figure.update_layout(barmode="stack", title=title, xaxis_title="day (UTC)", yaxis_title="spend (USD)",
                          legend_title=series_label)
+    if len({r[0] for r in rows}) <= FEW_DAYS:  # else plotly ticks hours between a few days' bars
+        figure.update_xaxes(dtick=DAY_MS, tickformat="%b %-d")
     return figure
 
 
@@ -61,8 +64,9 @@ def _budgets(rows: list[tuple]) -> go.Figure:
         figure.add_bar(
             y=owners, x=percentages, orientation="h", name=name, marker_color=colour,
             customdata=[[float(r[column] or 0), float(r[1])] for r in rows],
-            text=[f"{x:.0f}%" for x in percentages], textposition="outside", cliponaxis=False,
-            hovertemplate="%{y}: $%{customdata[0]:,.2f} of $%{customdata[1]:,.0f} (%{x:.0f}%)<extra></extra>")
+            text=[f"{x:.0f}%" if x >= 10 else f"{x:.2g}%" for x in percentages], textposition="outside",
+            cliponaxis=False, hovertemplate="%{y}: $%{customdata[0]:,.2f} of $%{customdata[1]:,.0f} (%{text})"
+                                            "<extra></extra>")
     figure.add_vline(x=100, line={"color": OKABE_ITO[3], "width": 2, "dash": "dash"},
                      annotation_text="budget", annotation_position="top")
     figure.update_layout(barmode="group", bargap=0.5 if len(rows) < 3 else 0.2,
@@ -113,6 +117,9 @@ def _table(header: list[str], rows: list[tuple], title: str, widths: list[int]) 
 def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
     month = q("select max(usage_month) from rpt_token_leaderboard")[0][0]  # the last complete month
+    spikes = [_anomaly(r) for r in q(
+        "select usage_date, scope, scope_id, metric, detail, observed, expected, severity from fct_usage_anomalies "
+        "order by scope = 'person', usage_date desc, score desc nulls last, scope, scope_id limit 25")]
     figures = [
         _stacked(q("select usage_date, provider, sum(cost_usd) from fct_usage_daily group by all order by 1"),
                  "Spend per day by provider", "provider"),
@@ -132,12 +139,9 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
               f"Top {TOP} teams by spend (whole period)", "spend (USD)", "team"),
         _bars(q(f"select model_id, sum(cost_usd) from fct_usage_daily group by 1 order by 2 desc nulls last "
                 f"limit {TOP}"), f"Top {TOP} models by spend (whole period)", "spend (USD)", "catalog model"),
-        _table(["day", "scope", "who or what", "metric", "observed", "expected", "severity"],
-               [_anomaly(r) for r in q(
-                   "select usage_date, scope, scope_id, metric, detail, observed, expected, severity "
-                   "from fct_usage_anomalies "
-                   "order by scope = 'person', usage_date desc, score desc nulls last, scope, scope_id limit 25")],
-               "Anomalies (latest 25 spikes, groups first)", [78, 70, 100, 130, 68, 68, 58]),
+        _table(["day", "scope", "who or what", "metric", "observed", "expected", "severity"], spikes,
+               "Anomalies (latest 25 spikes, groups first)" if spikes else "Anomalies (none flagged)",
+               [78, 70, 100, 130, 68, 68, 58]),
         _bars(q("""
             -- a cost centre's remainder (team 'other') is one bar per cost centre
             select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from browser import assert_dashboard_equals_marts
 from conftest import query, run_cli
 from operations import ENV, OperationsMonth, hourly_files, marts
 
@@ -95,6 +96,7 @@ def test_a_day_rebuilt_to_nothing_keeps_none_of_its_old_rows(tmp_path: Path) -> 
     published = "select distinct usage_date::varchar, team_id from fct_usage_daily order by all"
     days = [("2025-10-01", "T-DATA"), ("2025-10-01", "T-PLATFORM")]
     assert query(home / "analytics.duckdb", published) == [*days, ("2025-10-02", "T-DATA")]
+    assert_dashboard_equals_marts(home, tmp_path / "browser")  # two days on its charts' axes
 
     request = tmp_path / "cy.jsonl"
     request.write_text(json.dumps({
