@@ -117,6 +117,15 @@ def _table(header: list[str], rows: list[tuple], title: str, widths: list[int]) 
 def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
     month = q("select max(usage_month) from rpt_token_leaderboard")[0][0]  # the last complete month
+    per_pull_request = q("""
+        -- a cost centre's remainder (team 'other') is one bar per cost centre
+        select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
+            cost_per_pull_request_usd
+        from rpt_value_per_token
+        where tool = 'claude-code' and cost_per_pull_request_usd is not null
+            and usage_month = (select max(usage_month) from rpt_value_per_token)
+        order by 2 desc limit 15
+    """)
     spikes = [_anomaly(r) for r in q(
         "select usage_date, scope, scope_id, metric, detail, observed, expected, severity from fct_usage_anomalies "
         "order by scope = 'person', usage_date desc, score desc nulls last, scope, scope_id limit 25")]
@@ -142,16 +151,9 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
         _table(["day", "scope", "who or what", "metric", "observed", "expected", "severity"], spikes,
                "Anomalies (latest 25 spikes, groups first)" if spikes else "Anomalies (none flagged)",
                [78, 70, 100, 130, 68, 68, 58]),
-        _bars(q("""
-            -- a cost centre's remainder (team 'other') is one bar per cost centre
-            select team_id || case when team_id = 'other' then ' / ' || cost_center else '' end,
-                cost_per_pull_request_usd
-            from rpt_value_per_token
-            where tool = 'claude-code' and cost_per_pull_request_usd is not null
-                and usage_month = (select max(usage_month) from rpt_value_per_token)
-            order by 2 desc limit 15
-        """), "Outcomes: Claude Code cost per pull request by team (latest month)", "USD per pull request",
-            "team"),
+        _bars(per_pull_request, "Outcomes: Claude Code cost per pull request by team "
+              + ("(latest month)" if per_pull_request else "(no pull requests with Claude Code landed)"),
+              "USD per pull request", "team"),
         _table(["rank", "user_key (pseudonymous)", "tokens", "cost (USD)"],
                [(rank, _short_key(key), tokens, cost) for rank, key, tokens, cost in q(
                    f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
