@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.raiseExceptions = False  # a log line a library cannot write (a full disk): no traceback
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("dbt_args", "mf_args"):

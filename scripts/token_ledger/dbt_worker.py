@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import sys
 import threading
@@ -51,6 +52,9 @@ def _prepare(ready: dict[str, Any], ahead: bool) -> None:
 
 def main(ahead: bool) -> int:
     """`ahead`: started before its command is known (otherwise it gets ready at normal priority)."""
+    # a line dbt cannot write to its log (a full disk) is dropped, not printed with a traceback
+    # for each (Python's default); the failure it comes with is in the summary
+    logging.raiseExceptions = False
     ready: dict[str, Any] = {}
     preparing = threading.Thread(target=_prepare, args=(ready, ahead), name="prepare-dbt")
     preparing.start()

@@ -3,6 +3,7 @@ safety (kill -9 at every step), no overlapping runs, and an upgrade that keeps e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -158,3 +160,41 @@ def test_event_ids_stored_as_text_by_earlier_versions_convert_in_place(ops_month
     # the id is the MD5 of provider and request id, as it was (checked here with Python's md5)
     assert all(str(event_id).replace("-", "") == hashlib.md5(f"{provider}|{request_id}".encode()).hexdigest()
                for event_id, provider, request_id in upgraded if not request_id.startswith("bucket:"))
+
+
+@contextlib.contextmanager
+def _small_disk(folder: Path, megabytes: int) -> Iterator[Path]:
+    """A file system of `megabytes` at `folder` (tmpfs; needs root, else the test is skipped)."""
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs",
+                                            str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("mounting a small file system needs root (mount -t tmpfs)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def _resize(folder: Path, megabytes: int) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={megabytes}m", str(folder)], capture_output=True, check=True)
+
+
+def test_a_full_disk_fails_in_one_line_and_the_next_run_completes(ops_month: OperationsMonth, first_week: Path,
+                                                                   tmp_path: Path) -> None:
+    """The home's disk fills while a run lands and builds 23 days: exit code 3 (docs: the
+    warehouse itself failed), one line per error and no traceback (dbt's log cannot be written
+    either), the published file as it was. Once there is room, the next run, given nothing,
+    completes the work: the marts equal one clean run's."""
+    with _small_disk(tmp_path / "disk", 400) as disk:
+        home = disk / "home"
+        shutil.copytree(first_week, home)
+        published = _digest(home / "analytics.duckdb")
+        _resize(disk, shutil.disk_usage(disk).used // 2**20 + 3)
+        full = run_cli(home, "run", *map(str, ops_month.days[7:]), env=ENV, check=False)
+        assert full.code == 3, full
+        assert "No space left on device" in full.err
+        assert all(line.startswith(("error: ", "[")) for line in full.err.splitlines()), full.err
+        assert _digest(home / "analytics.duckdb") == published
+        _resize(disk, 400)
+        run_cli(home, "run", env=ENV)
+        assert marts(home) == ops_month.reference
