@@ -54,7 +54,7 @@ def cmd_land(args: argparse.Namespace, home: Home) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for error in report.refused + report.errors:
         print(f"error: {error}", file=sys.stderr)
-    return 1 if report.errors or report.refused else 0
+    return 3 if report.errors else 1 if report.refused else 0  # errors: the warehouse itself failed
 
 
 def cmd_build(args: argparse.Namespace, home: Home) -> int:

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from token_ledger.errors import one_line
+from token_ledger.errors import one_line, warehouse_failed
 
 
 def _set_thread_priority(thread_id: int, niceness: int) -> None:
@@ -90,8 +90,9 @@ def main(ahead: bool) -> int:
             print(text)
     if result.success:
         return 0
-    if result.exception is None:
-        return 1
+    if result.exception is None:  # a node failed: for want of disk or memory, or in itself
+        return 3 if any(warehouse_failed(item.message) for item in getattr(result.result, "results", [])
+                        if str(getattr(item.status, "value", item.status)) == "error") else 1
     return 2 if isinstance(result.exception, DbtUsageException) else 3
 
 

@@ -22,3 +22,13 @@ def one_line(message: object, limit: int = 200) -> str:
     lines = [line.strip() for line in COLOURS.sub("", str(message or "")).splitlines() if line.strip()]
     said = next((line for line in lines if not line.endswith(".sql)")), lines[0] if lines else "")
     return QUOTED.sub("…", said)[:limit]
+
+
+# how DuckDB says the warehouse itself failed, in a message that reached us as text (a dbt node's)
+WAREHOUSE_FAILURES = ("IO Error", "Out of Memory Error", "No space left on device", "Corrupt database file")
+
+
+def warehouse_failed(message: object) -> bool:
+    """Whether a message says the warehouse itself failed (a full disk, memory, a corrupt file),
+    not a model or the data: the exit code is then 3, as for DuckDB's errors raised here."""
+    return any(marker in str(message or "") for marker in WAREHOUSE_FAILURES)

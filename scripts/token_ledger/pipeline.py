@@ -181,6 +181,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = RunRecord(run_id=f"{started:%Y%m%dT%H%M%S%f}-{os.getpid()}", started_at=started)
         errors: list[str] = []
+        broken: list[str] = []  # the warehouse itself failed (a full disk, memory, a corrupt file)
 
         def do_land() -> bool:
             report = land_paths(home, paths, fmt=fmt, user=user, owners=owners)
@@ -189,7 +190,7 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             print(report.line())
             for warning in report.warnings + report.refused:  # bad input never stops the run
                 print(f"warning: {warning}", file=sys.stderr)
-            errors.extend(report.errors)
+            broken.extend(report.errors)
             return not report.errors
 
         def do_build() -> bool:
@@ -250,12 +251,12 @@ def run(home: Home, paths: list[str], fmt: str = "auto", user: str | None = None
             errors.append(str(exc))
         finally:
             _write_log(home, record)
-        for error in errors:
+        for error in broken + errors:
             print(f"error: {error}", file=sys.stderr)
         if record.status != "succeeded":
             print(f"error: run failed at step '{record.failed_step}'; the published file was left as it was",
                   file=sys.stderr)
-            return 1
+            return 3 if broken or record.dbt_exit_code == 3 else 1
         if summary:
             print(closing_summary(home, record))
         return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import query, run_cli
+from conftest import Result, query, run_cli
 from operations import ENV, OperationsMonth, marts
 
 
@@ -179,22 +179,57 @@ def _resize(folder: Path, megabytes: int) -> None:
     subprocess.run(["mount", "-o", f"remount,size={megabytes}m", str(folder)], capture_output=True, check=True)
 
 
+def _fill(folder: Path) -> Path:
+    """A file taking every byte left on `folder`'s file system."""
+    filler = folder / "filler"
+    with filler.open("wb") as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 2**20)
+            handle.flush()
+    return filler
+
+
+def _full_disk_run(home: Path, days: list[Path], step: str | None = None) -> Result:
+    """`run` over `days`; with `step`, the disk filled as the run reaches it (the crash tests'
+    fault injection marks the step; a paused bulk landing waits 3 s)."""
+    if step is None:
+        return run_cli(home, "run", *map(str, days), env=ENV, check=False)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "token_ledger.cli", "--home", str(home), "run", *map(str, days)],
+        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step, "TOKEN_LEDGER_TEST_PAUSE_SECONDS": "3",
+             "TOKEN_LEDGER_HOME": str(home),
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (home / f"paused-at-{step}").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _fill(home.parent)
+    out, err = process.communicate()
+    return Result(process.returncode, out, err)
+
+
+@pytest.mark.parametrize("when", ["1 MB left", "land-bulk", "build"])
 def test_a_full_disk_fails_in_one_line_and_the_next_run_completes(ops_month: OperationsMonth, first_week: Path,
-                                                                   tmp_path: Path) -> None:
-    """The home's disk fills while a run lands and builds 23 days: exit code 3 (docs: the
-    warehouse itself failed), one line per error and no traceback (dbt's log cannot be written
-    either), the published file as it was. Once there is room, the next run, given nothing,
-    completes the work: the marts equal one clean run's."""
+                                                                   tmp_path: Path, when: str) -> None:
+    """The home's disk fills while a run lands and builds 23 days: with 1 MB left (the disk
+    fills as files land: some land, some fail), or filled whole as the bulk landing has
+    inserted its records and before it checks them, or as dbt starts. Each time: exit code 3
+    (docs/operations.md: the warehouse itself failed), one line per error and no traceback
+    (dbt's log cannot be written either), the published file as it was. Once there is room,
+    the scheduler's next run (the same command) completes the work: the marts equal one
+    clean run's, no record lost."""
     with _small_disk(tmp_path / "disk", 400) as disk:
         home = disk / "home"
         shutil.copytree(first_week, home)
         published = _digest(home / "analytics.duckdb")
-        _resize(disk, shutil.disk_usage(disk).used // 2**20 + 3)
-        full = run_cli(home, "run", *map(str, ops_month.days[7:]), env=ENV, check=False)
+        if when == "1 MB left":
+            _resize(disk, shutil.disk_usage(disk).used // 2**20 + 1)
+        full = _full_disk_run(home, ops_month.days[7:], None if when == "1 MB left" else when)
         assert full.code == 3, full
-        assert "No space left on device" in full.err
+        assert "No space left on device" in full.out + full.err  # the step that failed says why
         assert all(line.startswith(("error: ", "[")) for line in full.err.splitlines()), full.err
         assert _digest(home / "analytics.duckdb") == published
+        (disk / "filler").unlink(missing_ok=True)
         _resize(disk, 400)
-        run_cli(home, "run", env=ENV)
+        run_cli(home, "run", *map(str, ops_month.days[7:]), env=ENV)
         assert marts(home) == ops_month.reference

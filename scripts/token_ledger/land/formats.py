@@ -807,12 +807,16 @@ def request_keys(ids: str | None = None) -> str:
     """Every per-request record already landed, whatever its format, with its usage signature
     (the repeat rule); with `ids` (a relation with a `request_id` column), only the requests it
     names, each raw table filtered on its own column: DuckDB does not push that filter through
-    the union (at 10 M landed events, a day's lookup took 1.6 s through it, 0.1 s so)."""
+    the union (at 10 M landed events, a day's lookup took 1.6 s through it, 0.1 s so). Records
+    of a landing that has not finished (`raw.pending_batches`) are not landed: a landing that
+    failed and could not remove them (a full disk) must not make them replays of the files'
+    next landing, whose records would then be lost with them."""
     selects = [
         f"select {provider} as provider, {request_id} as request_id, {occurred} as occurred_at, "
         f"{spec.usage_signature} as usage_signature, {spec.usage_total} as usage_total, _batch_id, _loaded_at "
         f"from raw.{spec.table} where {request_id} is not null"
         + (f" and {request_id} in (select request_id from {ids})" if ids else "")
+        + " and _batch_id not in (select batch_id from raw.pending_batches)"
         for spec in FORMATS.values() if spec.request_key
         for provider, request_id, occurred in [spec.request_key]
     ]
