@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from token_ledger import __version__
-from token_ledger.config import Home
+from token_ledger.config import Home, check_environment
 from token_ledger.errors import LedgerError, LockedError, one_line
 from token_ledger.land.formats import FORMATS
 
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name, None) and getattr(args, name)[:1] == ["--"]:
             setattr(args, name, getattr(args, name)[1:])
     try:
+        check_environment()
         home = Home.resolve(getattr(args, "home", None))
         return args.handler(args, home)
     except LockedError as exc:

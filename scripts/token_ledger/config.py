@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,17 @@ class Home:
         return self.root / "run.lock"
 
 
+ENVS = ("dev", "prod")
+TARGETS = ("dev", "ci")  # the outputs of profiles.yml
+# a size as DuckDB reads one: a number and a unit (its error lists these)
+SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
 def env_name() -> str:
-    return os.environ.get("TOKEN_LEDGER_ENV", "dev").strip().lower() or "dev"
+    value = os.environ.get("TOKEN_LEDGER_ENV", "dev").strip().lower() or "dev"
+    if value not in ENVS:  # "production" must not quietly mean dev (a generated key, no check)
+        raise LedgerError(f"TOKEN_LEDGER_ENV must be dev or prod, got {value!r}")
+    return value
 
 
 def min_group_size() -> int:
@@ -78,4 +88,20 @@ def min_group_size() -> int:
 
 def memory_limit() -> str:
     """DuckDB's memory limit for every connection (it spills to disk beyond it)."""
-    return os.environ.get("TOKEN_LEDGER_MEMORY_LIMIT", "4GB").strip() or "4GB"
+    value = os.environ.get("TOKEN_LEDGER_MEMORY_LIMIT", "4GB").strip() or "4GB"
+    if not SIZE.fullmatch(value):
+        raise LedgerError(f"TOKEN_LEDGER_MEMORY_LIMIT must be a size such as 4GB or 512MiB, got {value!r}")
+    return value
+
+
+def check_environment() -> None:
+    """Every setting the environment gives, checked before a command does anything: a bad one
+    is a configuration error (exit code 2) naming the variable, not a step that fails later
+    (k as the build starts, the retention period after publishing)."""
+    from token_ledger.land.fields import earliest_sql
+    from token_ledger.retention import retention_days
+
+    env_name(), min_group_size(), memory_limit(), retention_days(), earliest_sql()
+    target = os.environ.get("TOKEN_LEDGER_TARGET", "dev")
+    if target not in TARGETS:
+        raise LedgerError(f"TOKEN_LEDGER_TARGET must be one of {', '.join(TARGETS)} (profiles.yml), got {target!r}")

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
+import pytest
 import yaml
 
 from conftest import TOKEN_FIELDS, Month, dedup, query, read_jsonl, run_cli
@@ -169,6 +170,23 @@ def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "land", str(tmp_path / "nope.jsonl"), check=False)
     assert result.code != 0
     assert result.err.strip().count("\n") == 0 and "nope.jsonl" in result.err
+
+
+@pytest.mark.parametrize("setting", [
+    "TOKEN_LEDGER_ENV=production", "TOKEN_LEDGER_MIN_GROUP_SIZE=0", "TOKEN_LEDGER_MEMORY_LIMIT=4",
+    "TOKEN_LEDGER_RETENTION_DAYS=ninety", "TOKEN_LEDGER_EARLIEST_DATE=2026-13-01", "TOKEN_LEDGER_TARGET=prod"])
+def test_a_bad_setting_is_a_configuration_error_before_anything_runs(tmp_path: Path, setting: str) -> None:
+    """README, exit codes: 2 is bad configuration, one line naming it. Each of these made a
+    step fail later (exit 1 or 3: k as the build started, the retention period after the
+    publish), or, for `production`, ran quietly as dev, with a generated key."""
+    name, value = setting.split("=")
+    home, people = tmp_path / "home", tmp_path / "people.csv"
+    people.write_text("email,full_name,employee_id,team_id,team_name,cost_center,manager_email,valid_from\n"
+                      "ada@corp.example,Ada Example,E1,T-PLATFORM,Platform,CC-ENG,,2025-01-01\n")
+    result = run_cli(home, "run", str(people), env={name: value}, check=False)
+    assert result.code == 2, result
+    assert result.err.strip().splitlines() == [result.err.strip()] and result.err.startswith(f"error: {name} ")
+    assert not (home / "token_ledger.duckdb").exists()  # nothing ran
 
 
 def test_published_file_holds_only_public_marts(month: Month) -> None:
