@@ -1009,12 +1009,51 @@ def _is_json(line: str) -> bool:
     return True
 
 
-def _cut_last_line(path: Path) -> int:
+def _cut_last_line(path: Path, stopped_minutes_ago: int = 10) -> int:
     """Cut the file's last line in the middle, with no newline after it, as a writer stopped
-    mid-line leaves it (or as one still writing it shows it); returns that line's number."""
+    mid-line leaves it (`stopped_minutes_ago`; 0: as one still writing it shows it); returns
+    that line's number."""
     lines = _lines_of(path)
     path.write_text("".join(f"{line}\n" for line in lines[:-1]) + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")
+    stopped = time.time() - 60 * stopped_minutes_ago
+    os.utime(path, (stopped, stopped))
     return len(lines)
+
+
+def test_a_file_still_being_written_waits_for_its_writer(tmp_path: Path) -> None:
+    """An exporter appends to one file (a Collector's file exporter, batch after batch), and a
+    scheduled landing may read it mid-line. A file cut mid-line and written to in the last five
+    minutes is left for the next landing: nothing of it lands or is quarantined (no alert for a
+    line its writer is finishing), and nothing is recorded, so the next landing reads it again.
+    Whole by then, it lands every record and quarantines nothing; cut and left alone longer, its
+    last line is quarantined as a cut file's is. Before 2026-12-06 the first landing quarantined
+    the line, and the row and its alert stayed after the line had landed."""
+    inputs, home = tmp_path / "in", tmp_path / "home"
+    run_cli(tmp_path / "gen", "generate", "--out", str(inputs), "--users", "12", "--days", "2", "--seed", "7")
+    live, dead = sorted(inputs.glob("usage-*.jsonl"))
+    whole = live.read_bytes()
+    reference = tmp_path / "reference" / live.name  # the same file, landed whole elsewhere
+    reference.parent.mkdir()
+    reference.write_bytes(whole)
+    run_cli(tmp_path / "reference-home", "land", str(reference))
+    _cut_last_line(live, stopped_minutes_ago=0)
+    cut = _cut_last_line(dead, stopped_minutes_ago=0)
+    first = run_cli(home, "land", str(live), str(dead)).out
+    assert "landed 0 records from 0 files" in first and "2 files still being written" in first
+    assert query(home / "token_ledger.duckdb", "select count(*) from raw.quarantine") == [(0,)]
+    live.write_bytes(whole)  # its writer finished the line
+    stopped = time.time() - 600  # the other's stopped ten minutes ago
+    os.utime(dead, (stopped, stopped))
+    second = run_cli(home, "land", str(live), str(dead)).out
+    assert "still being written" not in second
+    assert [(Path(f).name, n, reason) for f, n, reason in query(
+        home / "token_ledger.duckdb", "select file_path, line_number, reason from raw.quarantine")] == [
+        (dead.name, cut, "invalid JSON")]
+    landed = "select * exclude (_batch_id, _loaded_at) from raw.canonical_events where _batch_id in " \
+             "(select batch_id from raw.load_batches where file_path like '%/in/' || ? or file_path like " \
+             "'%/reference/' || ?) order by all"
+    assert query(home / "token_ledger.duckdb", landed, [live.name] * 2) == query(
+        tmp_path / "reference-home" / "token_ledger.duckdb", landed, [live.name] * 2)
 
 
 @pytest.mark.parametrize("fmt", ["canonical", "claude-code-otel", "claude-code-jsonl", "litellm-spendlogs"])

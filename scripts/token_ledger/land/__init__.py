@@ -32,7 +32,7 @@ from token_ledger.land.checksums import (
     unchanged,
 )
 from token_ledger.land.fields import IDENTITY_KINDS, SQL_TYPES, reason_sql, typed_sql
-from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys
+from token_ledger.land.formats import FORMATS, LandingSpec, replace_corrected, request_keys, still_writing
 from token_ledger.land.readers import _quote
 from token_ledger.pseudonym import hmac_sql
 
@@ -55,6 +55,7 @@ class LandReport:
     records_corrected: int = 0  # landed records a provider's correction replaced
     files_quarantined: int = 0  # could not be used at all: one quarantine row each
     files_empty: int = 0
+    files_writing: int = 0  # cut mid-line while their writer is at it (`still_writing`): next time
     files_passed_over: int = 0  # in folders, not named as data files: not read
     errors: list[str] = field(default_factory=list)  # the warehouse itself failed
     warnings: list[str] = field(default_factory=list)  # files quarantined or unreadable: the run goes on
@@ -79,6 +80,7 @@ class LandReport:
             records_corrected=self.records_corrected + other.records_corrected,
             files_quarantined=self.files_quarantined + other.files_quarantined,
             files_empty=self.files_empty + other.files_empty,
+            files_writing=self.files_writing + other.files_writing,
             files_passed_over=self.files_passed_over + other.files_passed_over,
             errors=self.errors + other.errors,
             warnings=self.warnings + other.warnings,
@@ -99,6 +101,8 @@ class LandReport:
             + (f"; skipped {self.files_tried} files quarantined whole before (--format reads one as another format)"
                if self.files_tried else "")
             + (f"; {self.files_empty} empty files skipped" if self.files_empty else "")
+            + (f"; {self.files_writing} files still being written left for the next landing (cut mid-line, "
+               "changed in the last 5 minutes)" if self.files_writing else "")
             + (f"; {self.files_passed_over} files in folders not read (not named as data files; name one "
                "to try it)" if self.files_passed_over else "")
             + (f"; {len(self.refused)} files need --user" if self.refused else "")
@@ -426,6 +430,9 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str = "au
                 name = detection.detect(path)
             if name in tried:
                 report.files_tried += 1
+                continue
+            if still_writing(path):  # not recorded: read again next time
+                report.files_writing += 1
                 continue
             spec = FORMATS[name]
             person = (user or owner(path, owners or {})) if spec.needs_user else None

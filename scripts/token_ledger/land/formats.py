@@ -11,6 +11,7 @@ entry here, its staging model and its fixtures.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -168,6 +169,26 @@ def _ends_whole(path: Path) -> bool:
     if end is None:
         return not is_framed(path)
     return end.rstrip(b" \t\r\n").endswith(b"}")
+
+
+# a file cut mid-line and written to this recently is being written: its writer is at it
+STILL_WRITING_SECONDS = 300
+
+
+def still_writing(path: Path) -> bool:
+    """A text file its writer is still writing: changed within `STILL_WRITING_SECONDS` and cut
+    mid-line (a JSON line not closed, a CSV row not whole, as `_ends_whole` and `_ends_line`
+    read a file's end). A Collector's file exporter appends batch after batch to one file: a
+    scheduled run that reads it mid-write would quarantine the last line, and alert on it, an
+    hour before it lands whole. A file cut and left alone longer is cut for good."""
+    end = last_bytes(path)
+    if (not end or end.endswith(b"\n") or b"\0" in end or time.time() - path.stat().st_mtime > STILL_WRITING_SECONDS
+            or is_framed(path)):  # text only: a Collector's framed zstd file ends in zstd's bytes
+        return False
+    written = layout(path)
+    if written == "jsonl":
+        return not end.rstrip(b" \t\r").endswith((b"}", b"]"))
+    return written == "csv" and not readers.whole_csv_row(path, end.rsplit(b"\n", 1)[-1])
 
 
 def _ends_line(path: Path) -> bool:
