@@ -93,6 +93,20 @@ def first_week(ops_month: OperationsMonth, tmp_path_factory: pytest.TempPathFact
     return home
 
 
+def _run_reaching(home: Path, days: list[Path], step: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`run` over `days`, started and followed until it marks `step` as under way (or ends). The
+    fault injection lives in the tests (faults/sitecustomize.py), not in the production code."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "token_ledger.cli", "--home", str(home), "run", *map(str, days)],
+        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step, "TOKEN_LEDGER_HOME": str(home), **(env or {}),
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (home / f"paused-at-{step}").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process
+
+
 @pytest.mark.parametrize("step", ["land", "land-bulk", "build", "publish"])
 def test_kill_9_at_each_step_loses_nothing(ops_month: OperationsMonth, first_week: Path, tmp_path: Path,
                                            step: str) -> None:
@@ -100,17 +114,8 @@ def test_kill_9_at_each_step_loses_nothing(ops_month: OperationsMonth, first_wee
     days = ops_month.days
     shutil.copytree(first_week, home)
     published = _digest(home / "analytics.duckdb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "token_ledger.cli", "--home", str(home), "run", *map(str, days[7:])],
-        # the fault injection lives in the tests (faults/sitecustomize.py), not in the production code
-        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step, "TOKEN_LEDGER_HOME": str(home),
-             "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    marker = home / f"paused-at-{step}"
-    deadline = time.monotonic() + 240
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert marker.exists(), process.communicate()
+    process = _run_reaching(home, days[7:], step)
+    assert (home / f"paused-at-{step}").exists(), process.communicate()
     time.sleep(0.3)  # the step is under way
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -194,15 +199,7 @@ def _full_disk_run(home: Path, days: list[Path], step: str | None = None) -> Res
     fault injection marks the step; a paused bulk landing waits 3 s)."""
     if step is None:
         return run_cli(home, "run", *map(str, days), env=ENV, check=False)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "token_ledger.cli", "--home", str(home), "run", *map(str, days)],
-        env={**os.environ, **ENV, "TOKEN_LEDGER_TEST_PAUSE_AT": step, "TOKEN_LEDGER_TEST_PAUSE_SECONDS": "3",
-             "TOKEN_LEDGER_HOME": str(home),
-             "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    while not (home / f"paused-at-{step}").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    process = _run_reaching(home, days, step, {"TOKEN_LEDGER_TEST_PAUSE_SECONDS": "3"})
     _fill(home.parent)
     out, err = process.communicate()
     return Result(process.returncode, out, err)
