@@ -5,11 +5,17 @@
     team changed (docs/privacy.md).
 -#}
 {%- set as_of_date = var('as_of_date') or run_started_at.strftime('%Y-%m-%d') %}
+{%- set figures = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+                   'total_tokens', 'cost_usd'] %}
 with
 
 events as (
     select * from {{ ref('fct_person_usage_daily') }}
     where usage_date < date_trunc('month', cast('{{ as_of_date }}' as date) - {{ var('person_rows_lag_days') }})
+),
+
+usage_daily as (
+    select * from {{ ref('fct_usage_daily') }}
 ),
 
 monthly as (
@@ -30,24 +36,96 @@ monthly as (
     group by all
 ),
 
+-- the published groups' months (people among them), as an analyst sums them from fct_usage_daily
+group_months as (
+    select
+        cast(date_trunc('month', usage_date) as date) as usage_month,
+        team_id,
+        cost_center,
+        {% for figure in figures -%}
+            sum({{ figure }}) as {{ figure }},
+        {% endfor -%}
+        count(distinct usage_date) as active_days
+    from usage_daily
+    group by all
+    having sum(active_users) > 0
+),
+
+ranked_groups as (
+    select
+        *,
+        row_number() over (
+            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id, cost_center
+        ) as month_rank,
+        first_value(cost_center) over (
+            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id, cost_center
+        ) as leading_cost_center
+    from group_months
+),
+
+-- the month's largest group and the largest of another cost centre (or the second largest, in
+-- an organisation of one cost centre): a person's figures are capped at the smaller of the two,
+-- figure by figure, so every person's row fits in two groups of two cost centres. Without it,
+-- a person who used more than every group but one (the top user of the leaderboard) is tied
+-- to that group by comparing their row with the groups' months (docs/privacy.md)
+cap_groups as (
+    select * from ranked_groups
+    qualify row_number() over (
+        partition by usage_month order by month_rank = 1 desc, cost_center <> leading_cost_center desc, month_rank
+    ) <= 2
+),
+
+caps as (
+    select
+        usage_month,
+        {% for figure in figures -%}
+            min({{ figure }}) as {{ figure }},
+        {% endfor -%}
+        min(active_days) as active_days
+    from cap_groups
+    group by usage_month
+    having count(*) = 2
+),
+
 -- every figure to two significant figures: exact per-person totals could be matched against a
--- team's exact totals (subset sums) to tie a user_key to its team (docs/privacy.md)
-{%- set figures = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
-                   'total_tokens', 'cost_usd'] %}
+-- team's exact totals (subset sums) to tie a user_key to its team (docs/privacy.md); a cap
+-- floored to two significant figures, so a capped figure is never above it
 coarsened as (
+    select
+        monthly.usage_month,
+        monthly.user_key,
+        {% for figure in figures -%}
+            case
+                when monthly.{{ figure }} = 0 then 0
+                else
+                    round(monthly.{{ figure }} / power(10, floor(log10(abs(monthly.{{ figure }}))) - 1))
+                    * power(10, floor(log10(abs(monthly.{{ figure }}))) - 1)
+            end as {{ figure }},
+            case
+                when caps.{{ figure }} <= 0 then 0
+                else
+                    floor(caps.{{ figure }} / power(10, floor(log10(caps.{{ figure }})) - 1))
+                    * power(10, floor(log10(caps.{{ figure }})) - 1)
+            end as {{ figure }}_cap,
+        {% endfor -%}
+        monthly.active_days,
+        caps.active_days as active_days_cap
+    from monthly
+    left join caps on monthly.usage_month = caps.usage_month
+),
+
+capped as (
     select
         usage_month,
         user_key,
-        {% for figure in figures -%}
-            case
-                when {{ figure }} = 0 then 0
-                else
-                    round({{ figure }} / power(10, floor(log10(abs({{ figure }}))) - 1))
-                    * power(10, floor(log10(abs({{ figure }}))) - 1)
-            end as {{ figure }},
+        {% for figure in figures + ['active_days'] -%}
+            case when {{ figure }} > {{ figure }}_cap then {{ figure }}_cap else {{ figure }} end as {{ figure }},
         {% endfor -%}
-        active_days
-    from monthly
+        {% for figure in figures -%}
+            {{ figure }} > {{ figure }}_cap {%- if not loop.last %} or {% endif %}
+        {% endfor -%}
+        as is_capped
+    from coarsened
 ),
 
 final as (
@@ -61,8 +139,9 @@ final as (
         cast(cache_write_tokens as bigint) as cache_write_tokens,
         cast(total_tokens as bigint) as total_tokens,
         cast(cost_usd as decimal(38, 9)) as cost_usd,
-        cast(active_days as bigint) as active_days
-    from coarsened
+        cast(active_days as bigint) as active_days,
+        coalesce(is_capped, false) as is_capped
+    from capped
 )
 
 select * from final

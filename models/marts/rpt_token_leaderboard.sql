@@ -14,6 +14,7 @@ ranked as (
         total_tokens,
         cost_usd,
         requests,
+        is_capped,
         total_tokens / sum(total_tokens) over (partition by usage_month) as share_of_tokens,
         1 - percent_rank() over (partition by usage_month order by total_tokens) as top_fraction
     from monthly_users
@@ -28,7 +29,8 @@ final as (
         cost_usd,
         requests,
         cast(share_of_tokens as double) as share_of_tokens,
-        cast(round(100 * (1 - top_fraction), 2) as double) as percentile
+        cast(round(100 * (1 - top_fraction), 2) as double) as percentile,
+        is_capped
     from ranked
 )
 

@@ -98,6 +98,13 @@ def _anomaly(row: tuple) -> tuple:
     return (day, scope, _short_key(scope_id) if scope == "person" else scope_id, what, *shown, severity or "")
 
 
+def _capped(tokens: int, cost: float | None, capped: bool) -> tuple:
+    """A leaderboard row's figures; capped ones (docs/privacy.md) as the least they stand for."""
+    if not capped:
+        return tokens, cost
+    return f"≥ {_cell(tokens)}", "" if cost is None else f"≥ {_cell(cost)}"
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -155,9 +162,10 @@ def _panels(con: duckdb.DuckDBPyConnection) -> list[go.Figure]:
               + ("(latest month)" if per_pull_request else "(no pull requests with Claude Code landed)"),
               "USD per pull request", "team"),
         _table(["rank", "user_key (pseudonymous)", "tokens", "cost (USD)"],
-               [(rank, _short_key(key), tokens, cost) for rank, key, tokens, cost in q(
-                   f"select rank, user_key, total_tokens, cast(cost_usd as double) from rpt_token_leaderboard "
-                   f"where usage_month = '{month}' order by rank limit {TOP}")] if month else [],
+               [(rank, _short_key(key), *_capped(tokens, cost, capped)) for rank, key, tokens, cost, capped in q(
+                   f"select rank, user_key, total_tokens, cast(cost_usd as double), is_capped "
+                   f"from rpt_token_leaderboard where usage_month = '{month}' order by rank limit {TOP}")]
+               if month else [],
                f"Leaderboard: top {TOP} pseudonymous people by tokens ({month:%B %Y})" if month
                else "Leaderboard: published once a month is over", [40, 110, 100, 70]),
     ]

@@ -249,9 +249,10 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
     assert len(outcomes["y"]) == min(15, len(expected))
     for team, value in zip(outcomes["y"], outcomes["x"], strict=True):
         assert value == float(expected[team]), team
-    expected_keys = [r[0] for r in query(published, """
-        select user_key from rpt_token_leaderboard
-        where usage_month = (select max(usage_month) from rpt_token_leaderboard) order by rank limit 10""")]
+    expected_rows = query(published, """
+        select user_key, total_tokens, is_capped from rpt_token_leaderboard
+        where usage_month = (select max(usage_month) from rpt_token_leaderboard) order by rank limit 10""")
+    expected_keys = [r[0] for r in expected_rows]
     if not expected_keys:  # no month is complete yet
         assert charts["Leaderboard: published once a month is over"]["traces"][0]["cells"] == [[]] * 4
         return shown
@@ -259,4 +260,6 @@ def assert_dashboard_equals_marts(home: Path, profile_dir: Path) -> dict:
     # a user_key shown as its first 12 characters, as a commit id is
     assert leaderboard[1] == [f"{key[:12]}…" for key in expected_keys]
     assert len(set(leaderboard[1])) == len(expected_keys)
+    # tokens with thousands separators; a capped figure as the least it stands for
+    assert leaderboard[2] == [("≥ " if capped else "") + f"{tokens:,}" for _, tokens, capped in expected_rows]
     return shown

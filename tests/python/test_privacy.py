@@ -227,6 +227,46 @@ def test_subset_sums_of_per_person_rows_recover_no_team(org: dict) -> None:
     assert recovered == []
 
 
+def test_no_person_is_tied_to_a_group_by_being_larger_than_the_others(org: dict) -> None:
+    """The bound attack: a person's month fits only in a group whose month is at least as large
+    in every published figure (requests, each token type, cost, active days), less the person's
+    rounding. Whoever used more than all groups but one (the top of the leaderboard: the
+    generated organisation's lognormal spread has one) is tied to that group, or to its cost
+    centre. Every person's row, in fct_user_usage_monthly and the leaderboard, must fit in groups
+    of at least two cost centres."""
+    published = org["home"] / "analytics.duckdb"
+    figures = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+               "total_tokens", "cost_usd")
+    groups: dict = {}
+    for month, team, centre, *values in query(published, f"""
+            select date_trunc('month', usage_date)::date, team_id, cost_center,
+                {", ".join(f"sum({f})" for f in figures)}, count(distinct usage_date)
+            from fct_usage_daily group by all having sum(active_users) > 0"""):
+        groups.setdefault(month, []).append((team, centre, [float(v or 0) for v in values]))
+
+    def least(value: float, integer: bool) -> float:  # the smallest true figure a published one may stand for
+        if value == 0:
+            return 0.0
+        exponent = math.floor(math.log10(abs(value))) - 1
+        return value if integer and exponent < 0 else value - 0.5 * 10**exponent
+
+    people = query(published, f"select usage_month, user_key, {', '.join(figures)}, active_days, is_capped "
+                              "from fct_user_usage_monthly")
+    leaderboard = query(published, "select usage_month, user_key, total_tokens, cost_usd, requests from "
+                                    "rpt_token_leaderboard")
+    assert len(people) > 100 and {(r[0], r[1]) for r in leaderboard} == {(r[0], r[1]) for r in people}
+    assert {r[:5] for r in leaderboard} == {(r[0], r[1], r[7], r[8], r[2]) for r in people}  # the same figures
+    assert any(r[-1] for r in people)  # the spread has people larger than all groups but one: capped
+    tied = []
+    for month, key, *values, _ in people:
+        floor = [least(float(v or 0), f not in ("cost_usd",)) for f, v in zip((*figures, "active_days"), values,
+                                                                              strict=True)]
+        fits = {centre for _, centre, totals in groups[month] if all(t >= f for t, f in zip(totals, floor, strict=True))}
+        if len(fits) < 2:
+            tied.append((key[:12], sorted(fits)))
+    assert tied == []
+
+
 def test_no_published_outcome_group_is_smaller_than_k(org: dict) -> None:
     """fct_outcomes_daily: a team published under its own name had at least k people active with
     that tool in the month (Claude Code usage or outcomes; Copilot activity)."""
