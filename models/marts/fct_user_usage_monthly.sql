@@ -55,10 +55,10 @@ ranked_groups as (
     select
         *,
         row_number() over (
-            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id, cost_center
+            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id asc, cost_center asc
         ) as month_rank,
         first_value(cost_center) over (
-            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id, cost_center
+            partition by usage_month order by cost_usd desc nulls last, total_tokens desc, team_id asc, cost_center asc
         ) as leading_cost_center
     from group_months
 ),
@@ -71,7 +71,7 @@ ranked_groups as (
 cap_groups as (
     select * from ranked_groups
     qualify row_number() over (
-        partition by usage_month order by month_rank = 1 desc, cost_center <> leading_cost_center desc, month_rank
+        partition by usage_month order by month_rank = 1 desc, cost_center <> leading_cost_center desc, month_rank asc
     ) <= 2
 ),
 
@@ -121,10 +121,11 @@ capped as (
         {% for figure in figures + ['active_days'] -%}
             case when {{ figure }} > {{ figure }}_cap then {{ figure }}_cap else {{ figure }} end as {{ figure }},
         {% endfor -%}
-        {% for figure in figures -%}
-            {{ figure }} > {{ figure }}_cap {%- if not loop.last %} or {% endif %}
-        {% endfor -%}
-        as is_capped
+        (
+            {% for figure in figures -%}
+                {{ figure }} > {{ figure }}_cap {{- ' or' if not loop.last }}
+            {% endfor -%}
+        ) as is_capped
     from coarsened
 ),
 

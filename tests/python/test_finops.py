@@ -23,6 +23,11 @@ def user_key(email: str) -> str:
     return hmac.new(KEY.encode(), email.encode(), hashlib.sha256).hexdigest()
 
 
+def spike_key(email: str, day: dt.date) -> str:
+    """A person's published spike: HMAC-SHA256 of `user_key/day` under the key (docs/privacy.md)."""
+    return hmac.new(KEY.encode(), f"{user_key(email)}/{day:%Y-%m-%d}".encode(), hashlib.sha256).hexdigest()
+
+
 def anomalies(home: Path) -> list[tuple]:
     return query(home / "analytics.duckdb",
                  "select usage_date, scope, scope_id, metric, detail, severity from fct_usage_anomalies "
@@ -55,12 +60,12 @@ def test_a_steady_month_with_weekday_rhythm_raises_no_flag(steady: Path) -> None
 
 def test_planted_anomalies_are_found_and_nothing_else(planted: Path) -> None:
     flags = anomalies(planted)
-    beta = {user_key(e) for e, t in PEOPLE if t == "T-BETA"}
-    alpha = {user_key(e) for e, t in PEOPLE if t == "T-ALPHA"}
+    beta = {e for e, t in PEOPLE if t == "T-BETA"}
+    alpha = {e for e, t in PEOPLE if t == "T-ALPHA"}
     found = {(d, scope, sid, metric) for d, scope, sid, metric, _, _ in flags}
     # each planted event is found at its own scope
     for day in SPIKE_DAYS:
-        assert (day, "person", user_key(SPIKER), "cost_usd") in found
+        assert (day, "person", spike_key(SPIKER, day), "cost_usd") in found
     assert (SWITCH_FROM, "team", "T-BETA", "cost_usd") in found
     assert (SWITCH_FROM, "team", "T-BETA", "new_model_adoption") in found
     assert [f[4] for f in flags if f[3] == "new_model_adoption"] == ["claude-opus-4-7"]
@@ -68,18 +73,45 @@ def test_planted_anomalies_are_found_and_nothing_else(planted: Path) -> None:
     # and every flag is explained by a planted event: the same days, the scopes it touches
     for day, scope, sid, metric, _, _ in flags:
         # (only team Alpha uses claude-sonnet-4-6, so its spikes are that model's spikes too)
-        spike = day in SPIKE_DAYS and (scope, sid) in {("person", user_key(SPIKER)), ("team", "T-ALPHA"),
+        spike = day in SPIKE_DAYS and (scope, sid) in {("person", spike_key(SPIKER, day)), ("team", "T-ALPHA"),
                                                      ("cost_center", "CC-ONE"), ("organisation", "organisation"),
                                                      ("model", "claude-sonnet-4-6")}
-        switch = day >= SWITCH_FROM and ((scope == "person" and sid in beta) or (scope, sid) in {
+        switch = day >= SWITCH_FROM and ((scope == "person" and sid in {spike_key(e, day) for e in beta})
+                                         or (scope, sid) in {
             ("team", "T-BETA"), ("cost_center", "CC-TWO"), ("organisation", "organisation"),
             ("model", "claude-opus-4-7")})
-        cache_miss = day == CACHE_MISS_DAY and ((scope == "person" and sid in alpha) or (scope, sid) in {
+        cache_miss = day == CACHE_MISS_DAY and ((scope == "person" and sid in {spike_key(e, day) for e in alpha})
+                                                or (scope, sid) in {
             ("team", "T-ALPHA"), ("cost_center", "CC-ONE"), ("organisation", "organisation"),
             ("model", "claude-sonnet-4-6")})
         assert spike or switch or cache_miss, (day, scope, metric)
     # people appear only as pseudonyms
     assert all(len(sid) == 64 for _, scope, sid, *_ in flags if scope == "person")
+
+
+def test_a_persons_published_spikes_tie_no_user_key_to_a_team(planted: Path) -> None:
+    """The attack: a spike is dated, and the planted spiker's team (Alpha) is flagged on the
+    same days. Named by its user_key, the days a person spiked, matched against the days each
+    team spiked, tie the user_key to its team, and through it the person's months and rank on
+    the leaderboard. A published spike names no user_key and no two days share a name; the
+    private alerts still name the person."""
+    flags = anomalies(planted)
+    published = planted / "analytics.duckdb"
+    user_keys = {r[0] for r in query(published, "select user_key from fct_user_usage_monthly "
+                                                "union select user_key from rpt_token_leaderboard")}
+    assert user_key(SPIKER) in user_keys  # the months are published: there is something to tie
+    spiked: dict[str, set] = defaultdict(set)
+    team_days: dict[str, set] = defaultdict(set)
+    for day, scope, sid, *_ in flags:
+        if scope == "person":
+            spiked[sid].add(day)
+        elif scope == "team":
+            team_days[sid].add(day)
+    tied = {(sid[:12], team) for sid, days in spiked.items() if sid in user_keys
+            for team, flagged in team_days.items() if days <= flagged}
+    assert tied == set()
+    assert all(len(days) == 1 for days in spiked.values())
+    assert {spike_key(SPIKER, day) for day in SPIKE_DAYS} <= set(spiked)
 
 
 def test_focus_export_totals_equal_daily_usage(planted: Path) -> None:

@@ -259,9 +259,9 @@ def test_no_person_is_tied_to_a_group_by_being_larger_than_the_others(org: dict)
     assert any(r[-1] for r in people)  # the spread has people larger than all groups but one: capped
     tied = []
     for month, key, *values, _ in people:
-        floor = [least(float(v or 0), f not in ("cost_usd",)) for f, v in zip((*figures, "active_days"), values,
-                                                                              strict=True)]
-        fits = {centre for _, centre, totals in groups[month] if all(t >= f for t, f in zip(totals, floor, strict=True))}
+        floor = [least(float(v or 0), f != "cost_usd") for f, v in zip((*figures, "active_days"), values, strict=True)]
+        fits = {centre for _, centre, totals in groups[month]
+                if all(t >= f for t, f in zip(totals, floor, strict=True))}
         if len(fits) < 2:
             tied.append((key[:12], sorted(fits)))
     assert tied == []
