@@ -14,6 +14,10 @@ events as (
     where usage_date < date_trunc('month', cast('{{ as_of_date }}' as date) - {{ var('person_rows_lag_days') }})
 ),
 
+org_groups as (
+    select * from {{ ref('dim_org_groups_daily') }}
+),
+
 usage_daily as (
     select * from {{ ref('fct_usage_daily') }}
 ),
@@ -34,6 +38,50 @@ monthly as (
     from events
     where user_email is not null
     group by all
+),
+
+-- each person's slices of the month as fct_usage_daily publishes them (team and cost centre as
+-- published; provider and application as reported, finer than the published ones), with the
+-- people of each slice
+person_slice_months as (
+    select distinct
+        cast(date_trunc('month', events.usage_date) as date) as usage_month,
+        org_groups.published_team_id as team_id,
+        org_groups.published_cost_center as cost_center,
+        events.provider,
+        events.catalog_provider,
+        events.model_id,
+        events.application,
+        events.user_key
+    from events
+    inner join org_groups
+        on
+            events.usage_date = org_groups.usage_date
+            and events.team_id = org_groups.team_id
+            and events.cost_center = org_groups.cost_center
+    where org_groups.is_published and events.user_key is not null
+),
+
+person_slices as (
+    select
+        *,
+        count(*) over (
+            partition by usage_month, team_id, cost_center, provider, catalog_provider, model_id, application
+        ) as slice_people
+    from person_slice_months
+),
+
+-- a person's month is published when at least one of its slices was shared by k people: the
+-- month of someone who alone (or with fewer than k) used every slice they used (a model no one
+-- else in the team used, and nothing else) is those slices' sum in fct_usage_daily, which ties
+-- its user_key to the team (docs/privacy.md)
+shared_months as (
+    select
+        usage_month,
+        user_key
+    from person_slices
+    group by usage_month, user_key
+    having max(slice_people) >= {{ var('min_group_size') }}
 ),
 
 -- the published groups' months (people among them), as an analyst sums them from fct_usage_daily
@@ -111,6 +159,8 @@ coarsened as (
         monthly.active_days,
         caps.active_days as active_days_cap
     from monthly
+    inner join shared_months
+        on monthly.usage_month = shared_months.usage_month and monthly.user_key = shared_months.user_key
     left join caps on monthly.usage_month = caps.usage_month
 ),
 

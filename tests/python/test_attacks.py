@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -318,3 +319,42 @@ def test_two_publishes_an_hour_apart_tie_no_user_key_to_a_team(tmp_path: Path) -
     assert tied(tmp_path / "p1.duckdb", home / "analytics.duckdb") == []
     # October's rows come once it is over, all at once (dbt unit test publishes_complete_months_only;
     # test_privacy's leaderboard, as of the day the suite runs)
+
+
+def test_a_person_who_alone_used_a_model_is_not_tied_to_the_team_by_its_rows(tmp_path: Path) -> None:
+    """k = 5. Three teams of six work on 1-5 October with Claude Sonnet 4.6; a seventh person of
+    TA works with Claude Haiku 4.5 only, which no one else uses. Their month is then Haiku's
+    rows in fct_usage_daily, which name the team: the attack finds the one user_key whose
+    (rounded) month equals the sum of a model's published rows and reads the team off those rows.
+    A person's month is published only when one of its slices was shared by k people."""
+    staff = [(f"t{team.lower()}{i}@corp.example", f"T{team}", f"CC-{team}") for team in "ABC" for i in range(1, 7)]
+    home, inputs = tmp_path / "home", tmp_path / "input"
+    write_small_org(inputs, staff, days=(1, 2, 3, 4, 5))
+    with (inputs / "people.csv").open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(["solo@corp.example", "Solo", "EMP-99", "TA", "TA", "CC-A", "", "2026-01-01",
+                                     "standard", ""])
+    solo = [dict(record("solo@corp.example", 99, f"2026-10-0{day}T1{hour}:00:00Z", day),
+                 model="claude-haiku-4-5", application="chat", input_tokens=2_000 + 7 * day + hour, output_tokens=500)
+            for day in range(1, 6) for hour in range(3)]  # a small month: under every cap
+    (inputs / "solo.jsonl").write_text("".join(json.dumps(r) + "\n" for r in solo), encoding="utf-8")
+    run_cli(home, "run", str(inputs))
+    published = home / "analytics.duckdb"
+
+    def rounding(value: float, integer: bool) -> float:  # the most a published person's figure is off
+        if value == 0:
+            return 0.0
+        exponent = math.floor(math.log10(abs(value))) - 1
+        return 0.0 if integer and exponent < 0 else 0.5 * 10**exponent
+
+    models = query(published, """
+        select model_id, sum(total_tokens), sum(cost_usd), sum(requests),
+            list(distinct team_id) filter (where team_id not in ('other', 'unattributed'))
+        from fct_usage_daily where usage_date < '2026-11-01' group by model_id""")
+    assert {m[0] for m in models} == {"claude-sonnet-4-6", "claude-haiku-4-5"}
+    people = query(published, "select user_key, total_tokens, cost_usd, requests from fct_user_usage_monthly "
+                              "where usage_month = '2026-10-01'")
+    tied = [(key[:12], teams) for key, *figures in people for _, *totals, teams in models
+            if len(teams) == 1 and all(abs(float(f) - float(t)) <= rounding(float(f), n != 1)
+                                       for n, (f, t) in enumerate(zip(figures, totals, strict=True)))]
+    assert tied == []
+    assert len(people) == len(staff)  # everyone else's month is published
