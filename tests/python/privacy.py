@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 from pathlib import Path
 
 import duckdb
@@ -62,3 +63,12 @@ def scan(db: Path, needles: set[str]) -> list[tuple[str, str, str]]:
         return hits
     finally:
         con.close()
+
+
+def rounding(value: float, integer: bool) -> float:
+    """The most a published per-person figure is off: half a unit of its second significant
+    figure (counts below 100 are exact)."""
+    if value == 0:
+        return 0.0
+    exponent = math.floor(math.log10(abs(value))) - 1
+    return 0.0 if integer and exponent < 0 else 0.5 * 10**exponent

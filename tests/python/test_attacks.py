@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +16,7 @@ import duckdb
 import pytest
 
 from conftest import query, run_cli
+from privacy import rounding
 
 # team -> (cost centre, people); k = 5
 TEAMS = {"TD": ("CC-A", 8), "TA": ("CC-A", 5), "TB": ("CC-A", 3), "TX": ("CC-X", 8), "TY": ("CC-X", 7)}
@@ -339,12 +339,6 @@ def test_a_person_who_alone_used_a_model_is_not_tied_to_the_team_by_its_rows(tmp
     (inputs / "solo.jsonl").write_text("".join(json.dumps(r) + "\n" for r in solo), encoding="utf-8")
     run_cli(home, "run", str(inputs))
     published = home / "analytics.duckdb"
-
-    def rounding(value: float, integer: bool) -> float:  # the most a published person's figure is off
-        if value == 0:
-            return 0.0
-        exponent = math.floor(math.log10(abs(value))) - 1
-        return 0.0 if integer and exponent < 0 else 0.5 * 10**exponent
 
     models = query(published, """
         select model_id, sum(total_tokens), sum(cost_usd), sum(requests),

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import project_copy, query, run_cli
-from privacy import directory_identifiers, scan, unkeyed_digests
+from privacy import directory_identifiers, rounding, scan, unkeyed_digests
 
 KEY_A = "test-key-a-0123456789abcdef"
 KEY_B = "test-key-b-fedcba9876543210"
@@ -202,16 +201,10 @@ def test_subset_sums_of_per_person_rows_recover_no_team(org: dict) -> None:
         members.setdefault((month, team, centre), set()).add(key)
     assert len(targets) > 20 and len(persons) == 1
 
-    def half_unit(value: float, integer: bool) -> float:  # the most a published figure is off
-        if value == 0:
-            return 0.0
-        exponent = math.floor(math.log10(abs(value))) - 1
-        return 0.0 if integer and exponent < 0 else 0.5 * 10**exponent
-
     def consistent(month, subset: set, target: list[float]) -> bool:
         for m, total in enumerate(target):
             values = [persons[month][key][m] for key in subset]
-            if abs(sum(values) - total) > sum(half_unit(v, metrics[m] != "cost_usd") for v in values) + 1e-9:
+            if abs(sum(values) - total) > sum(rounding(v, metrics[m] != "cost_usd") for v in values) + 1e-9:
                 return False
         return True
 
@@ -244,12 +237,6 @@ def test_no_person_is_tied_to_a_group_by_being_larger_than_the_others(org: dict)
             from fct_usage_daily group by all having sum(active_users) > 0"""):
         groups.setdefault(month, []).append((team, centre, [float(v or 0) for v in values]))
 
-    def least(value: float, integer: bool) -> float:  # the smallest true figure a published one may stand for
-        if value == 0:
-            return 0.0
-        exponent = math.floor(math.log10(abs(value))) - 1
-        return value if integer and exponent < 0 else value - 0.5 * 10**exponent
-
     people = query(published, f"select usage_month, user_key, {', '.join(figures)}, active_days, is_capped "
                               "from fct_user_usage_monthly")
     leaderboard = query(published, "select usage_month, user_key, total_tokens, cost_usd, requests from "
@@ -259,7 +246,9 @@ def test_no_person_is_tied_to_a_group_by_being_larger_than_the_others(org: dict)
     assert any(r[-1] for r in people)  # the spread has people larger than all groups but one: capped
     tied = []
     for month, key, *values, _ in people:
-        floor = [least(float(v or 0), f != "cost_usd") for f, v in zip((*figures, "active_days"), values, strict=True)]
+        # the smallest true figure each published one may stand for
+        floor = [float(v or 0) - rounding(float(v or 0), f != "cost_usd")
+                 for f, v in zip((*figures, "active_days"), values, strict=True)]
         fits = {centre for _, centre, totals in groups[month]
                 if all(t >= f for t, f in zip(totals, floor, strict=True))}
         if len(fits) < 2:
