@@ -18,10 +18,6 @@ org_groups as (
     select * from {{ ref('dim_org_groups_daily') }}
 ),
 
-usage_daily as (
-    select * from {{ ref('fct_usage_daily') }}
-),
-
 monthly as (
     select
         cast(date_trunc('month', usage_date) as date) as usage_month,
@@ -40,19 +36,25 @@ monthly as (
     group by all
 ),
 
--- each person's slices of the month as fct_usage_daily publishes them (team and cost centre as
--- published; provider and application as reported, finer than the published ones), with the
--- people of each slice
-person_slice_months as (
-    select distinct
+-- each person's days in the groups fct_usage_daily publishes (team and cost centre as published)
+published_days as (
+    select
         cast(date_trunc('month', events.usage_date) as date) as usage_month,
+        events.usage_date,
         org_groups.published_team_id as team_id,
         org_groups.published_cost_center as cost_center,
         events.provider,
         events.catalog_provider,
         events.model_id,
         events.application,
-        events.user_key
+        events.user_key,
+        events.requests,
+        events.input_tokens,
+        events.output_tokens,
+        events.cache_read_tokens,
+        events.cache_write_5m_tokens + events.cache_write_1h_tokens as cache_write_tokens,
+        events.total_tokens,
+        events.cost_usd
     from events
     inner join org_groups
         on
@@ -60,6 +62,21 @@ person_slice_months as (
             and events.team_id = org_groups.team_id
             and events.cost_center = org_groups.cost_center
     where org_groups.is_published and events.user_key is not null
+),
+
+-- each person's slices of the month (provider and application as reported, finer than the
+-- published ones), with the people of each slice
+person_slice_months as (
+    select distinct
+        usage_month,
+        team_id,
+        cost_center,
+        provider,
+        catalog_provider,
+        model_id,
+        application,
+        user_key
+    from published_days
 ),
 
 person_slices as (
@@ -84,19 +101,19 @@ shared_months as (
     having max(slice_people) >= {{ var('min_group_size') }}
 ),
 
--- the published groups' months (people among them), as an analyst sums them from fct_usage_daily
+-- the published groups' months as their people used them: what fct_usage_daily shows of each,
+-- less usage no person is known for (a provider report's remainder), so never more
 group_months as (
     select
-        cast(date_trunc('month', usage_date) as date) as usage_month,
+        usage_month,
         team_id,
         cost_center,
         {% for figure in figures -%}
             sum({{ figure }}) as {{ figure }},
         {% endfor -%}
         count(distinct usage_date) as active_days
-    from usage_daily
+    from published_days
     group by all
-    having sum(active_users) > 0
 ),
 
 ranked_groups as (
