@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -457,6 +458,34 @@ def test_state_that_fails_never_blocks_for_good(tmp_path: Path) -> None:
     assert [a["batch_id"] for a in alerts if a["kind"] == "flagged_batch"] == ["old-batch"]
     again = run_cli(home, "validate")  # flagged once: the batch is not checked again
     assert "flagged" not in again.out and "0 failed" in again.out
+
+    # the published marts checked against the private facts, a day at a time: a copy of the home
+    # whose fct_usage_daily has one row's cost raised by a cent and another row repeated, and
+    # one of whose published groups has fewer than k people, fails validation on each (a run
+    # would not publish it)
+    tampered = tmp_path / "tampered"
+    shutil.copytree(home, tampered)
+    con = duckdb.connect(str(tampered / "token_ledger.duckdb"))
+    try:
+        con.execute(
+            """
+            update marts.fct_usage_daily set cost_usd = cost_usd + 0.01  -- the first day
+            where rowid = (select arg_min(rowid, usage_date) from marts.fct_usage_daily);
+            insert into marts.fct_usage_daily  -- the last day
+            select * from marts.fct_usage_daily
+            where rowid = (select arg_max(rowid, usage_date) from marts.fct_usage_daily);
+            update restricted.dim_org_groups_daily set group_people = 0  -- a group published under k
+            where rowid = (select min(rowid) from restricted.dim_org_groups_daily where is_published and people > 0);
+            """
+        )
+    finally:
+        con.close()
+    failed = run_cli(tampered, "validate", check=False)
+    assert failed.code == 1 and "3 passed, 2 failed" in failed.out, failed
+    assert "published_fct_usage_daily: expect_column_values_to_be_between cost_difference_usd" in failed.out
+    assert "published_fct_usage_daily: expect_column_values_to_be_between repeated_rows" in failed.out
+    assert "published_fct_usage_daily: expect_column_pair_values_to_be_equal" in failed.out  # the requests
+    assert "published_group_sizes: expect_column_values_to_be_between fewest_people" in failed.out
 
     # a damaged block in the private warehouse: every command fails with one line and exit code
     # 3 (docs/operations.md), the published file stays as it was, and once the file is restored
