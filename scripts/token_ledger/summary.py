@@ -63,6 +63,6 @@ def changed_line(before: Totals | None, after: Totals) -> str:
     if before is None:
         return "first publish"
     if (before.cost_usd, before.requests, before.tokens) == (after.cost_usd, after.requests, after.tokens):
-        return "no change to the published figures"
+        return "no change to the published totals"
     return (f"spend {_signed(after.cost_usd - before.cost_usd, money=True)}, "
             f"requests {_signed(after.requests - before.requests)}, tokens {_signed(after.tokens - before.tokens)}")
