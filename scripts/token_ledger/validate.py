@@ -216,7 +216,7 @@ select
     cast(coalesce(private_days.requests, 0) as bigint) as private_requests,
     cast(coalesce(published_days.total_tokens, 0) as hugeint) as published_tokens,
     cast(coalesce(private_days.total_tokens, 0) as hugeint) as private_tokens,
-    -- both sums of the same decimals: equal to the cent's ten-thousandth or something is wrong
+    -- both sums of the same decimals: equal, to a millionth of a dollar, or something is wrong
     cast(abs(coalesce(published_days.cost_usd, 0) - coalesce(private_days.cost_usd, 0)) as double)
         as cost_difference_usd
 from published_days
