@@ -245,13 +245,9 @@ def _published_checks(con, home: Home) -> list[Check]:
     # assert_published_groups_have_k_people recounts them from the person facts): the fewest a day
     groups = con.execute(
         """
-        select usage_date, min(people) as fewest_people
-        from (
-            select usage_date, published_team_id, published_cost_center, min(group_people) as people
-            from restricted.dim_org_groups_daily
-            where is_published and people > 0  -- usage with no person at all identifies nobody
-            group by all
-        )
+        select usage_date, min(group_people) as fewest_people
+        from restricted.dim_org_groups_daily
+        where is_published and people > 0  -- usage with no person at all identifies nobody
         group by usage_date
         """
     ).df()
